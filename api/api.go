@@ -1,0 +1,180 @@
+// Package api is the HTTP edge of the centre: JSON under /v1, bearer-token
+// authentication, strict input decoding and RFC 9457 problem responses.
+// Writes become ledger statements through the centre; nothing here changes
+// state any other way.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"truce/blobs"
+	"truce/centre"
+	"truce/ledger"
+)
+
+// MaxBody bounds a JSON request body.
+const MaxBody = 1 << 20
+
+//go:embed openapi.json
+var openAPI []byte
+
+// Server serves the API.
+type Server struct {
+	centre *centre.Centre
+	blobs  *blobs.Store
+	mux    *http.ServeMux
+}
+
+// Route is one endpoint; the route table is the source of truth that the
+// OpenAPI document is tested against.
+type Route struct {
+	Method, Pattern string
+	handler         func(*Server, http.ResponseWriter, *http.Request)
+}
+
+// Routes lists every endpoint.
+func Routes() []Route {
+	return []Route{
+		{"GET", "/healthz", (*Server).healthz},
+		{"GET", "/openapi.json", (*Server).openapi},
+		{"GET", "/v1/me", (*Server).me},
+		{"GET", "/v1/parties", (*Server).listParties},
+		{"POST", "/v1/parties", (*Server).registerParty},
+		{"GET", "/v1/parties/{id}", (*Server).getParty},
+		{"GET", "/v1/members", (*Server).listMembers},
+		{"POST", "/v1/members", (*Server).addMember},
+		{"GET", "/v1/rounds", (*Server).listRounds},
+		{"POST", "/v1/rounds", (*Server).recordRound},
+		{"GET", "/v1/incidents", (*Server).listIncidents},
+		{"POST", "/v1/incidents", (*Server).reportIncident},
+		{"GET", "/v1/incidents/{id}", (*Server).getIncident},
+		{"GET", "/v1/incidents/{id}/history", (*Server).incidentHistory},
+		{"POST", "/v1/incidents/{id}/triage", (*Server).triage},
+		{"POST", "/v1/incidents/{id}/assign", (*Server).assign},
+		{"POST", "/v1/incidents/{id}/investigate", (*Server).investigate},
+		{"POST", "/v1/incidents/{id}/finding", (*Server).finding},
+		{"POST", "/v1/incidents/{id}/publish", (*Server).publish},
+		{"POST", "/v1/incidents/{id}/responses", (*Server).respond},
+		{"POST", "/v1/incidents/{id}/evidence", (*Server).attach},
+		{"POST", "/v1/incidents/{id}/links", (*Server).link},
+		{"POST", "/v1/evidence", (*Server).upload},
+		{"GET", "/v1/evidence/{sha256}", (*Server).download},
+		{"GET", "/v1/statements", (*Server).listStatements},
+		{"POST", "/v1/statements", (*Server).submit},
+		{"GET", "/v1/statements/{seq}", (*Server).getStatement},
+		{"GET", "/v1/events", (*Server).events},
+	}
+}
+
+// New builds the API over a running centre and its evidence store.
+func New(c *centre.Centre, b *blobs.Store) *Server {
+	s := &Server{centre: c, blobs: b, mux: http.NewServeMux()}
+	for _, rt := range Routes() {
+		h := rt.handler
+		s.mux.HandleFunc(rt.Method+" "+rt.Pattern, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, Problem{Title: "No such endpoint", Status: http.StatusNotFound, Detail: r.Method + " " + r.URL.Path})
+	})
+	return s
+}
+
+type ctxKey struct{}
+
+// ServeHTTP authenticates the caller, if a token is given, and routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		token, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok {
+			fail(w, r, ledger.ErrUnauthenticated)
+			return
+		}
+		sess, err := s.centre.Authenticate(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess))
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// session returns the caller's session, nil for anonymous callers.
+func session(r *http.Request) *centre.Session {
+	s, _ := r.Context().Value(ctxKey{}).(*centre.Session)
+	return s
+}
+
+// member returns the session or answers 401.
+func member(w http.ResponseWriter, r *http.Request) *centre.Session {
+	s := session(r)
+	if s == nil {
+		fail(w, r, ledger.ErrUnauthenticated)
+	}
+	return s
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// readJSON reads a size-limited JSON body strictly into dst. On failure it
+// answers and returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			writeProblem(w, r, Problem{Type: problemBase + "unsupported-media-type", Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType, Detail: "send application/json"})
+			return false
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		fail(w, r, err)
+		return false
+	}
+	if err := ledger.Decode(body, dst); err != nil {
+		badRequest(w, r, err)
+		return false
+	}
+	return true
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	size, err := s.centre.Store.Size(r.Context())
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "ledger_size": size})
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openAPI)
+}
+
+// StatementView is a ledger entry as the API shows it.
+type StatementView struct {
+	Seq       uint64          `json:"seq"`
+	LeafHash  string          `json:"leaf_hash"`
+	Statement json.RawMessage `json:"statement"`
+	Signature []byte          `json:"signature"`
+}
+
+func viewStatement(st *ledger.Signed) StatementView {
+	h := st.LeafHash()
+	return StatementView{Seq: st.Seq, LeafHash: hex.EncodeToString(h[:]), Statement: st.Body, Signature: st.Sig}
+}

@@ -1,0 +1,354 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"truce/centre"
+	"truce/incident"
+	"truce/ledger"
+	"truce/party"
+)
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "from", "to", "bbox", "type", "status", "party", "actor", "event", "cursor", "limit")
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	var f incident.Filter
+	if f.From, err = q.time("from"); err == nil {
+		f.To, err = q.time("to")
+	}
+	if err == nil && q["bbox"] != "" {
+		f.BBox, err = parseBBox(q["bbox"])
+	}
+	if err == nil {
+		f.Types, err = enums(q, "type", incident.Types)
+	}
+	if err == nil {
+		f.Statuses, err = enums(q, "status", incident.Statuses)
+	}
+	if err == nil {
+		f.Before, err = q.uint("cursor", 0)
+	}
+	if err == nil {
+		f.Limit, err = q.limit(100, 1000)
+	}
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	f.Party, f.Actor, f.Event = q["party"], q["actor"], q["event"]
+	f.PublishedOnly = session(r) == nil
+	page, err := s.centre.Store.Incidents(r.Context(), f)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	resp := map[string]any{"items": page.Items}
+	if page.Next > 0 {
+		resp["next_cursor"] = strconv.FormatUint(page.Next, 10)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// visible loads an incident the caller may see: members see every incident,
+// anonymous callers only published ones.
+func (s *Server) visible(w http.ResponseWriter, r *http.Request) *incident.Incident {
+	id := r.PathValue("id")
+	inc, err := s.centre.Store.Incident(r.Context(), id)
+	if err != nil {
+		fail(w, r, err)
+		return nil
+	}
+	if inc == nil || (session(r) == nil && inc.Status != incident.Published) {
+		fail(w, r, ledger.NotFound("no incident %q", id))
+		return nil
+	}
+	return inc
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
+	if inc := s.visible(w, r); inc != nil {
+		writeJSON(w, http.StatusOK, inc)
+	}
+}
+
+func (s *Server) incidentHistory(w http.ResponseWriter, r *http.Request) {
+	inc := s.visible(w, r)
+	if inc == nil {
+		return
+	}
+	out := make([]StatementView, 0, len(inc.Steps))
+	for _, step := range inc.Steps {
+		st, err := s.centre.Store.Statement(r.Context(), step.Seq)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		if st != nil {
+			out = append(out, viewStatement(st))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"incident": inc.ID, "items": out})
+}
+
+func (s *Server) reportIncident(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	var rep incident.Report
+	if !readJSON(w, r, &rep) {
+		return
+	}
+	if _, _, _, err := rep.Validate(); err != nil {
+		fail(w, r, err)
+		return
+	}
+	st, err := s.centre.Say(r.Context(), sess, incident.TypeReport, rep)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	inc, err := s.centre.Store.Incident(r.Context(), incident.IDFor(st.Seq))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/incidents/"+inc.ID)
+	writeJSON(w, http.StatusCreated, map[string]any{"statement": viewStatement(st), "record": inc})
+}
+
+// step handles a workflow POST: the body is the statement payload without
+// its incident, which comes from the path.
+func step[P incident.Subject](typ string, set func(*P, string)) func(*Server, http.ResponseWriter, *http.Request) {
+	return func(s *Server, w http.ResponseWriter, r *http.Request) {
+		sess := member(w, r)
+		if sess == nil {
+			return
+		}
+		var p P
+		if !readJSON(w, r, &p) {
+			return
+		}
+		id := r.PathValue("id")
+		if got := p.Target(); got != "" && got != id {
+			badRequest(w, r, ledger.Invalid("incident", "names %s but the path names %s", got, id))
+			return
+		}
+		set(&p, id)
+		s.sayAbout(w, r, sess, typ, p, id)
+	}
+}
+
+func (s *Server) sayAbout(w http.ResponseWriter, r *http.Request, sess *centre.Session, typ string, payload any, id string) {
+	s.say(w, r, sess, typ, payload, func() (any, error) { return s.centre.Store.Incident(r.Context(), id) })
+}
+
+func (s *Server) triage(w http.ResponseWriter, r *http.Request) {
+	step(incident.TypeTriage, func(p *incident.Triage, id string) { p.Incident = id })(s, w, r)
+}
+
+func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
+	step(incident.TypeAssign, func(p *incident.Assign, id string) { p.Incident = id })(s, w, r)
+}
+
+func (s *Server) investigate(w http.ResponseWriter, r *http.Request) {
+	step(incident.TypeInvestigate, func(p *incident.Investigate, id string) { p.Incident = id })(s, w, r)
+}
+
+func (s *Server) finding(w http.ResponseWriter, r *http.Request) {
+	step(incident.TypeFinding, func(p *incident.Finding, id string) { p.Incident = id })(s, w, r)
+}
+
+func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
+	step(incident.TypePublish, func(p *incident.Publish, id string) { p.Incident = id })(s, w, r)
+}
+
+func (s *Server) respond(w http.ResponseWriter, r *http.Request) {
+	step(incident.TypeRespond, func(p *incident.Respond, id string) { p.Incident = id })(s, w, r)
+}
+
+func (s *Server) link(w http.ResponseWriter, r *http.Request) {
+	step(incident.TypeLink, func(p *incident.Link, id string) { p.Incident = id })(s, w, r)
+}
+
+// attach records evidence metadata; the file itself must have been uploaded
+// first, and its size must match.
+func (s *Server) attach(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	var p incident.AddEvidence
+	if !readJSON(w, r, &p) {
+		return
+	}
+	id := r.PathValue("id")
+	if p.Incident != "" && p.Incident != id {
+		badRequest(w, r, ledger.Invalid("incident", "names %s but the path names %s", p.Incident, id))
+		return
+	}
+	p.Incident = id
+	if err := p.Evidence.Validate(); err != nil {
+		fail(w, r, ledger.Within("evidence", err))
+		return
+	}
+	f, err := s.blobs.Open(p.Evidence.SHA256)
+	if err != nil {
+		fail(w, r, ledger.Invalid("evidence.sha256", "no uploaded file with this SHA-256; POST it to /v1/evidence first"))
+		return
+	}
+	fi, err := f.Stat()
+	f.Close()
+	if err != nil || fi.Size() != p.Evidence.Size {
+		fail(w, r, ledger.Invalid("evidence.size", "the uploaded file has %d bytes", fi.Size()))
+		return
+	}
+	s.sayAbout(w, r, sess, incident.TypeEvidence, p, id)
+}
+
+// MaxEvidence bounds one evidence file.
+const MaxEvidence = 256 << 20
+
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	if !slices.ContainsFunc(sess.Member.Roles, func(r party.Role) bool { return r != party.Viewer }) {
+		fail(w, r, ledger.Forbidden("viewers do not upload evidence"))
+		return
+	}
+	sha, n, err := s.blobs.Put(http.MaxBytesReader(w, r.Body, MaxEvidence))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"sha256": sha, "size": n})
+}
+
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	sha := r.PathValue("sha256")
+	incs, err := s.centre.Store.EvidenceIncidents(r.Context(), sha)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	allowed := len(incs) > 0 && session(r) != nil
+	if !allowed {
+		for _, id := range incs { // anonymous: only evidence of published incidents
+			if inc, err := s.centre.Store.Incident(r.Context(), id); err == nil && inc != nil && inc.Status == incident.Published {
+				allowed = true
+				break
+			}
+		}
+	}
+	if session(r) != nil && len(incs) == 0 {
+		allowed = true // uploaded but not yet attached: members may check their upload
+	}
+	f, err := s.blobs.Open(sha)
+	if !allowed || err != nil {
+		fail(w, r, ledger.NotFound("no evidence %q", sha))
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("ETag", `"`+sha+`"`)
+	w.Header().Set("Digest", "sha-256="+sha)
+	http.ServeContent(w, r, "", time.Time{}, f)
+}
+
+// events streams appended statements as Server-Sent Events. Each event's id
+// is its ledger index, so a client resumes with Last-Event-ID (or ?from=).
+// Anonymous callers only receive publications.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "from")
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	from, err := q.uint("from", 0)
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	_, hasFrom := q["from"]
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		n, err := strconv.ParseUint(id, 10, 63)
+		if err != nil {
+			badRequest(w, r, ledger.Invalid("Last-Event-ID", "must be a ledger index"))
+			return
+		}
+		from, hasFrom = n+1, true
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		fail(w, r, fmt.Errorf("streaming unsupported"))
+		return
+	}
+	ch, next, cancel := s.centre.Subscribe()
+	defer cancel()
+	if !hasFrom {
+		from = next
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	anonymous := session(r) == nil
+	send := func(st *ledger.Signed) error {
+		if anonymous && st.Statement.Type != incident.TypePublish {
+			return nil
+		}
+		data, _ := json.Marshal(viewStatement(st))
+		_, err := fmt.Fprintf(w, "id: %d\nevent: statement\ndata: %s\n\n", st.Seq, data)
+		return err
+	}
+	// Catch up from the store, then follow the live feed without repeats.
+	for from < next {
+		batch, err := s.centre.Store.Statements(r.Context(), from, min(1000, int(next-from)))
+		if err != nil || len(batch) == 0 {
+			return
+		}
+		for _, st := range batch {
+			if send(st) != nil {
+				return
+			}
+		}
+		from = batch[len(batch)-1].Seq + 1
+	}
+	fmt.Fprint(w, ": live\n\n")
+	flusher.Flush()
+	keepalive := time.NewTicker(15 * time.Second)
+	defer keepalive.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-keepalive.C:
+			if _, err := io.WriteString(w, ": keepalive\n\n"); err != nil {
+				return
+			}
+			flusher.Flush()
+		case st, ok := <-ch:
+			if !ok {
+				return
+			}
+			if st.Seq < from {
+				continue
+			}
+			if send(st) != nil {
+				return
+			}
+			flusher.Flush()
+		}
+	}
+}

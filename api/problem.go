@@ -1,0 +1,75 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"truce/blobs"
+	"truce/ledger"
+)
+
+// Problem is an RFC 9457 problem details object. Field names the offending
+// input by its JSON path (or query parameter); Errors lists them when there
+// are several.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	Field    string `json:"field,omitempty"`
+}
+
+const problemBase = "https://truce.invalid/problems/"
+
+func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+	if p.Type == "" {
+		p.Type = "about:blank"
+	}
+	p.Instance = r.URL.Path
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// badRequest reports input that could not be read at all (syntax, unknown
+// fields, bad query parameters).
+func badRequest(w http.ResponseWriter, r *http.Request, err error) {
+	p := Problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusBadRequest, Detail: err.Error()}
+	var fe *ledger.FieldError
+	if errors.As(err, &fe) {
+		p.Field, p.Detail = fe.Field, fe.Error()
+	}
+	writeProblem(w, r, p)
+}
+
+// fail maps an error from the centre to a problem response.
+func fail(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		fe  *ledger.FieldError
+		mbe *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &mbe), errors.Is(err, blobs.ErrTooLarge):
+		writeProblem(w, r, Problem{Type: problemBase + "too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge, Detail: err.Error()})
+	case errors.As(err, &fe):
+		writeProblem(w, r, Problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusUnprocessableEntity, Detail: fe.Error(), Field: fe.Field})
+	case errors.Is(err, ledger.ErrUnauthenticated):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="truce"`)
+		writeProblem(w, r, Problem{Type: problemBase + "unauthenticated", Title: "Authentication required", Status: http.StatusUnauthorized, Detail: err.Error()})
+	case errors.Is(err, ledger.ErrForbidden):
+		writeProblem(w, r, Problem{Type: problemBase + "forbidden", Title: "Not allowed", Status: http.StatusForbidden, Detail: err.Error()})
+	case errors.Is(err, ledger.ErrNotFound):
+		writeProblem(w, r, Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()})
+	case errors.Is(err, ledger.ErrConflict):
+		writeProblem(w, r, Problem{Type: problemBase + "conflict", Title: "Conflict with the record's state", Status: http.StatusConflict, Detail: err.Error()})
+	case errors.Is(err, ledger.ErrClosed):
+		writeProblem(w, r, Problem{Title: "Shutting down", Status: http.StatusServiceUnavailable})
+	default:
+		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeProblem(w, r, Problem{Title: "Internal error", Status: http.StatusInternalServerError})
+	}
+}

@@ -1,0 +1,355 @@
+// Package centre runs the ceasefire centre over a store: it authenticates
+// members, signs statements for members whose keys it holds, verifies those
+// signed by clients, appends them through the group committer and tells
+// subscribers what was appended. It knows nothing of HTTP or of a particular
+// store.
+package centre
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"truce/incident"
+	"truce/ledger"
+	"truce/negotiation"
+	"truce/party"
+)
+
+// Store is what the centre needs from a store.
+type Store interface {
+	ledger.Appender
+	Size(ctx context.Context) (uint64, error)
+	Statements(ctx context.Context, from uint64, limit int) ([]*ledger.Signed, error)
+	Statement(ctx context.Context, seq uint64) (*ledger.Signed, error)
+	Party(ctx context.Context, id string) (*party.Party, error)
+	Parties(ctx context.Context) ([]*party.Party, error)
+	Member(ctx context.Context, id string) (*party.Member, error)
+	Members(ctx context.Context, partyID string) ([]*party.Member, error)
+	Incident(ctx context.Context, id string) (*incident.Incident, error)
+	Incidents(ctx context.Context, f incident.Filter) (incident.Page, error)
+	EvidenceIncidents(ctx context.Context, sha string) ([]string, error)
+	Rounds(ctx context.Context) ([]*negotiation.Round, error)
+	PutCredentials(ctx context.Context, c party.Credentials) error
+	CredentialsByToken(ctx context.Context, hash []byte) (*party.Credentials, error)
+	CredentialsOf(ctx context.Context, member string) (*party.Credentials, error)
+}
+
+// OperatorID is the member ID of the centre's operator.
+const OperatorID = "operator"
+
+// MaxClockSkew bounds how far a client-signed statement's time may stray
+// from the centre's clock.
+const MaxClockSkew = 5 * time.Minute
+
+// Centre is a running centre.
+type Centre struct {
+	Store  Store
+	commit *ledger.Committer
+	hub    *hub
+	now    func() time.Time
+
+	mu       sync.Mutex
+	sessions map[[32]byte]cached
+}
+
+type cached struct {
+	s       *Session
+	expires time.Time
+}
+
+// sessionTTL bounds how long a revocation made by another process (the CLI)
+// can go unnoticed by a running server.
+const sessionTTL = 30 * time.Second
+
+// Session is an authenticated member.
+type Session struct {
+	Member *party.Member
+	Kind   party.Kind         // kind of the member's party
+	key    ed25519.PrivateKey // nil when the member signs for itself
+}
+
+// Actor is the session as the incident workflow sees it.
+func (s *Session) Actor() incident.Actor { return incident.Actor{Member: s.Member, Kind: s.Kind} }
+
+// CanSign reports whether the centre holds the member's key.
+func (s *Session) CanSign() bool { return s.key != nil }
+
+// Open starts a centre over store. A new store is opened with the genesis
+// statement; the operator's token is then returned (and never again).
+func Open(ctx context.Context, store Store, name string) (*Centre, string, error) {
+	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
+		sessions: map[[32]byte]cached{}}
+	c.hub = newHub(store)
+	c.commit = ledger.NewCommitter(store, 1024, func([]*ledger.Signed) {
+		c.forgetSessions()
+		c.hub.kick()
+	})
+	size, err := store.Size(ctx)
+	if err != nil {
+		c.Close()
+		return nil, "", fmt.Errorf("read ledger size: %w", err)
+	}
+	var token string
+	if size == 0 {
+		if token, err = c.genesis(ctx, name); err != nil {
+			c.Close()
+			return nil, "", err
+		}
+	}
+	c.hub.start(size)
+	return c, token, nil
+}
+
+// Close stops the committer and the event hub.
+func (c *Centre) Close() {
+	c.commit.Close()
+	c.hub.stop()
+}
+
+func (c *Centre) genesis(ctx context.Context, name string) (string, error) {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	token := NewToken()
+	if err := c.Store.PutCredentials(ctx, party.Credentials{Member: OperatorID, TokenHash: HashToken(token), PrivateKey: priv}); err != nil {
+		return "", err
+	}
+	payload, _ := json.Marshal(party.Open{Name: name, Operator: OperatorID, Key: base64.StdEncoding.EncodeToString(pub)})
+	s, err := ledger.Sign(ledger.Statement{Type: party.TypeOpen, Party: party.CentreID, Author: OperatorID, Time: c.now(), Payload: payload}, priv)
+	if err != nil {
+		return "", err
+	}
+	if err := c.commit.Append(ctx, s); err != nil {
+		return "", fmt.Errorf("open the centre: %w", err)
+	}
+	return token, nil
+}
+
+// NewToken makes a fresh bearer token.
+func NewToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return "truce_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken is how tokens are stored: only their SHA-256.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func (c *Centre) forgetSessions() {
+	c.mu.Lock()
+	clear(c.sessions)
+	c.mu.Unlock()
+}
+
+// Authenticate resolves a bearer token to a session.
+func (c *Centre) Authenticate(ctx context.Context, token string) (*Session, error) {
+	h := sha256.Sum256([]byte(token))
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.sessions[h]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.s, nil
+	}
+	cred, err := c.Store.CredentialsByToken(ctx, h[:])
+	if err != nil {
+		return nil, err
+	}
+	if cred == nil {
+		return nil, fmt.Errorf("%w: unknown token", ledger.ErrUnauthenticated)
+	}
+	s, err := c.session(ctx, cred)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.sessions) > 10000 {
+		clear(c.sessions)
+	}
+	c.sessions[h] = cached{s: s, expires: now.Add(sessionTTL)}
+	c.mu.Unlock()
+	return s, nil
+}
+
+func (c *Centre) session(ctx context.Context, cred *party.Credentials) (*Session, error) {
+	m, err := c.Store.Member(ctx, cred.Member)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil || m.Revoked {
+		return nil, fmt.Errorf("%w: member %s is unknown or revoked", ledger.ErrUnauthenticated, cred.Member)
+	}
+	p, err := c.Store.Party(ctx, m.Party)
+	if err != nil || p == nil {
+		return nil, fmt.Errorf("party of %s: %w", m.ID, errors.Join(err, ledger.ErrNotFound))
+	}
+	s := &Session{Member: m, Kind: p.Kind}
+	if len(cred.PrivateKey) == ed25519.PrivateKeySize {
+		s.key = ed25519.PrivateKey(cred.PrivateKey)
+	}
+	return s, nil
+}
+
+// Operator returns the operator's session, for administration from the CLI
+// and for loading the demo.
+func (c *Centre) Operator(ctx context.Context) (*Session, error) {
+	cred, err := c.Store.CredentialsOf(ctx, OperatorID)
+	if err != nil {
+		return nil, err
+	}
+	if cred == nil {
+		return nil, fmt.Errorf("no operator credentials in this store")
+	}
+	return c.session(ctx, cred)
+}
+
+// SessionOf returns the session of a member whose key the centre holds; the
+// demo loader speaks for its members this way.
+func (c *Centre) SessionOf(ctx context.Context, member string) (*Session, error) {
+	cred, err := c.Store.CredentialsOf(ctx, member)
+	if err != nil {
+		return nil, err
+	}
+	if cred == nil {
+		return nil, fmt.Errorf("%w: no credentials for %s", ledger.ErrNotFound, member)
+	}
+	return c.session(ctx, cred)
+}
+
+// Say makes a statement for the session's member, signed by the centre with
+// the member's key, at the current time.
+func (c *Centre) Say(ctx context.Context, s *Session, typ string, payload any) (*ledger.Signed, error) {
+	return c.SayAt(ctx, s, typ, payload, c.now())
+}
+
+// SayAt is Say at a given time; only trusted loaders (the demo) choose the time.
+func (c *Centre) SayAt(ctx context.Context, s *Session, typ string, payload any, at time.Time) (*ledger.Signed, error) {
+	if s.key == nil {
+		return nil, fmt.Errorf("%w: %s holds its own key; sign the statement and submit it", ledger.ErrForbidden, s.Member.ID)
+	}
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", typ, err)
+	}
+	signed, err := ledger.Sign(ledger.Statement{Type: typ, Party: s.Member.Party, Author: s.Member.ID,
+		Time: at.UTC().Truncate(time.Millisecond), Payload: raw}, s.key)
+	if err != nil {
+		return nil, err
+	}
+	return signed, c.commit.Append(ctx, signed)
+}
+
+// Submit appends a statement signed by the client. The author must be the
+// session's member, the signature must verify against its current key and
+// the time must be within MaxClockSkew of the centre's clock.
+func (c *Centre) Submit(ctx context.Context, s *Session, signed *ledger.Signed) error {
+	st := signed.Statement
+	if st.Author != s.Member.ID || st.Party != s.Member.Party {
+		return ledger.Invalid("statement.author", "a token for %s/%s cannot submit statements by %s/%s", s.Member.Party, s.Member.ID, st.Party, st.Author)
+	}
+	if d := st.Time.Sub(c.now()); d > MaxClockSkew || d < -MaxClockSkew {
+		return ledger.Invalid("statement.time", "differs from the centre's clock by %s (at most %s)", d.Round(time.Second), MaxClockSkew)
+	}
+	if err := signed.Verify(s.Member.Key()); err != nil {
+		return err
+	}
+	return c.commit.Append(ctx, signed)
+}
+
+// NewMember describes a member to add. With PublicKey empty the centre makes
+// a key pair and keeps the private key, signing for the member.
+type NewMember struct {
+	ID, Party, Name string
+	Roles           []party.Role
+	PublicKey       ed25519.PublicKey
+}
+
+// AddMember adds a member as the operator and returns its bearer token, the
+// only time the token is seen.
+func (c *Centre) AddMember(ctx context.Context, nm NewMember) (string, *ledger.Signed, error) {
+	op, err := c.Operator(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	if nm.ID == "" {
+		nm.ID = c.memberID(ctx, nm.Party, nm.Name)
+	}
+	var priv ed25519.PrivateKey
+	pub := nm.PublicKey
+	if pub == nil {
+		pub, priv, _ = ed25519.GenerateKey(rand.Reader)
+	}
+	payload := party.Add{ID: nm.ID, Party: nm.Party, Name: nm.Name, Roles: nm.Roles, PublicKey: base64.StdEncoding.EncodeToString(pub)}
+	if err := payload.Validate(); err != nil {
+		return "", nil, err
+	}
+	if m, err := c.Store.Member(ctx, nm.ID); err != nil || m != nil {
+		return "", nil, errors.Join(err, ledger.Conflict("member %q already exists", nm.ID))
+	}
+	token := NewToken()
+	// Credentials go first: should the statement then be refused they are an
+	// orphan that authenticates no one, since authentication needs the member.
+	if err := c.Store.PutCredentials(ctx, party.Credentials{Member: nm.ID, TokenHash: HashToken(token), PrivateKey: priv}); err != nil {
+		return "", nil, err
+	}
+	s, err := c.Say(ctx, op, party.TypeAdd, payload)
+	if err != nil {
+		return "", nil, err
+	}
+	return token, s, nil
+}
+
+func (c *Centre) memberID(ctx context.Context, partyID, name string) string {
+	base := partyID + "-" + slug(name)
+	if len(base) > 50 {
+		base = base[:50]
+	}
+	id := strings.TrimRight(base, "-")
+	for i := 2; ; i++ {
+		if m, _ := c.Store.Member(ctx, id); m == nil {
+			return id
+		}
+		id = fmt.Sprintf("%s-%d", strings.TrimRight(base, "-"), i)
+	}
+}
+
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	if b.Len() == 0 {
+		return "member"
+	}
+	return strings.TrimRight(b.String(), "-")
+}
+
+// RegisterParty registers a party as the operator.
+func (c *Centre) RegisterParty(ctx context.Context, r party.Register) (*ledger.Signed, error) {
+	op, err := c.Operator(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Say(ctx, op, party.TypeRegister, r)
+}
+
+// Subscribe returns a channel of appended statements, in ledger order, from
+// the ledger's size at the time of the call. Call cancel when done.
+func (c *Centre) Subscribe() (<-chan *ledger.Signed, uint64, func()) { return c.hub.subscribe() }

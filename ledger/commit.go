@@ -1,0 +1,126 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// Appender is what a store offers the ledger: append a batch of signed
+// statements in one durable transaction. errs[i] is the refusal of batch[i]
+// (which then changed nothing); statements accepted in the same batch still
+// land. A non-nil fatal error means nothing in the batch was committed.
+type Appender interface {
+	AppendBatch(ctx context.Context, batch []*Signed) (errs []error, fatal error)
+}
+
+// ErrClosed is returned for statements submitted after Close.
+var ErrClosed = errors.New("ledger closed")
+
+// Committer serialises appends through one writer and commits them in
+// groups: while one transaction syncs to disk, new statements queue up and
+// share the next sync. Acknowledged means durable, and durability costs one
+// fsync per group rather than one per statement.
+type Committer struct {
+	store    Appender
+	maxBatch int
+	queue    chan *pending
+	done     chan struct{}
+	closing  sync.Once
+	mu       sync.RWMutex
+	closed   bool
+	onCommit func([]*Signed)
+}
+
+type pending struct {
+	s   *Signed
+	err chan error
+}
+
+// NewCommitter starts the writer. onCommit, if set, is called with every
+// committed group in ledger order, after it is durable.
+func NewCommitter(store Appender, maxBatch int, onCommit func([]*Signed)) *Committer {
+	if maxBatch <= 0 {
+		maxBatch = 512
+	}
+	c := &Committer{store: store, maxBatch: maxBatch, queue: make(chan *pending, 4*maxBatch),
+		done: make(chan struct{}), onCommit: onCommit}
+	go c.run()
+	return c
+}
+
+// Append submits s and waits until it is durable (s.Seq is then set) or refused.
+func (c *Committer) Append(ctx context.Context, s *Signed) error {
+	p := &pending{s: s, err: make(chan error, 1)}
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case c.queue <- p:
+	case <-ctx.Done():
+		c.mu.RUnlock()
+		return ctx.Err()
+	}
+	c.mu.RUnlock()
+	// Once queued the statement will be decided; wait for the verdict even
+	// if the caller gives up, so that "refused" is never reported for a
+	// statement that then lands.
+	return <-p.err
+}
+
+// Close stops accepting statements, commits what is queued and returns.
+func (c *Committer) Close() {
+	c.closing.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		close(c.queue)
+		c.mu.Unlock()
+		<-c.done
+	})
+}
+
+func (c *Committer) run() {
+	defer close(c.done)
+	batch := make([]*pending, 0, c.maxBatch)
+	for first := range c.queue {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < c.maxBatch {
+			select {
+			case p, ok := <-c.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		c.commit(batch)
+	}
+}
+
+func (c *Committer) commit(batch []*pending) {
+	stmts := make([]*Signed, len(batch))
+	for i, p := range batch {
+		stmts[i] = p.s
+	}
+	errs, fatal := c.store.AppendBatch(context.Background(), stmts)
+	var committed []*Signed
+	for i, p := range batch {
+		switch {
+		case fatal != nil:
+			p.err <- fatal
+		case errs[i] != nil:
+			p.err <- errs[i]
+		default:
+			committed = append(committed, p.s)
+			p.err <- nil
+		}
+	}
+	if c.onCommit != nil && len(committed) > 0 {
+		c.onCommit(committed)
+	}
+}

@@ -1,0 +1,370 @@
+// Package projection folds ledger statements into the centre's current
+// state: parties, members and incidents. It is the only code that changes
+// that state, it runs inside the store's append transaction, and it is the
+// same for every store — so replaying a ledger gives identical projections.
+package projection
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	"truce/incident"
+	"truce/ledger"
+	"truce/negotiation"
+	"truce/party"
+)
+
+// Tx is what the fold needs from a store's transaction. Getters return nil
+// and no error when the record does not exist.
+type Tx interface {
+	Size() uint64 // statements in the ledger before this one
+	Party(id string) (*party.Party, error)
+	PutParty(p *party.Party) error
+	Member(id string) (*party.Member, error)
+	PutMember(m *party.Member) error
+	Incident(id string) (*incident.Incident, error)
+	PutIncident(inc *incident.Incident) error
+	// EventIncidents lists the incidents whose Event is event.
+	EventIncidents(event string) ([]string, error)
+	Round(id string) (*negotiation.Round, error)
+	PutRound(r *negotiation.Round) error
+}
+
+// Apply folds s, whose Seq is already set, into tx. It returns the subject of
+// the statement (the record it is about) for the ledger's history index. An
+// error means the statement is refused; the caller rolls tx back to before it.
+func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
+	st := s.Statement
+	if st.Type == party.TypeOpen {
+		return openCentre(tx, s)
+	}
+	if tx.Size() == 0 {
+		return "", ledger.Conflict("the ledger must open with %s", party.TypeOpen)
+	}
+	author, err := tx.Member(st.Author)
+	if err != nil {
+		return "", err
+	}
+	if author == nil || author.Party != st.Party {
+		return "", fmt.Errorf("%w: no member %q in party %q", ledger.ErrUnauthenticated, st.Author, st.Party)
+	}
+	if author.Revoked {
+		return "", fmt.Errorf("%w: member %s is revoked", ledger.ErrUnauthenticated, author.ID)
+	}
+	if s.Key == nil || !bytes.Equal(s.Key, author.Key()) {
+		return "", fmt.Errorf("%w: statement is not verified against %s's current key", ledger.ErrUnauthenticated, author.ID)
+	}
+	ap, err := tx.Party(author.Party)
+	if err != nil {
+		return "", err
+	}
+	by := incident.Actor{Member: author, Kind: ap.Kind}
+	switch st.Type {
+	case party.TypeRegister:
+		return registerParty(tx, s, author)
+	case party.TypeAdd:
+		return addMember(tx, s, author)
+	case party.TypeRevoke:
+		return revokeMember(tx, s, author)
+	case incident.TypeReport:
+		return report(tx, s, by)
+	case incident.TypeLink:
+		return link(tx, s, by)
+	case negotiation.TypeRound:
+		return recordRound(tx, s, by)
+	}
+	return workflow(tx, s, by)
+}
+
+func decode[T any](s *ledger.Signed) (T, error) {
+	var p T
+	err := ledger.Decode(s.Statement.Payload, &p)
+	return p, ledger.Within("payload", err)
+}
+
+func openCentre(tx Tx, s *ledger.Signed) (string, error) {
+	if tx.Size() != 0 {
+		return "", ledger.Conflict("the centre is already open")
+	}
+	o, err := decode[party.Open](s)
+	if err != nil {
+		return "", err
+	}
+	if err := o.Validate(); err != nil {
+		return "", ledger.Within("payload", err)
+	}
+	st := s.Statement
+	if st.Party != party.CentreID || st.Author != o.Operator {
+		return "", ledger.Invalid("statement.author", "the opening statement is made by the operator of party %q", party.CentreID)
+	}
+	op := &party.Member{ID: o.Operator, Party: party.CentreID, Name: "Operator", Roles: []party.Role{party.Coordinator},
+		PublicKey: o.Key, Added: st.Time, Seq: s.Seq}
+	if s.Key == nil || !bytes.Equal(s.Key, op.Key()) {
+		return "", fmt.Errorf("%w: the opening statement must be signed by the operator key it names", ledger.ErrUnauthenticated)
+	}
+	if err := tx.PutParty(&party.Party{ID: party.CentreID, Name: o.Name, Kind: party.Centre, Registered: st.Time, Seq: s.Seq}); err != nil {
+		return "", err
+	}
+	return party.CentreID, tx.PutMember(op)
+}
+
+func registerParty(tx Tx, s *ledger.Signed, by *party.Member) (string, error) {
+	if !party.CanAdminister(by) {
+		return "", ledger.Forbidden("only the centre's coordinators register parties")
+	}
+	r, err := decode[party.Register](s)
+	if err != nil {
+		return "", err
+	}
+	if err := r.Validate(); err != nil {
+		return "", ledger.Within("payload", err)
+	}
+	if p, err := tx.Party(r.ID); err != nil || p != nil {
+		return "", firstErr(err, ledger.Conflict("party %q already exists", r.ID))
+	}
+	return r.ID, tx.PutParty(&party.Party{ID: r.ID, Name: r.Name, Kind: r.Kind, Registered: s.Statement.Time, Seq: s.Seq})
+}
+
+func addMember(tx Tx, s *ledger.Signed, by *party.Member) (string, error) {
+	if !party.CanAdminister(by) {
+		return "", ledger.Forbidden("only the centre's coordinators add members")
+	}
+	a, err := decode[party.Add](s)
+	if err != nil {
+		return "", err
+	}
+	if err := a.Validate(); err != nil {
+		return "", ledger.Within("payload", err)
+	}
+	if p, err := tx.Party(a.Party); err != nil || p == nil {
+		return "", firstErr(err, ledger.Invalid("payload.party", "no party %q", a.Party))
+	}
+	if m, err := tx.Member(a.ID); err != nil || m != nil {
+		return "", firstErr(err, ledger.Conflict("member %q already exists", a.ID))
+	}
+	return a.ID, tx.PutMember(&party.Member{ID: a.ID, Party: a.Party, Name: a.Name, Roles: a.Roles,
+		PublicKey: a.PublicKey, Added: s.Statement.Time, Seq: s.Seq})
+}
+
+func revokeMember(tx Tx, s *ledger.Signed, by *party.Member) (string, error) {
+	if !party.CanAdminister(by) {
+		return "", ledger.Forbidden("only the centre's coordinators revoke members")
+	}
+	r, err := decode[party.Revoke](s)
+	if err != nil {
+		return "", err
+	}
+	m, err := tx.Member(r.Member)
+	if err != nil || m == nil {
+		return "", firstErr(err, ledger.Invalid("payload.member", "no member %q", r.Member))
+	}
+	if m.Revoked {
+		return "", ledger.Conflict("member %s is already revoked", m.ID)
+	}
+	m.Revoked = true
+	return m.ID, tx.PutMember(m)
+}
+
+func report(tx Tx, s *ledger.Signed, by incident.Actor) (string, error) {
+	r, err := decode[incident.Report](s)
+	if err != nil {
+		return "", err
+	}
+	var alleged *party.Party
+	if r.AllegedActor != "" {
+		if alleged, err = tx.Party(r.AllegedActor); err != nil {
+			return "", err
+		}
+	}
+	inc, err := incident.New(s.Seq, s.Statement.Time, by, r, alleged)
+	if err != nil {
+		return "", ledger.Within("payload", err)
+	}
+	return inc.ID, tx.PutIncident(inc)
+}
+
+func load(tx Tx, id, field string) (*incident.Incident, error) {
+	inc, err := tx.Incident(id)
+	if err != nil {
+		return nil, err
+	}
+	if inc == nil {
+		return nil, ledger.NotFound("no incident %q (field %s)", id, field)
+	}
+	return inc, nil
+}
+
+func link(tx Tx, s *ledger.Signed, by incident.Actor) (string, error) {
+	if err := incident.CanLink(by); err != nil {
+		return "", err
+	}
+	p, err := decode[incident.Link](s)
+	if err != nil {
+		return "", err
+	}
+	a, err := load(tx, p.Incident, "payload.incident")
+	if err != nil {
+		return "", err
+	}
+	b, err := load(tx, p.With, "payload.with")
+	if err != nil {
+		return "", err
+	}
+	if a.ID == b.ID {
+		return "", ledger.Invalid("payload.with", "an incident cannot be linked to itself")
+	}
+	if a.Event == b.Event {
+		return "", ledger.Conflict("%s and %s are already one event (%s)", a.ID, b.ID, a.Event)
+	}
+	// The merged event takes the identifier of its earliest report.
+	event, other := a.Event, b.Event
+	if es, _ := incident.SeqOf(event); func() bool { os, _ := incident.SeqOf(other); return os < es }() {
+		event, other = other, event
+	}
+	moved, err := tx.EventIncidents(other)
+	if err != nil {
+		return "", err
+	}
+	t := s.Statement.Time
+	a.LinkTo(s.Seq, t, by, b.ID, event)
+	b.LinkTo(s.Seq, t, by, a.ID, event)
+	for _, id := range moved {
+		if id == a.ID || id == b.ID {
+			continue
+		}
+		m, err := load(tx, id, "event")
+		if err != nil {
+			return "", err
+		}
+		m.Event = event
+		if err := tx.PutIncident(m); err != nil {
+			return "", err
+		}
+	}
+	if err := tx.PutIncident(b); err != nil {
+		return "", err
+	}
+	return a.ID, tx.PutIncident(a)
+}
+
+func workflow(tx Tx, s *ledger.Signed, by incident.Actor) (string, error) {
+	var (
+		target string
+		apply  func(*incident.Incident) error
+		seq, t = s.Seq, s.Statement.Time
+	)
+	switch s.Statement.Type {
+	case incident.TypeTriage:
+		p, err := decode[incident.Triage](s)
+		if err != nil {
+			return "", err
+		}
+		target, apply = p.Incident, func(inc *incident.Incident) error { return inc.Triage(seq, t, by, p) }
+	case incident.TypeAssign:
+		p, err := decode[incident.Assign](s)
+		if err != nil {
+			return "", err
+		}
+		for i, id := range p.Monitors {
+			field := fmt.Sprintf("payload.monitors[%d]", i)
+			m, err := tx.Member(id)
+			if err != nil {
+				return "", err
+			}
+			if m == nil {
+				return "", ledger.Invalid(field, "no member %q", id)
+			}
+			mp, err := tx.Party(m.Party)
+			if err != nil {
+				return "", err
+			}
+			if err := incident.Eligible(m, mp.Kind); err != nil {
+				return "", ledger.Invalid(field, "%v", err)
+			}
+			if slices.Index(p.Monitors, id) != i {
+				return "", ledger.Invalid(field, "%s named twice", id)
+			}
+		}
+		target, apply = p.Incident, func(inc *incident.Incident) error { return inc.Assign(seq, t, by, p) }
+	case incident.TypeInvestigate:
+		p, err := decode[incident.Investigate](s)
+		if err != nil {
+			return "", err
+		}
+		target, apply = p.Incident, func(inc *incident.Incident) error { return inc.Investigate(seq, t, by, p) }
+	case incident.TypeFinding:
+		p, err := decode[incident.Finding](s)
+		if err != nil {
+			return "", err
+		}
+		var attributed *party.Party
+		if ledger.IDPattern.MatchString(p.Attribution) {
+			if attributed, err = tx.Party(p.Attribution); err != nil {
+				return "", err
+			}
+		}
+		target, apply = p.Incident, func(inc *incident.Incident) error { return inc.RecordFinding(seq, t, by, p, attributed) }
+	case incident.TypePublish:
+		p, err := decode[incident.Publish](s)
+		if err != nil {
+			return "", err
+		}
+		target, apply = p.Incident, func(inc *incident.Incident) error { return inc.Publish(seq, t, by, p) }
+	case incident.TypeRespond:
+		p, err := decode[incident.Respond](s)
+		if err != nil {
+			return "", err
+		}
+		target, apply = p.Incident, func(inc *incident.Incident) error { return inc.AddResponse(seq, t, by, p) }
+	case incident.TypeEvidence:
+		p, err := decode[incident.AddEvidence](s)
+		if err != nil {
+			return "", err
+		}
+		target, apply = p.Incident, func(inc *incident.Incident) error { return inc.Attach(seq, t, by, p) }
+	default:
+		return "", ledger.Invalid("statement.type", "unknown statement type %q", s.Statement.Type)
+	}
+	inc, err := load(tx, target, "payload.incident")
+	if err != nil {
+		return "", err
+	}
+	if err := apply(inc); err != nil {
+		return "", ledger.Within("payload", err)
+	}
+	return inc.ID, tx.PutIncident(inc)
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func recordRound(tx Tx, s *ledger.Signed, by incident.Actor) (string, error) {
+	if by.Revoked || !(by.Has(party.Coordinator) || by.Has(party.Representative)) || (by.Kind != party.Mediator && by.Kind != party.Centre) {
+		return "", ledger.Forbidden("rounds are recorded by the mediators' or the centre's coordinators and representatives")
+	}
+	r, err := decode[negotiation.Round](s)
+	if err != nil {
+		return "", err
+	}
+	var lookupErr error
+	known := func(id string) bool {
+		p, err := tx.Party(id)
+		lookupErr = firstErr(lookupErr, err)
+		return p != nil
+	}
+	if err := r.Validate(known); err != nil {
+		return "", firstErr(lookupErr, ledger.Within("payload", err))
+	}
+	if old, err := tx.Round(r.ID); err != nil || old != nil {
+		return "", firstErr(err, ledger.Conflict("round %q is already recorded", r.ID))
+	}
+	r.Seq = s.Seq
+	return r.ID, tx.PutRound(&r)
+}
