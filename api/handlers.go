@@ -127,7 +127,7 @@ func decodeAdd(st *ledger.Signed) (string, error) {
 func (s *Server) say(w http.ResponseWriter, r *http.Request, sess *centre.Session, typ string, payload any, record func() (any, error)) {
 	st, err := s.centre.Say(r.Context(), sess, typ, payload)
 	if err != nil {
-		fail(w, r, err)
+		fail(w, r, relabel(err, ""))
 		return
 	}
 	rec, err := record()
@@ -153,7 +153,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.centre.Submit(r.Context(), sess, st); err != nil {
-		fail(w, r, err)
+		fail(w, r, relabel(err, "statement.payload."))
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"statement": viewStatement(st)})

@@ -114,7 +114,7 @@ func (s *Server) reportIncident(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := s.centre.Say(r.Context(), sess, incident.TypeReport, rep)
 	if err != nil {
-		fail(w, r, err)
+		fail(w, r, relabel(err, ""))
 		return
 	}
 	inc, err := s.centre.Store.Incident(r.Context(), incident.IDFor(st.Seq))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"truce/blobs"
 	"truce/ledger"
@@ -72,4 +73,21 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeProblem(w, r, Problem{Title: "Internal error", Status: http.StatusInternalServerError})
 	}
+}
+
+// relabel rewrites the field of a *ledger.FieldError from the fold's view
+// ("payload.x") to the request's view: the body of a typed endpoint is the
+// payload itself, and the body of /v1/statements holds it under "statement".
+func relabel(err error, prefix string) error {
+	var fe *ledger.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	f := fe.Field
+	if rest, ok := strings.CutPrefix(f, "payload."); ok {
+		f = prefix + rest
+	} else if f == "payload" {
+		f = strings.TrimSuffix(prefix, ".")
+	}
+	return &ledger.FieldError{Field: f, Reason: fe.Reason}
 }

@@ -83,9 +83,17 @@ func (s *Session) Actor() incident.Actor { return incident.Actor{Member: s.Membe
 // CanSign reports whether the centre holds the member's key.
 func (s *Session) CanSign() bool { return s.key != nil }
 
+// Options configure a centre.
+type Options struct {
+	Name string // the centre's name, recorded in the genesis statement
+	// OpenedAt, if set, is the time of the genesis statement; the demo uses
+	// it to open its centre before its scenario begins.
+	OpenedAt time.Time
+}
+
 // Open starts a centre over store. A new store is opened with the genesis
 // statement; the operator's token is then returned (and never again).
-func Open(ctx context.Context, store Store, name string) (*Centre, string, error) {
+func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error) {
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		sessions: map[[32]byte]cached{}}
 	c.hub = newHub(store)
@@ -100,7 +108,14 @@ func Open(ctx context.Context, store Store, name string) (*Centre, string, error
 	}
 	var token string
 	if size == 0 {
-		if token, err = c.genesis(ctx, name); err != nil {
+		if opt.Name == "" {
+			opt.Name = "Ceasefire Control and Coordination Centre"
+		}
+		at := opt.OpenedAt
+		if at.IsZero() {
+			at = c.now()
+		}
+		if token, err = c.genesis(ctx, opt.Name, at); err != nil {
 			c.Close()
 			return nil, "", err
 		}
@@ -115,14 +130,14 @@ func (c *Centre) Close() {
 	c.hub.stop()
 }
 
-func (c *Centre) genesis(ctx context.Context, name string) (string, error) {
+func (c *Centre) genesis(ctx context.Context, name string, at time.Time) (string, error) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	token := NewToken()
 	if err := c.Store.PutCredentials(ctx, party.Credentials{Member: OperatorID, TokenHash: HashToken(token), PrivateKey: priv}); err != nil {
 		return "", err
 	}
 	payload, _ := json.Marshal(party.Open{Name: name, Operator: OperatorID, Key: base64.StdEncoding.EncodeToString(pub)})
-	s, err := ledger.Sign(ledger.Statement{Type: party.TypeOpen, Party: party.CentreID, Author: OperatorID, Time: c.now(), Payload: payload}, priv)
+	s, err := ledger.Sign(ledger.Statement{Type: party.TypeOpen, Party: party.CentreID, Author: OperatorID, Time: at.UTC().Truncate(time.Millisecond), Payload: payload}, priv)
 	if err != nil {
 		return "", err
 	}
@@ -242,7 +257,7 @@ func (c *Centre) SayAt(ctx context.Context, s *Session, typ string, payload any,
 		return nil, fmt.Errorf("encode %s: %w", typ, err)
 	}
 	signed, err := ledger.Sign(ledger.Statement{Type: typ, Party: s.Member.Party, Author: s.Member.ID,
-		Time: at.UTC().Truncate(time.Millisecond), Payload: raw}, s.key)
+		Time: at.UTC().Truncate(time.Millisecond), Payload: raw, Nonce: ledger.NewNonce()}, s.key)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +270,7 @@ func (c *Centre) SayAt(ctx context.Context, s *Session, typ string, payload any,
 func (c *Centre) Submit(ctx context.Context, s *Session, signed *ledger.Signed) error {
 	st := signed.Statement
 	if st.Author != s.Member.ID || st.Party != s.Member.Party {
-		return ledger.Invalid("statement.author", "a token for %s/%s cannot submit statements by %s/%s", s.Member.Party, s.Member.ID, st.Party, st.Author)
+		return ledger.Forbidden("a token for %s/%s cannot submit statements by %s/%s", s.Member.Party, s.Member.ID, st.Party, st.Author)
 	}
 	if d := st.Time.Sub(c.now()); d > MaxClockSkew || d < -MaxClockSkew {
 		return ledger.Invalid("statement.time", "differs from the centre's clock by %s (at most %s)", d.Round(time.Second), MaxClockSkew)
@@ -272,6 +287,7 @@ type NewMember struct {
 	ID, Party, Name string
 	Roles           []party.Role
 	PublicKey       ed25519.PublicKey
+	At              time.Time // when; zero means now (the demo backdates)
 }
 
 // AddMember adds a member as the operator and returns its bearer token, the
@@ -302,7 +318,11 @@ func (c *Centre) AddMember(ctx context.Context, nm NewMember) (string, *ledger.S
 	if err := c.Store.PutCredentials(ctx, party.Credentials{Member: nm.ID, TokenHash: HashToken(token), PrivateKey: priv}); err != nil {
 		return "", nil, err
 	}
-	s, err := c.Say(ctx, op, party.TypeAdd, payload)
+	at := nm.At
+	if at.IsZero() {
+		at = c.now()
+	}
+	s, err := c.SayAt(ctx, op, party.TypeAdd, payload, at)
 	if err != nil {
 		return "", nil, err
 	}
@@ -341,13 +361,16 @@ func slug(s string) string {
 	return strings.TrimRight(b.String(), "-")
 }
 
-// RegisterParty registers a party as the operator.
-func (c *Centre) RegisterParty(ctx context.Context, r party.Register) (*ledger.Signed, error) {
+// RegisterParty registers a party as the operator, at a given time (zero: now).
+func (c *Centre) RegisterParty(ctx context.Context, r party.Register, at time.Time) (*ledger.Signed, error) {
 	op, err := c.Operator(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return c.Say(ctx, op, party.TypeRegister, r)
+	if at.IsZero() {
+		at = c.now()
+	}
+	return c.SayAt(ctx, op, party.TypeRegister, r, at)
 }
 
 // Subscribe returns a channel of appended statements, in ledger order, from

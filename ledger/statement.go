@@ -6,6 +6,7 @@ package ledger
 
 import (
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -29,6 +30,11 @@ type Statement struct {
 	Author  string          `json:"author"`
 	Time    time.Time       `json:"-"`
 	Payload json.RawMessage `json:"payload"`
+	// Nonce makes two statements with the same content and millisecond
+	// distinct. The centre sets one on every statement it signs; a client
+	// that retries the identical signed statement gets a conflict, not a
+	// second copy.
+	Nonce string `json:"nonce,omitempty"`
 }
 
 // wire is the JSON shape of a Statement.
@@ -39,6 +45,7 @@ type wire struct {
 	Author  string          `json:"author"`
 	Time    string          `json:"time"`
 	Payload json.RawMessage `json:"payload"`
+	Nonce   string          `json:"nonce,omitempty"`
 }
 
 var (
@@ -57,7 +64,7 @@ func (st Statement) Encode() ([]byte, error) {
 		payload = json.RawMessage("{}")
 	}
 	return CanonicalValue(wire{V: 1, Type: st.Type, Party: st.Party, Author: st.Author,
-		Time: st.Time.UTC().Format(TimeLayout), Payload: payload})
+		Time: st.Time.UTC().Format(TimeLayout), Payload: payload, Nonce: st.Nonce})
 }
 
 func (st Statement) validate() error {
@@ -72,6 +79,9 @@ func (st Statement) validate() error {
 	}
 	if st.Time.IsZero() {
 		return Invalid("statement.time", "is required")
+	}
+	if len(st.Nonce) > 64 {
+		return Invalid("statement.nonce", "at most 64 bytes")
 	}
 	return nil
 }
@@ -96,7 +106,7 @@ func ParseStatement(doc []byte) (Statement, []byte, error) {
 	if len(w.Payload) == 0 || w.Payload[0] != '{' {
 		return Statement{}, nil, Invalid("statement.payload", "must be a JSON object")
 	}
-	st := Statement{Type: w.Type, Party: w.Party, Author: w.Author, Time: t, Payload: w.Payload}
+	st := Statement{Type: w.Type, Party: w.Party, Author: w.Author, Time: t, Payload: w.Payload, Nonce: w.Nonce}
 	if err := st.validate(); err != nil {
 		return Statement{}, nil, err
 	}
@@ -113,6 +123,13 @@ type Signed struct {
 	// Verify succeeds. The fold refuses statements whose Key is not the
 	// author's current key, so nothing unverified reaches the ledger.
 	Key ed25519.PublicKey
+}
+
+// NewNonce returns a fresh random nonce.
+func NewNonce() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // Sign signs st with key.

@@ -528,3 +528,9 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	_, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
 }
+
+// ExecForTest runs raw SQL on the writer connection; tests use it to prove
+// what the schema refuses.
+func (s *Store) ExecForTest(ctx context.Context, q string) (sql.Result, error) {
+	return s.w.ExecContext(ctx, q)
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"truce/geo"
+	"truce/incident"
+	"truce/ledger"
+	"truce/party"
+)
+
+// benchIngest is the load generator: it posts client-signed incident reports
+// to a running server, each verified and durably appended there, and reports
+// throughput and latency. With --rate it runs open-loop and measures latency
+// from each request's scheduled time, so a stalled server cannot hide its
+// queue (no coordinated omission).
+func benchIngest(args []string) error {
+	fs := flags("bench ingest")
+	connect := clientFlags(fs)
+	duration := fs.Duration("duration", 60*time.Second, "how long to run")
+	rate := fs.Int("rate", 0, "requests per second (0: as fast as the server answers)")
+	conc := fs.Int("concurrency", 64, "requests in flight")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := connect()
+	if err != nil {
+		return err
+	}
+	if c.key == nil {
+		return fmt.Errorf("bench ingest needs --key: the member signs its own reports (truce member add --key-out FILE)")
+	}
+	var me struct {
+		Member party.Member `json:"member"`
+	}
+	if err := c.get("/v1/me", &me); err != nil {
+		return err
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}, Timeout: 30 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), *duration)
+	defer cancel()
+
+	type ticket struct{ at time.Time }
+	tickets := make(chan ticket, *conc)
+	go func() {
+		defer close(tickets)
+		if *rate <= 0 {
+			for ctx.Err() == nil {
+				select {
+				case tickets <- ticket{time.Now()}:
+				case <-ctx.Done():
+				}
+			}
+			return
+		}
+		interval := time.Second / time.Duration(*rate)
+		next := time.Now()
+		for ctx.Err() == nil {
+			select {
+			case tickets <- ticket{next}:
+			case <-ctx.Done():
+				return
+			}
+			next = next.Add(interval)
+			if d := time.Until(next); d > 0 {
+				time.Sleep(d)
+			}
+		}
+	}()
+
+	var (
+		ok, failed atomic.Int64
+		mu         sync.Mutex
+		lat        []time.Duration
+		firstErr   atomic.Value
+		wg         sync.WaitGroup
+	)
+	start := time.Now()
+	bar := newProgress(os.Stderr, msg.T("bench.running"))
+	stopBar := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopBar:
+				return
+			case <-t.C:
+				bar.set64(int64(time.Since(start).Seconds()), int64(duration.Seconds()))
+			}
+		}
+	}()
+	for w := 0; w < *conc; w++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(time.Now().UnixNano())))
+			local := make([]time.Duration, 0, 1<<14)
+			for t := range tickets {
+				body, err := benchReport(rng, me.Member, c.key)
+				if err == nil {
+					err = benchPost(hc, c, body)
+				}
+				if ctx.Err() != nil && err != nil {
+					break // the run ended mid-request: not a server failure
+				}
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					continue
+				}
+				ok.Add(1)
+				local = append(local, time.Since(t.at))
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		}(uint64(w))
+	}
+	wg.Wait()
+	close(stopBar)
+	bar.done()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	res := map[string]any{
+		"ok": ok.Load(), "failed": failed.Load(), "seconds": elapsed.Seconds(),
+		"per_second": float64(ok.Load()) / elapsed.Seconds(),
+		"p50_ms":     ms(pct(0.50)), "p90_ms": ms(pct(0.90)), "p99_ms": ms(pct(0.99)), "max_ms": ms(pct(1)),
+		"rate": *rate, "concurrency": *conc,
+	}
+	if e := firstErr.Load(); e != nil {
+		res["first_error"] = e.(error).Error()
+	}
+	if *asJSON {
+		return printJSON(res)
+	}
+	fmt.Println(msg.T("bench.result", ok.Load(), failed.Load(), elapsed.Seconds(), res["per_second"]))
+	fmt.Println(msg.T("bench.latency", res["p50_ms"], res["p90_ms"], res["p99_ms"], res["max_ms"]))
+	if e, ok := res["first_error"]; ok {
+		fmt.Println(msg.T("bench.first_error", e))
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// benchReport makes one signed, random but valid report inside Ukraine.
+func benchReport(rng *rand.Rand, me party.Member, key []byte) ([]byte, error) {
+	lon, lat := 30+rng.Float64()*8, 46.5+rng.Float64()*4
+	now := time.Now().UTC()
+	rep := incident.Report{
+		Type:          incident.Types[rng.IntN(len(incident.Types))],
+		ObservedAt:    now.Add(-time.Duration(rng.IntN(3600)) * time.Second).Format(time.RFC3339),
+		TimePrecision: "minute",
+		Location: incident.Location{Geometry: geo.Geometry{Type: "Point", Coordinates: json.RawMessage(fmt.Sprintf("[%.5f,%.5f]", lon, lat))},
+			PrecisionM: 250},
+		Counts:      incident.Counts{Explosions: rng.IntN(20)},
+		Description: incident.Text{Lang: "uk", Text: fmt.Sprintf("Навантажувальний тест: %d вибухів.", rng.IntN(20))},
+	}
+	raw, err := json.Marshal(rep)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ledger.Sign(ledger.Statement{Type: incident.TypeReport, Party: me.Party, Author: me.ID,
+		Time: now.Truncate(time.Millisecond), Payload: raw, Nonce: ledger.NewNonce()}, key)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(s.Seal())
+}
+
+func benchPost(hc *http.Client, c *client, body []byte) error {
+	req, err := http.NewRequest("POST", c.server+"/v1/statements", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
+}

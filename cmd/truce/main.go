@@ -1,0 +1,110 @@
+// Command truce is the ceasefire control and coordination centre: the server
+// (serve, demo), its administration (party add, member add) and a client for
+// its API (report, list, show, triage, assign, investigate, finding, publish,
+// respond, evidence, link, statements), plus a load generator (bench).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"truce/i18n"
+)
+
+var msg = i18n.FromEnv()
+
+type command struct {
+	name, usage string
+	run         func(args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "serve [--addr HOST:PORT] [--data DIR]", serve},
+		{"demo", "demo [--addr HOST:PORT] [--data DIR]", demoCmd},
+		{"party add", "party add --id ID --name NAME --kind belligerent|mediator|monitor|observer [--data DIR]", partyAdd},
+		{"member add", "member add --party ID --name NAME --roles ROLE[,ROLE] [--id ID] [--key-out FILE] [--data DIR]", memberAdd},
+		{"members", "members [--party ID]", clientMembers},
+		{"parties", "parties", clientParties},
+		{"report", "report --type TYPE --lon X --lat Y --text TEXT [--lang uk] [--at TIME] ... | --file REPORT.json", clientReport},
+		{"list", "list [--status S] [--type T] [--party P] [--from T] [--to T] [--bbox W,S,E,N] [--limit N] [--cursor C]", clientList},
+		{"show", "show INCIDENT", clientShow},
+		{"triage", "triage INCIDENT --priority low|normal|high|urgent [--note TEXT]", clientTriage},
+		{"assign", "assign INCIDENT --monitors ID[,ID]", clientAssign},
+		{"investigate", "investigate INCIDENT [--note TEXT]", clientInvestigate},
+		{"finding", "finding INCIDENT --outcome OUTCOME --attribution PARTY|unknown|none --summary TEXT [--lang en] [--evidence SHA,...]", clientFinding},
+		{"publish", "publish INCIDENT [--note TEXT]", clientPublish},
+		{"respond", "respond INCIDENT --text TEXT [--lang ru] [--evidence SHA,...]", clientRespond},
+		{"evidence", "evidence INCIDENT FILE [--name NAME] [--media-type TYPE] [--note TEXT]", clientEvidence},
+		{"link", "link INCIDENT OTHER [--note TEXT]", clientLink},
+		{"statements", "statements [--from N] [--limit N]", clientStatements},
+		{"bench ingest", "bench ingest --token T --key FILE [--duration 60s] [--rate N] [--concurrency N]", benchIngest},
+	}
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "truce:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(os.Stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			return c.run(args[len(words):])
+		}
+	}
+	usage(os.Stderr)
+	return fmt.Errorf("%s", msg.T("cli.unknown", strings.Join(args, " ")))
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, msg.T("cli.usage"))
+	for _, c := range commands() {
+		fmt.Fprintln(w, "  truce "+c.usage)
+	}
+	fmt.Fprintln(w, msg.T("cli.client_env"))
+}
+
+// flags makes a flag set whose usage line is the command's.
+func flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("truce "+name, flag.ContinueOnError)
+	fs.Usage = func() {
+		for _, c := range commands() {
+			if c.name == name {
+				fmt.Fprintln(fs.Output(), "usage: truce "+c.usage)
+			}
+		}
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags that may come before or after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

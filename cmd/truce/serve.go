@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"truce/api"
+	"truce/blobs"
+	"truce/centre"
+	"truce/demo"
+	"truce/party"
+	"truce/store/sqlite"
+)
+
+const defaultData = "truce-data"
+
+// node is an open data directory: store, evidence files and the centre.
+type node struct {
+	store  *sqlite.Store
+	blobs  *blobs.Store
+	centre *centre.Centre
+	token  string // operator token, set only when the centre was just opened
+}
+
+func openNode(ctx context.Context, dir string, opt centre.Options) (*node, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	st, err := sqlite.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := blobs.Open(filepath.Join(dir, "evidence"), api.MaxEvidence)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	c, token, err := centre.Open(ctx, st, opt)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &node{store: st, blobs: bs, centre: c, token: token}, nil
+}
+
+func (n *node) close() {
+	n.centre.Close()
+	n.store.Checkpoint(context.Background())
+	n.store.Close()
+}
+
+func serve(args []string) error {
+	fs := flags("serve")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	data := fs.String("data", defaultData, "data directory")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := openNode(ctx, *data, centre.Options{})
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	if n.token != "" {
+		fmt.Println(msg.T("serve.opened", *data))
+		fmt.Println(msg.T("serve.operator_token", n.token))
+	}
+	return listen(ctx, *addr, n, nil)
+}
+
+// listen serves the API until ctx ends; ready, if set, is called with the URL.
+func listen(ctx context.Context, addr string, n *node, ready func(url string)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: api.New(n.centre, n.blobs), ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: 2 * time.Minute}
+	url := "http://" + ln.Addr().String()
+	slog.Info("serving", "url", url, "data", n.store.Path())
+	if ready != nil {
+		ready(url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+const demoTokens = "demo-tokens.json"
+
+func demoCmd(args []string) error {
+	fs := flags("demo")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	data := fs.String("data", "", "data directory (default: a new temporary directory)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir := *data
+	if dir == "" {
+		d, err := os.MkdirTemp("", "truce-demo-")
+		if err != nil {
+			return err
+		}
+		dir = d
+	}
+	sc, err := demo.Load()
+	if err != nil {
+		return err
+	}
+	n, err := openNode(ctx, dir, centre.Options{Name: sc.Centre, OpenedAt: sc.Start()})
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	var tokens []demo.Token
+	if n.token != "" {
+		bar := newProgress(os.Stderr, msg.T("demo.loading"))
+		tokens, err = sc.Run(ctx, n.centre, n.blobs, bar.set)
+		bar.done()
+		if err != nil {
+			return err
+		}
+		tokens = append([]demo.Token{{Member: centre.OperatorID, Party: party.CentreID, Name: "Operator",
+			Roles: []party.Role{party.Coordinator}, Token: n.token}}, tokens...)
+		raw, _ := json.MarshalIndent(tokens, "", "  ")
+		if err := os.WriteFile(filepath.Join(dir, demoTokens), raw, 0o600); err != nil {
+			return err
+		}
+	} else {
+		raw, err := os.ReadFile(filepath.Join(dir, demoTokens))
+		if err != nil {
+			return fmt.Errorf("%s holds a centre that is not a demo: %w", dir, err)
+		}
+		if err := json.Unmarshal(raw, &tokens); err != nil {
+			return err
+		}
+	}
+	return listen(ctx, *addr, n, func(url string) {
+		fmt.Println()
+		fmt.Println(msg.T("demo.ready", url, dir))
+		tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join([]string{msg.T("col.member"), msg.T("col.party"), msg.T("col.roles"), msg.T("col.token")}, "\t"))
+		for _, t := range tokens {
+			roles := make([]string, len(t.Roles))
+			for i, r := range t.Roles {
+				roles[i] = string(r)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Member, t.Party, strings.Join(roles, ","), t.Token)
+		}
+		tw.Flush()
+		fmt.Println()
+		fmt.Println(msg.T("demo.try", url, tokens[len(tokens)-1].Token))
+	})
+}
+
+func partyAdd(args []string) error {
+	fs := flags("party add")
+	data := fs.String("data", defaultData, "data directory")
+	id := fs.String("id", "", "party ID, lower case (ua, ru, ch)")
+	name := fs.String("name", "", "party name")
+	kind := fs.String("kind", "", "belligerent, mediator, monitor or observer")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	n, err := openNode(ctx, *data, centre.Options{})
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	st, err := n.centre.RegisterParty(ctx, party.Register{ID: *id, Name: *name, Kind: party.Kind(*kind)}, time.Time{})
+	if err != nil {
+		return err
+	}
+	fmt.Println(msg.T("party.added", *id, st.Seq))
+	return nil
+}
+
+func memberAdd(args []string) error {
+	fs := flags("member add")
+	data := fs.String("data", defaultData, "data directory")
+	id := fs.String("id", "", "member ID (default: derived from party and name)")
+	partyID := fs.String("party", "", "party ID")
+	name := fs.String("name", "", "member's name")
+	roles := fs.String("roles", "", "comma-separated: representative, monitor, coordinator, viewer")
+	keyOut := fs.String("key-out", "", "make the member's signing key here (the member then signs its own statements; the centre keeps no copy)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	nm := centre.NewMember{ID: *id, Party: *partyID, Name: *name}
+	for _, r := range strings.Split(*roles, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			nm.Roles = append(nm.Roles, party.Role(r))
+		}
+	}
+	var priv ed25519.PrivateKey
+	if *keyOut != "" {
+		nm.PublicKey, priv, _ = ed25519.GenerateKey(rand.Reader)
+	}
+	ctx := context.Background()
+	n, err := openNode(ctx, *data, centre.Options{})
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	token, st, err := n.centre.AddMember(ctx, nm)
+	if err != nil {
+		return err
+	}
+	var added party.Add
+	json.Unmarshal(st.Statement.Payload, &added)
+	if priv != nil {
+		if err := writeKey(*keyOut, priv); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return printJSON(map[string]any{"member": added.ID, "party": added.Party, "token": token, "seq": st.Seq, "key_file": *keyOut})
+	}
+	fmt.Println(msg.T("member.added", added.ID, added.Party, st.Seq))
+	fmt.Println(msg.T("member.token", token))
+	if priv != nil {
+		fmt.Println(msg.T("member.key", *keyOut))
+	}
+	return nil
+}

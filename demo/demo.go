@@ -1,0 +1,194 @@
+// Package demo loads the demonstration scenario — the January–February 2026
+// Abu Dhabi talks and incidents around them — into a new centre. The
+// scenario is data (scenario.json); every step goes through the same ledger
+// path as a live statement, signed by the member it is attributed to.
+package demo
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"truce/blobs"
+	"truce/centre"
+	"truce/incident"
+	"truce/party"
+)
+
+//go:embed scenario.json
+var scenarioJSON []byte
+
+// Scenario is the demo's data.
+type Scenario struct {
+	Centre  string           `json:"centre"`
+	Parties []party.Register `json:"parties"`
+	Members []Member         `json:"members"`
+	Steps   []Step           `json:"steps"`
+}
+
+// Member is a demo member.
+type Member struct {
+	ID    string       `json:"id"`
+	Party string       `json:"party"`
+	Name  string       `json:"name"`
+	Roles []party.Role `json:"roles"`
+}
+
+// Step is one statement of the scenario. In its payload "@ref" stands for
+// the incident reported by the step with that ref, "#name" for the SHA-256
+// of the evidence file of that name, and an evidence object's "content" is
+// the file itself.
+type Step struct {
+	At      time.Time       `json:"at"`
+	By      string          `json:"by"`
+	Type    string          `json:"type"`
+	Ref     string          `json:"ref,omitempty"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// Token is a demo member's credentials, to print.
+type Token struct {
+	Member string       `json:"member"`
+	Party  string       `json:"party"`
+	Name   string       `json:"name"`
+	Roles  []party.Role `json:"roles"`
+	Token  string       `json:"token"`
+}
+
+// Load parses the embedded scenario.
+func Load() (*Scenario, error) {
+	var s Scenario
+	if err := json.Unmarshal(scenarioJSON, &s); err != nil {
+		return nil, fmt.Errorf("demo scenario: %w", err)
+	}
+	if len(s.Steps) == 0 {
+		return nil, fmt.Errorf("demo scenario has no steps")
+	}
+	return &s, nil
+}
+
+// Start is when the centre of the scenario opens: a day before its first step.
+func (s *Scenario) Start() time.Time { return s.Steps[0].At.Add(-24 * time.Hour) }
+
+// Run loads the scenario into c, a centre opened at s.Start(). progress, if
+// set, is called after each statement.
+func (s *Scenario) Run(ctx context.Context, c *centre.Centre, b *blobs.Store, progress func(done, total int)) ([]Token, error) {
+	total := len(s.Parties) + len(s.Members) + len(s.Steps)
+	done := 0
+	tick := func() {
+		done++
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	at := s.Start().Add(time.Hour)
+	for _, p := range s.Parties {
+		if _, err := c.RegisterParty(ctx, p, at); err != nil {
+			return nil, fmt.Errorf("register party %s: %w", p.ID, err)
+		}
+		tick()
+	}
+	var tokens []Token
+	for _, m := range s.Members {
+		tok, _, err := c.AddMember(ctx, centre.NewMember{ID: m.ID, Party: m.Party, Name: m.Name, Roles: m.Roles, At: at.Add(time.Minute)})
+		if err != nil {
+			return nil, fmt.Errorf("add member %s: %w", m.ID, err)
+		}
+		tokens = append(tokens, Token{Member: m.ID, Party: m.Party, Name: m.Name, Roles: m.Roles, Token: tok})
+		tick()
+	}
+	r := &resolver{refs: map[string]string{}, files: map[string]string{}, blobs: b}
+	for i, st := range s.Steps {
+		if err := r.step(ctx, c, st); err != nil {
+			return nil, fmt.Errorf("scenario step %d (%s by %s): %w", i, st.Type, st.By, err)
+		}
+		tick()
+	}
+	return tokens, nil
+}
+
+type resolver struct {
+	refs  map[string]string // ref → incident ID
+	files map[string]string // evidence name → SHA-256
+	blobs *blobs.Store
+}
+
+func (r *resolver) step(ctx context.Context, c *centre.Centre, st Step) error {
+	var payload any
+	d := json.NewDecoder(bytes.NewReader(st.Payload))
+	d.UseNumber()
+	if err := d.Decode(&payload); err != nil {
+		return err
+	}
+	payload, err := r.resolve(payload)
+	if err != nil {
+		return err
+	}
+	sess, err := c.SessionOf(ctx, st.By)
+	if err != nil {
+		return err
+	}
+	signed, err := c.SayAt(ctx, sess, st.Type, payload, st.At)
+	if err != nil {
+		return err
+	}
+	if st.Type == incident.TypeReport && st.Ref != "" {
+		r.refs[st.Ref] = incident.IDFor(signed.Seq)
+	}
+	return nil
+}
+
+func (r *resolver) resolve(v any) (any, error) {
+	switch t := v.(type) {
+	case string:
+		if ref, ok := strings.CutPrefix(t, "@"); ok {
+			id, found := r.refs[ref]
+			if !found {
+				return nil, fmt.Errorf("unknown incident ref %q", ref)
+			}
+			return id, nil
+		}
+		if name, ok := strings.CutPrefix(t, "#"); ok {
+			sha, found := r.files[name]
+			if !found {
+				return nil, fmt.Errorf("unknown evidence file %q", name)
+			}
+			return sha, nil
+		}
+		return t, nil
+	case []any:
+		for i := range t {
+			x, err := r.resolve(t[i])
+			if err != nil {
+				return nil, err
+			}
+			t[i] = x
+		}
+		return t, nil
+	case map[string]any:
+		if content, ok := t["content"].(string); ok {
+			sha, n, err := r.blobs.Put(strings.NewReader(content))
+			if err != nil {
+				return nil, err
+			}
+			delete(t, "content")
+			t["sha256"], t["size"] = sha, n
+			if name, ok := t["name"].(string); ok {
+				r.files[name] = sha
+			}
+		}
+		for k := range t {
+			x, err := r.resolve(t[k])
+			if err != nil {
+				return nil, err
+			}
+			t[k] = x
+		}
+		return t, nil
+	}
+	return v, nil
+}
