@@ -1,19 +1,24 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"truce/api"
 	"truce/blobs"
-	"truce/centre"
+	"truce/incident"
+	"truce/ledger"
 	"truce/store/sqlite"
 	"truce/store/storetest"
 )
@@ -209,5 +214,148 @@ func problemOf(t *testing.T, r response) api.Problem {
 	return p
 }
 
-var _ = fmt.Sprintf
-var _ = centre.OperatorID
+// sign makes a statement signed by member's key (held by the fixture).
+func (e *env) sign(t *testing.T, member, typ string, payload any) *ledger.Signed {
+	t.Helper()
+	raw, _ := json.Marshal(payload)
+	s, err := ledger.Sign(ledger.Statement{Type: typ, Party: e.f.S[member].Member.Party, Author: member,
+		Time: time.Now().UTC(), Payload: raw, Nonce: ledger.NewNonce()}, e.f.Key(t, member))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// The full workflow over HTTP: evidence goes up and comes back byte for
+// byte, each step shows in the history, and publication makes the incident
+// public.
+func TestWorkflowOverHTTP(t *testing.T) {
+	e := newEnv(t)
+	id := e.report(storetest.UARep)
+	file := []byte("\x89PNG\r\n\x1a\n raw bytes \x00\xff kept as they are")
+	var up struct {
+		SHA256 string `json:"sha256"`
+		Size   int64  `json:"size"`
+	}
+	e.must(e.do("POST", "/v1/evidence", storetest.UARep, file, "application/octet-stream"), 201).json(t, &up)
+	if sum := sha256.Sum256(file); hex.EncodeToString(sum[:]) != up.SHA256 || up.Size != int64(len(file)) {
+		t.Fatalf("upload answered %+v", up)
+	}
+	e.must(e.post("/v1/incidents/"+id+"/evidence", storetest.UARep, map[string]any{"evidence": map[string]any{
+		"sha256": up.SHA256, "size": up.Size, "name": "crater.png", "media_type": "image/png", "captured_at": "2026-01-24T07:00:00Z"}}), 201)
+	e.must(e.post("/v1/incidents/"+id+"/triage", storetest.Coord, map[string]any{"priority": "urgent"}), 201)
+	e.must(e.post("/v1/incidents/"+id+"/assign", storetest.Coord, map[string]any{"monitors": []string{storetest.Mon1}}), 201)
+	e.must(e.post("/v1/incidents/"+id+"/investigate", storetest.Mon1, map[string]any{}), 201)
+	e.must(e.post("/v1/incidents/"+id+"/responses", storetest.RURep, map[string]any{"text": map[string]string{"lang": "ru", "text": "Провокация."}}), 201)
+	e.must(e.post("/v1/incidents/"+id+"/finding", storetest.Mon1, map[string]any{"outcome": "serious_violation", "attribution": "ru",
+		"summary": map[string]string{"lang": "en", "text": "Impact craters consistent with 122 mm rounds."}, "evidence": []string{up.SHA256}}), 201)
+	// Anonymous callers see neither the incident nor its evidence yet.
+	e.must(e.get("/v1/incidents/"+id, ""), 404)
+	e.must(e.get("/v1/evidence/"+up.SHA256, ""), 404)
+	e.must(e.post("/v1/incidents/"+id+"/publish", storetest.Coord, map[string]any{}), 201)
+	// A second publication is an illegal transition.
+	e.must(e.post("/v1/incidents/"+id+"/publish", storetest.Coord, map[string]any{}), 409)
+
+	var inc incident.Incident
+	e.must(e.get("/v1/incidents/"+id, ""), 200).json(t, &inc)
+	if inc.Status != incident.Published || inc.Finding.Outcome != "serious_violation" || len(inc.Responses) != 1 {
+		t.Fatalf("incident = %+v", inc)
+	}
+	dl := e.must(e.get("/v1/evidence/"+up.SHA256, ""), 200)
+	if !bytes.Equal(dl.body, file) {
+		t.Fatal("downloaded evidence differs from the upload")
+	}
+	var hist struct {
+		Items []api.StatementView `json:"items"`
+	}
+	e.must(e.get("/v1/incidents/"+id+"/history", ""), 200).json(t, &hist)
+	var types []string
+	for _, h := range hist.Items {
+		s, _, err := ledger.ParseStatement(h.Statement)
+		if err != nil {
+			t.Fatal(err)
+		}
+		types = append(types, s.Type)
+		if len(h.LeafHash) != 64 || len(h.Signature) != 64 {
+			t.Fatalf("history entry %d lacks its leaf hash or signature", h.Seq)
+		}
+	}
+	want := []string{"incident.report", "incident.evidence", "incident.triage", "incident.assign", "incident.investigate",
+		"incident.respond", "incident.finding", "incident.publish"}
+	if strings.Join(types, " ") != strings.Join(want, " ") {
+		t.Fatalf("history = %v, want %v", types, want)
+	}
+}
+
+// The event stream delivers new statements to members as they are appended,
+// resumes from Last-Event-ID, and shows anonymous callers publications only.
+func TestEventStream(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	open := func(member, lastID string) *bufio.Reader {
+		req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/v1/events", nil)
+		if member != "" {
+			req.Header.Set("Authorization", "Bearer "+e.f.Tokens[member])
+		}
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		br := bufio.NewReader(resp.Body)
+		for { // wait until the stream is subscribed
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if line == ": subscribed\n" {
+				return br
+			}
+		}
+	}
+	next := func(br *bufio.Reader) (uint64, string) {
+		var id uint64
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, ok := strings.CutPrefix(line, "id: "); ok {
+				id, _ = strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			}
+			if v, ok := strings.CutPrefix(line, "data: "); ok {
+				var sv api.StatementView
+				json.Unmarshal([]byte(v), &sv)
+				s, _, _ := ledger.ParseStatement(sv.Statement)
+				if sv.Seq != id {
+					t.Fatalf("event id %d carries statement %d", id, sv.Seq)
+				}
+				return id, s.Type
+			}
+		}
+	}
+	member := open(storetest.Coord, "")
+	public := open("", "")
+	id := e.report(storetest.UARep)
+	seq, typ := next(member)
+	if typ != incident.TypeReport || incident.IDFor(seq) != id {
+		t.Fatalf("member stream: %d %s, want the report %s", seq, typ, id)
+	}
+	resumed := open(storetest.Coord, strconv.FormatUint(seq-1, 10))
+	if s, _ := next(resumed); s != seq {
+		t.Fatalf("resumed stream starts at %d, want %d", s, seq)
+	}
+	published := e.f.Walk(t)
+	inc, _ := e.f.Store.Incident(ctx, published)
+	s, typ := next(public)
+	if typ != incident.TypePublish || s != inc.Steps[len(inc.Steps)-1].Seq {
+		t.Fatalf("public stream: %d %s, want the publication", s, typ)
+	}
+}

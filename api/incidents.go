@@ -296,13 +296,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	ch, next, cancel := s.centre.Subscribe()
 	defer cancel()
-	if !hasFrom {
-		from = next
+	if !hasFrom { // from now on: the ledger's size once subscribed
+		if from, err = s.centre.Store.Size(r.Context()); err != nil {
+			fail(w, r, err)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	// Subscribed before catching up, so nothing falls between the two.
+	fmt.Fprint(w, ": subscribed\n\n")
+	flusher.Flush()
 	anonymous := session(r) == nil
 	send := func(st *ledger.Signed) error {
 		if anonymous && st.Statement.Type != incident.TypePublish {
@@ -325,7 +331,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		from = batch[len(batch)-1].Seq + 1
 	}
-	fmt.Fprint(w, ": live\n\n")
 	flusher.Flush()
 	keepalive := time.NewTicker(15 * time.Second)
 	defer keepalive.Stop()

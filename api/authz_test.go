@@ -1,0 +1,184 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"truce/centre"
+	"truce/incident"
+	st "truce/store/storetest"
+)
+
+// The authorization matrix: every role × write endpoint × own/other party.
+// Each cell gets a fresh incident in the state its step needs, so that only
+// the caller decides the outcome; a refused call changes nothing.
+func TestAuthorizationMatrix(t *testing.T) {
+	e := newEnv(t)
+	actors := []string{st.UARep, st.UAMonitor, st.RURep, st.Coord, st.USMed, st.Mon1, st.Mon2, st.Viewer, centre.OperatorID, ""}
+
+	// states: bring a report by ua (alleging ru) to the state a step needs.
+	reported := func() string { return e.report(st.UARep) }
+	triaged := func() string {
+		id := reported()
+		e.must(e.post("/v1/incidents/"+id+"/triage", st.Coord, map[string]any{"priority": "high"}), 201)
+		return id
+	}
+	assigned := func() string {
+		id := triaged()
+		e.must(e.post("/v1/incidents/"+id+"/assign", st.Coord, map[string]any{"monitors": []string{st.Mon1}}), 201)
+		return id
+	}
+	investigating := func() string {
+		id := assigned()
+		e.must(e.post("/v1/incidents/"+id+"/investigate", st.Mon1, map[string]any{}), 201)
+		return id
+	}
+	found := func() string {
+		id := investigating()
+		e.must(e.post("/v1/incidents/"+id+"/finding", st.Mon1, map[string]any{"outcome": "inconclusive", "attribution": "unknown",
+			"summary": map[string]string{"lang": "en", "text": "Could not reach the site."}}), 201)
+		return id
+	}
+	up := e.must(e.do("POST", "/v1/evidence", st.UARep, "crater photo bytes", "application/octet-stream"), 201)
+	var blob struct {
+		SHA256 string `json:"sha256"`
+		Size   int64  `json:"size"`
+	}
+	up.json(t, &blob)
+
+	n := 0
+	unique := func(prefix string) string { n++; return fmt.Sprintf("%s%d", prefix, n) }
+	type cell struct {
+		endpoint string
+		setup    func() string // returns the incident ID, or "" when none is needed
+		path     string        // %s is the incident ID
+		body     func() any
+		allowed  []string
+	}
+	cells := []cell{
+		{"report", nil, "/v1/incidents", func() any { return st.Report() },
+			[]string{st.UARep, st.UAMonitor, st.RURep, st.Coord, st.USMed, st.Mon1, st.Mon2, centre.OperatorID}},
+		{"triage", reported, "/v1/incidents/%s/triage", func() any { return map[string]any{"priority": "normal"} },
+			[]string{st.Coord, st.USMed, st.Mon1, st.Mon2, centre.OperatorID}},
+		{"assign", triaged, "/v1/incidents/%s/assign", func() any { return map[string]any{"monitors": []string{st.Mon2}} },
+			[]string{st.Coord, st.USMed, centre.OperatorID}},
+		{"investigate", assigned, "/v1/incidents/%s/investigate", func() any { return map[string]any{} },
+			[]string{st.Mon1}},
+		{"finding", investigating, "/v1/incidents/%s/finding", func() any {
+			return map[string]any{"outcome": "minor_violation", "attribution": "ru", "summary": map[string]string{"lang": "en", "text": "Confirmed."}}
+		}, []string{st.Mon1}},
+		{"publish", found, "/v1/incidents/%s/publish", func() any { return map[string]any{} },
+			[]string{st.Coord, st.USMed, centre.OperatorID}},
+		{"respond", reported, "/v1/incidents/%s/responses", func() any {
+			return map[string]any{"text": map[string]string{"lang": "ru", "text": "Не подтверждаем."}}
+		}, []string{st.RURep}},
+		{"evidence", reported, "/v1/incidents/%s/evidence", func() any {
+			return map[string]any{"evidence": map[string]any{"sha256": blob.SHA256, "size": blob.Size, "name": "crater.jpg", "media_type": "image/jpeg"}}
+		}, []string{st.UARep, st.UAMonitor, st.RURep, st.Coord, st.USMed, centre.OperatorID}},
+		{"link", reported, "/v1/incidents/%s/links", nil,
+			[]string{st.Coord, st.USMed, st.Mon1, st.Mon2, centre.OperatorID}},
+		{"register party", nil, "/v1/parties", func() any { return map[string]any{"id": unique("p"), "name": "New party", "kind": "observer"} },
+			[]string{centre.OperatorID}},
+		{"add member", nil, "/v1/members", func() any { return map[string]any{"id": unique("m"), "party": "ua", "name": "New", "roles": []string{"viewer"}} },
+			[]string{centre.OperatorID}},
+		{"record round", nil, "/v1/rounds", func() any {
+			return map[string]any{"id": unique("r"), "title": "Round", "start": "2026-02-01", "place": "Abu Dhabi", "format": "trilateral",
+				"participants": []string{"ua", "ru", "us"}, "joint_statement": false}
+		}, []string{st.Coord, st.USMed, centre.OperatorID}},
+	}
+	for _, c := range cells {
+		for _, who := range actors {
+			name := who
+			if name == "" {
+				name = "anonymous"
+			}
+			t.Run(c.endpoint+"/"+name, func(t *testing.T) {
+				id := ""
+				if c.setup != nil {
+					id = c.setup()
+				}
+				path := c.path
+				if strings.Contains(path, "%s") {
+					path = fmt.Sprintf(path, id)
+				}
+				var body any
+				if c.body != nil {
+					body = c.body()
+				} else { // link: another report of the same event
+					body = map[string]any{"with": reported()}
+				}
+				size := e.size()
+				r := e.post(path, who, body)
+				want := http.StatusForbidden
+				switch {
+				case slices.Contains(c.allowed, who):
+					want = http.StatusCreated
+				case who == "":
+					want = http.StatusUnauthorized
+				}
+				if r.status != want {
+					t.Fatalf("%s by %s: status %d, want %d: %s", c.endpoint, name, r.status, want, r.body)
+				}
+				if want != http.StatusCreated {
+					problemOf(t, r)
+					if e.size() != size {
+						t.Fatal("a refused call appended to the ledger")
+					}
+				}
+			})
+		}
+	}
+}
+
+// Reads: members see every record, anonymous callers only published ones,
+// and the ledger itself needs membership.
+func TestReadVisibility(t *testing.T) {
+	e := newEnv(t)
+	published := e.f.Walk(t)
+	private := e.report(st.UARep)
+	for _, who := range []string{st.UARep, st.RURep, st.Viewer, st.Mon1} {
+		e.must(e.get("/v1/incidents/"+private, who), 200)
+		e.must(e.get("/v1/statements?limit=5", who), 200)
+		e.must(e.get("/v1/members", who), 200)
+	}
+	e.must(e.get("/v1/incidents/"+private, ""), 404)
+	e.must(e.get("/v1/incidents/"+private+"/history", ""), 404)
+	e.must(e.get("/v1/incidents/"+published, ""), 200)
+	e.must(e.get("/v1/incidents/"+published+"/history", ""), 200)
+	e.must(e.get("/v1/statements", ""), 401)
+	e.must(e.get("/v1/members", ""), 401)
+	var page struct {
+		Items []incident.Incident `json:"items"`
+	}
+	e.must(e.get("/v1/incidents?limit=1000", ""), 200).json(t, &page)
+	for _, inc := range page.Items {
+		if inc.Status != incident.Published {
+			t.Fatalf("anonymous listing shows %s (%s)", inc.ID, inc.Status)
+		}
+	}
+	if len(page.Items) != 1 {
+		t.Fatalf("anonymous listing has %d incidents, want 1", len(page.Items))
+	}
+}
+
+// A client-signed statement must be by the token's own member: a token
+// from one party cannot submit another party's statements, even signed.
+func TestSubmitOtherMembersStatement(t *testing.T) {
+	e := newEnv(t)
+	s := e.sign(t, st.UARep, incident.TypeReport, st.Report())
+	size := e.size()
+	r := e.post("/v1/statements", st.RURep, s.Seal())
+	if r.status != 403 {
+		t.Fatalf("status %d, want 403: %s", r.status, r.body)
+	}
+	if e.size() != size {
+		t.Fatal("refused statement appended")
+	}
+	e.must(e.post("/v1/statements", st.UARep, s.Seal()), 201)
+	// A viewer's own signed report is refused too.
+	v := e.sign(t, st.Viewer, incident.TypeReport, st.Report())
+	e.must(e.post("/v1/statements", st.Viewer, v.Seal()), 403)
+}
