@@ -82,7 +82,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			[]string{st.Coord, st.USMed, st.Mon1, st.Mon2, centre.OperatorID}},
 		{"register party", nil, "/v1/parties", func() any { return map[string]any{"id": unique("p"), "name": "New party", "kind": "observer"} },
 			[]string{centre.OperatorID}},
-		{"add member", nil, "/v1/members", func() any { return map[string]any{"id": unique("m"), "party": "ua", "name": "New", "roles": []string{"viewer"}} },
+		{"add member", nil, "/v1/members", func() any {
+			return map[string]any{"id": unique("m"), "party": "ua", "name": "New", "roles": []string{"viewer"}}
+		},
 			[]string{centre.OperatorID}},
 		{"record round", nil, "/v1/rounds", func() any {
 			return map[string]any{"id": unique("r"), "title": "Round", "start": "2026-02-01", "place": "Abu Dhabi", "format": "trilateral",

@@ -81,7 +81,7 @@ func serve(args []string) error {
 		fmt.Println(msg.T("serve.opened", *data))
 		fmt.Println(msg.T("serve.operator_token", n.token))
 	}
-	return listen(ctx, *addr, n, nil)
+	return listen(ctx, *addr, n, func(url string) { fmt.Println(msg.T("serve.listening", url)) })
 }
 
 // listen serves the API until ctx ends; ready, if set, is called with the URL.

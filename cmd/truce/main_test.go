@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binary string
+
+// TestMain builds the truce binary once; the tests drive it as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "truce-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "truce")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// truce runs the binary to completion, in English, and returns its stdout.
+func truce(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(append(os.Environ(), "LANG=en_US.UTF-8", "LC_ALL="), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("truce %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
+	}
+	return out.String()
+}
+
+// server is a running `truce serve` or `truce demo`.
+type server struct {
+	cmd    *exec.Cmd
+	url    string
+	stdout *bytes.Buffer
+	mu     *sync.Mutex
+}
+
+// start runs the binary until it prints the line matching ready, and
+// returns the URL it serves.
+func start(t *testing.T, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8", "LC_ALL=")
+	pr, pw := io.Pipe()
+	cmd.Stdout = pw
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, stdout: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		urlRe := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.stdout.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+			if u := urlRe.FindString(sc.Text()); u != "" && (strings.Contains(sc.Text(), "serving") || strings.Contains(sc.Text(), "running")) {
+				select {
+				case found <- u:
+				default:
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { s.kill(syscall.SIGTERM); pw.Close() })
+	select {
+	case s.url = <-found:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("server did not start: %s", s.output())
+	}
+	return s
+}
+
+func (s *server) output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stdout.String()
+}
+
+func (s *server) kill(sig syscall.Signal) {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	s.cmd.Process.Signal(sig)
+	s.cmd.Wait()
+}
+
+var tokenRe = regexp.MustCompile(`truce_[A-Za-z0-9_-]{43}`)
+
+func addMember(t *testing.T, data string, args ...string) string {
+	t.Helper()
+	out := truce(t, nil, append([]string{"member", "add", "--data", data}, args...)...)
+	tok := tokenRe.FindString(out)
+	if tok == "" {
+		t.Fatalf("no token in %q", out)
+	}
+	return tok
+}
+
+// A newcomer's path through the CLI: set up parties and members, start the
+// server, and carry a report through verification to publication.
+func TestCLIEndToEnd(t *testing.T) {
+	data := t.TempDir()
+	for _, p := range [][]string{{"ua", "Ukraine", "belligerent"}, {"ru", "Russia", "belligerent"}, {"ae", "UAE", "mediator"}, {"ch", "Switzerland", "monitor"}} {
+		out := truce(t, nil, "party", "add", "--data", data, "--id", p[0], "--name", p[1], "--kind", p[2])
+		if !strings.Contains(out, "Registered party "+p[0]) {
+			t.Fatalf("party add: %q", out)
+		}
+	}
+	ua := addMember(t, data, "--party", "ua", "--name", "Olena", "--roles", "representative")
+	keyFile := filepath.Join(t.TempDir(), "ua-field.key")
+	uaField := addMember(t, data, "--party", "ua", "--name", "Field unit", "--roles", "representative", "--key-out", keyFile)
+	ru := addMember(t, data, "--party", "ru", "--name", "Sergei", "--roles", "representative")
+	coord := addMember(t, data, "--party", "ae", "--name", "Hotline", "--roles", "coordinator")
+	mon := addMember(t, data, "--id", "ch-mon", "--party", "ch", "--name", "Monitor", "--roles", "monitor")
+	srv := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	as := func(tok string, extra ...string) []string {
+		return append([]string{"TRUCE_SERVER=" + srv.url, "TRUCE_TOKEN=" + tok}, extra...)
+	}
+
+	out := truce(t, as(ua), "report", "--type", "missile", "--lon", "30.52", "--lat", "50.45", "--at", "2026-01-24T01:30:00Z",
+		"--until", "2026-01-24T05:00:00Z", "--precision", "hour", "--launched", "12", "--intercepted", "9", "--weapon", "Kh-22",
+		"--actor", "ru", "--place", "Kyiv", "--lang", "uk", "--text", "Ракетний удар по Києву.", "--json")
+	var rep written
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report --json: %v\n%s", err, out)
+	}
+	id := fmt.Sprintf("inc-%d", rep.Statement.Seq)
+	// A member holding its own key signs the report on its machine.
+	out = truce(t, as(uaField, "TRUCE_KEY="+keyFile), "report", "--type", "missile", "--lon", "36.23", "--lat", "49.99",
+		"--at", "2026-01-24T02:00:00Z", "--actor", "ru", "--place", "Kharkiv", "--text", "Strike on Kharkiv.")
+	other := regexp.MustCompile(`inc-\d+`).FindString(out)
+	if other == "" {
+		t.Fatalf("signed report: %q", out)
+	}
+
+	list := truce(t, as(coord), "list", "--status", "reported")
+	for _, want := range []string{id, other, "missile", "Kyiv", "2 incidents"} {
+		if !strings.Contains(list, want) {
+			t.Fatalf("list lacks %q:\n%s", want, list)
+		}
+	}
+	truce(t, as(coord), "link", id, other)
+	truce(t, as(coord), "triage", id, "--priority", "urgent")
+	truce(t, as(coord), "assign", id, "--monitors", "ch-mon")
+	truce(t, as(mon), "investigate", id, "--note", "On site 09:00")
+	file := filepath.Join(t.TempDir(), "crater.txt")
+	os.WriteFile(file, []byte("field note: crater 4 m wide, fragments of a Kh-22"), 0o600)
+	out = truce(t, as(mon), "evidence", id, file)
+	sum := sha256.Sum256([]byte("field note: crater 4 m wide, fragments of a Kh-22"))
+	sha := hex.EncodeToString(sum[:])
+	if !strings.Contains(out, sha) {
+		t.Fatalf("evidence did not report its SHA-256: %q", out)
+	}
+	truce(t, as(ru), "respond", id, "--lang", "ru", "--text", "Удар наносился по военным объектам.")
+	truce(t, as(mon), "finding", id, "--outcome", "no_violation", "--attribution", "ru", "--summary", "Strike confirmed; no ceasefire was in force.", "--evidence", sha)
+	out = truce(t, as(coord), "publish", id)
+	if !strings.Contains(out, "published") {
+		t.Fatalf("publish: %q", out)
+	}
+	show := truce(t, as(""), "show", id) // anonymous: published incidents are public
+	for _, want := range []string{"published", "no violation", "Kh-22", "crater.txt", "incident.report", "incident.publish", "Ракетний удар", "ru: [ru]"} {
+		if !strings.Contains(show, want) {
+			t.Fatalf("show lacks %q:\n%s", want, show)
+		}
+	}
+	// Illegal transitions and wrong roles fail with the server's problem.
+	cmd := exec.Command(binary, "triage", id, "--priority", "low")
+	cmd.Env = append(os.Environ(), as(coord)...)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "409") {
+		t.Fatalf("second triage: %v %s", err, out)
+	}
+	cmd = exec.Command(binary, "publish", other)
+	cmd.Env = append(os.Environ(), as(ua)...)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "403") {
+		t.Fatalf("publish by a party: %v %s", err, out)
+	}
+	sts := truce(t, as(coord), "statements", "--limit", "100")
+	for _, want := range []string{"centre.open", "party.register", "member.add", "incident.link", "incident.finding"} {
+		if !strings.Contains(sts, want) {
+			t.Fatalf("statements lack %q", want)
+		}
+	}
+	// Output follows the language of the environment.
+	cmd = exec.Command(binary, "list")
+	cmd.Env = append(os.Environ(), append(as(coord), "LANG=uk_UA.UTF-8", "LC_ALL=")...)
+	if out, err := cmd.Output(); err != nil || !strings.Contains(string(out), "інцидент") {
+		t.Fatalf("Ukrainian list: %v %s", err, out)
+	}
+}
+
+// The demo command loads the scenario and prints the URL and a token per member.
+func TestDemoCommand(t *testing.T) {
+	data := t.TempDir()
+	srv := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	time.Sleep(100 * time.Millisecond) // the token table follows the URL line
+	out := srv.output()
+	toks := tokenRe.FindAllString(out, -1)
+	if len(toks) < 8 {
+		t.Fatalf("demo printed %d tokens:\n%s", len(toks), out)
+	}
+	resp, err := http.Get(srv.url + "/v1/incidents?limit=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	if len(page.Items) == 0 {
+		t.Fatal("the demo has no published incidents")
+	}
+	// Restarting on the same data directory keeps the scenario and tokens.
+	srv.kill(syscall.SIGTERM)
+	again := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	time.Sleep(100 * time.Millisecond)
+	if !strings.Contains(again.output(), toks[1]) {
+		t.Fatal("restarted demo does not print the same tokens")
+	}
+}
+
+// Every acknowledged statement survives SIGKILL under write load.
+func TestCrashKeepsAcknowledgedStatements(t *testing.T) {
+	data := t.TempDir()
+	truce(t, nil, "party", "add", "--data", data, "--id", "ua", "--name", "Ukraine", "--kind", "belligerent")
+	tok := addMember(t, data, "--party", "ua", "--name", "Rep", "--roles", "representative")
+	body, _ := json.Marshal(map[string]any{"type": "shelling", "observed_at": "2026-01-24T03:00:00Z", "time_precision": "minute",
+		"location":    map[string]any{"geometry": map[string]any{"type": "Point", "coordinates": []float64{36.2, 47.6}}, "precision_m": 100},
+		"description": map[string]string{"lang": "en", "text": "crash test"}})
+	for round := 0; round < 3; round++ {
+		srv := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+		var (
+			mu    sync.Mutex
+			acked []string
+			wg    sync.WaitGroup
+			stop  = make(chan struct{})
+		)
+		client := &http.Client{Timeout: 10 * time.Second}
+		for w := 0; w < 16; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					req, _ := http.NewRequest("POST", srv.url+"/v1/incidents", bytes.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+tok)
+					req.Header.Set("Content-Type", "application/json")
+					resp, err := client.Do(req)
+					if err != nil {
+						return // the server is gone
+					}
+					var out struct {
+						Record struct{ ID string } `json:"record"`
+					}
+					json.NewDecoder(resp.Body).Decode(&out)
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusCreated {
+						mu.Lock()
+						acked = append(acked, out.Record.ID)
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		time.Sleep(700 * time.Millisecond)
+		srv.kill(syscall.SIGKILL)
+		close(stop)
+		wg.Wait()
+		if len(acked) == 0 {
+			t.Fatal("no write was acknowledged before the kill")
+		}
+		after := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+		for _, id := range acked {
+			req, _ := http.NewRequest("GET", after.url+"/v1/incidents/"+id, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("round %d: acknowledged %s is gone after SIGKILL (%d)", round, id, resp.StatusCode)
+			}
+		}
+		t.Logf("round %d: %d acknowledged reports survived SIGKILL", round, len(acked))
+		after.kill(syscall.SIGTERM)
+	}
+}
