@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -20,6 +21,7 @@ var files embed.FS
 var Languages = []string{"en", "uk", "ru", "zh"}
 
 var (
+	posixLocale = regexp.MustCompile(`^([a-zA-Z]{2,3}(?:_[a-zA-Z]{2})?)(?:\.[^@]*)?(?:@.*)?$`)
 	catalogs = map[string]map[string]json.RawMessage{}
 	matcher  language.Matcher
 )
@@ -49,8 +51,9 @@ type Printer struct{ Lang string }
 func For(prefs ...string) Printer {
 	var tags []language.Tag
 	for _, p := range prefs {
-		p = strings.SplitN(p, ".", 2)[0] // drop ".UTF-8"
-		p = strings.ReplaceAll(p, "_", "-")
+		if m := posixLocale.FindStringSubmatch(p); m != nil {
+			p = strings.ReplaceAll(m[1], "_", "-") // uk_UA.UTF-8 → uk-UA
+		}
 		if p == "" || p == "C" || p == "POSIX" {
 			continue
 		}
@@ -58,11 +61,14 @@ func For(prefs ...string) Printer {
 			tags = append(tags, ts...)
 		}
 	}
-	_, i, conf := matcher.Match(tags...)
-	if conf == language.No {
-		i = 0
+	// The first preference the catalogues can serve wins; the matcher alone
+	// would let an unsupported first choice pull in the fallback.
+	for _, tag := range tags {
+		if _, i, conf := matcher.Match(tag); conf >= language.High {
+			return Printer{Lang: Languages[i]}
+		}
 	}
-	return Printer{Lang: Languages[i]}
+	return Printer{Lang: Languages[0]}
 }
 
 // FromEnv picks the language from LC_ALL, LC_MESSAGES and LANG.

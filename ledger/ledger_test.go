@@ -1,0 +1,192 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCanonicalRFC8785(t *testing.T) {
+	cases := []struct{ in, want string }{
+		// RFC 8785 §3.2.2: numbers in ECMAScript form.
+		{`[1e30, 4.50, 2e-3, 0.000000000000000000000000001, -0, 1E+2, 333333333.33333329]`, `[1e+30,4.5,0.002,1e-27,0,100,333333333.3333333]`},
+		// RFC 8785 §3.2.3: keys sorted by UTF-16 code units (the emoji's
+		// surrogate pair sorts before U+FB33, unlike in UTF-8).
+		{`{"\u20ac":"Euro","\r":"CR","\ufb33":"Hebrew","1":"One","\ud83d\ude00":"Emoji","\u0080":"Control","\u00f6":"Umlaut","\u05d2":"Hebrew2"}`,
+			"{\"\\r\":\"CR\",\"1\":\"One\",\"\u0080\":\"Control\",\"ö\":\"Umlaut\",\"ג\":\"Hebrew2\",\"€\":\"Euro\",\"😀\":\"Emoji\",\"דּ\":\"Hebrew\"}"},
+		// Minimal escapes; no HTML escaping; other characters as they are.
+		{`{"s":"<a & b>\u0007\t\"\\/ Київ 基辅"}`, `{"s":"<a & b>\u0007\t\"\\/ Київ 基辅"}`},
+		{" { \"b\" : [ true , false , null ] , \"a\" : { } } ", `{"a":{},"b":[true,false,null]}`},
+	}
+	for _, c := range cases {
+		got, err := Canonical([]byte(c.in))
+		if err != nil {
+			t.Fatalf("%s: %v", c.in, err)
+		}
+		if string(got) != c.want {
+			t.Errorf("Canonical(%s)\n got %s\nwant %s", c.in, got, c.want)
+		}
+	}
+}
+
+func TestCanonicalRefuses(t *testing.T) {
+	for _, in := range []string{
+		`{"a":1,"a":2}`,    // duplicate key
+		`{"a":1} {}`,       // trailing data
+		`{"a":1`,           // truncated
+		"{\"a\":\"\xff\"}", // invalid UTF-8
+		`[1e400]`,          // out of range
+		`{"a":NaN}`,        // not JSON
+		strings.Repeat("[", 100) + strings.Repeat("]", 100), // too deep
+	} {
+		_, err := Canonical([]byte(in))
+		var fe *FieldError
+		if !errors.As(err, &fe) {
+			t.Errorf("Canonical(%.40q) = %v, want a field error", in, err)
+		}
+	}
+	_, err := Canonical([]byte(`{"outer":{"x":1,"x":2}}`))
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "outer.x" {
+		t.Errorf("duplicate nested key: %v", err)
+	}
+}
+
+func TestDecodeNamesField(t *testing.T) {
+	var v struct {
+		A struct {
+			B int `json:"b"`
+		} `json:"a"`
+	}
+	cases := map[string]string{`{"a":{"b":"x"}}`: "a.b", `{"a":{"c":1}}`: "c", `{"a":{"b":1,"b":2}}`: "a.b"}
+	for in, field := range cases {
+		err := Decode([]byte(in), &v)
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != field {
+			t.Errorf("Decode(%s) = %v, want field %q", in, err, field)
+		}
+	}
+}
+
+func testStatement() Statement {
+	return Statement{Type: "incident.report", Party: "ua", Author: "ua-rep", Time: time.Date(2026, 1, 24, 3, 15, 0, 123e6, time.UTC),
+		Payload: json.RawMessage(`{"z":1,"a":"Харків"}`), Nonce: "n1"}
+}
+
+func TestSignVerifyAndLeaf(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	s, err := Sign(testStatement(), priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"author":"ua-rep","nonce":"n1","party":"ua","payload":{"a":"Харків","z":1},"time":"2026-01-24T03:15:00.123Z","type":"incident.report","v":1}`
+	if string(s.Body) != want {
+		t.Fatalf("body\n got %s\nwant %s", s.Body, want)
+	}
+	s.Key = nil
+	if err := s.Verify(pub); err != nil || !bytes.Equal(s.Key, pub) {
+		t.Fatalf("verify: %v", err)
+	}
+	leaf := s.Leaf()
+	var l struct {
+		Sig       []byte          `json:"sig"`
+		Statement json.RawMessage `json:"statement"`
+	}
+	if err := json.Unmarshal(leaf, &l); err != nil || !bytes.Equal(l.Sig, s.Sig) || string(l.Statement) != want {
+		t.Fatalf("leaf %s: %v", leaf, err)
+	}
+	if c, _ := Canonical(leaf); !bytes.Equal(c, leaf) {
+		t.Fatal("leaf is not canonical JSON")
+	}
+	h := s.LeafHash()
+	if exp := sha256.Sum256(append([]byte{0}, leaf...)); h != exp {
+		t.Fatal("leaf hash is not SHA-256(0x00 || leaf)")
+	}
+	// Any change to the signed bytes breaks the signature.
+	other, _ := Sign(testStatement(), priv)
+	other.Body = bytes.Replace(other.Body, []byte("Харків"), []byte("Київ"), 1)
+	if err := other.Verify(pub); err == nil {
+		t.Fatal("tampered body verified")
+	}
+	pub2, _, _ := ed25519.GenerateKey(nil)
+	if err := s.Verify(pub2); err == nil {
+		t.Fatal("verified against the wrong key")
+	}
+}
+
+// A client may send the statement in any JSON spelling: the signature is
+// over the canonical bytes, so an equivalent spelling verifies.
+func TestEnvelopeRoundTrip(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	s, _ := Sign(testStatement(), priv)
+	env := s.Seal()
+	var obj map[string]any
+	json.Unmarshal(env.Statement, &obj)
+	respelled, _ := json.MarshalIndent(obj, "", "   ")
+	opened, err := Envelope{Statement: respelled, Signature: env.Signature}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opened.Verify(pub); err != nil {
+		t.Fatalf("re-spelled statement: %v", err)
+	}
+	if opened.LeafHash() != s.LeafHash() {
+		t.Fatal("equivalent statements have different leaf hashes")
+	}
+	for _, bad := range []Envelope{
+		{Statement: json.RawMessage(`{"v":2}`), Signature: env.Signature},
+		{Statement: env.Statement, Signature: "c2ln"},
+		{Statement: bytes.Replace(env.Statement, []byte(`"2026-01-24T03:15:00.123Z"`), []byte(`"2026-01-24T03:15:00Z"`), 1), Signature: env.Signature},
+		{Statement: bytes.Replace(env.Statement, []byte(`"incident.report"`), []byte(`"Incident Report"`), 1), Signature: env.Signature},
+	} {
+		if _, err := bad.Open(); err == nil {
+			t.Errorf("opened %s", bad.Statement)
+		}
+	}
+}
+
+func FuzzCanonical(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5,"x"],"b":null}`, `[1e30,-0,0.1]`, `"\u00e9"`, `{"a":{"b":{"c":[]}}}`, `{"a":1,"a":2}`, `[`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := Canonical(in)
+		if err != nil {
+			return
+		}
+		if !json.Valid(c) {
+			t.Fatalf("canonical form is not JSON: %q", c)
+		}
+		again, err := Canonical(c)
+		if err != nil || !bytes.Equal(again, c) {
+			t.Fatalf("not idempotent: %q → %q (%v)", c, again, err)
+		}
+	})
+}
+
+func FuzzEnvelope(f *testing.F) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	s, _ := Sign(testStatement(), priv)
+	raw, _ := json.Marshal(s.Seal())
+	f.Add(raw)
+	f.Add([]byte(`{"statement":{"v":1},"signature":""}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var env Envelope
+		if Decode(in, &env) != nil {
+			return
+		}
+		opened, err := env.Open()
+		if err != nil {
+			return
+		}
+		body, err := opened.Statement.Encode()
+		if err != nil || !bytes.Equal(body, opened.Body) {
+			t.Fatalf("opened statement does not re-encode to its body: %v", err)
+		}
+	})
+}
