@@ -22,8 +22,8 @@ var Languages = []string{"en", "uk", "ru", "zh"}
 
 var (
 	posixLocale = regexp.MustCompile(`^([a-zA-Z]{2,3}(?:_[a-zA-Z]{2})?)(?:\.[^@]*)?(?:@.*)?$`)
-	catalogs = map[string]map[string]json.RawMessage{}
-	matcher  language.Matcher
+	catalogs    = map[string]map[string]json.RawMessage{}
+	matcher     language.Matcher
 )
 
 func init() {
