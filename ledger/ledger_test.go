@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,16 @@ func FuzzCanonical(f *testing.F) {
 		c, err := Canonical(in)
 		if err != nil {
 			return
+		}
+		if !json.Valid(in) {
+			t.Fatalf("accepted invalid JSON %q", in)
+		}
+		// Same meaning as encoding/json reads it.
+		var a, b any
+		json.Unmarshal(in, &a)
+		json.Unmarshal(c, &b)
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("%q canonicalised to %q changes its value", in, c)
 		}
 		if !json.Valid(c) {
 			t.Fatalf("canonical form is not JSON: %q", c)

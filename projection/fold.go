@@ -79,7 +79,7 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 
 func decode[T any](s *ledger.Signed) (T, error) {
 	var p T
-	err := ledger.Decode(s.Statement.Payload, &p)
+	err := ledger.DecodePayload(s.Statement, &p)
 	return p, ledger.Within("payload", err)
 }
 

@@ -291,7 +291,7 @@ func (s *Store) Statements(ctx context.Context, from uint64, limit int) ([]*ledg
 		if err := rows.Scan(&seq, &body, &sig); err != nil {
 			return nil, err
 		}
-		st, _, err := ledger.ParseStatement(body)
+		st, err := ledger.ParseStored(body)
 		if err != nil {
 			return nil, fmt.Errorf("ledger row %d: %w", seq, err)
 		}
