@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,9 +45,10 @@ BEGIN SELECT RAISE(ABORT, 'ledger rows are append-only'); END;
 
 CREATE TABLE IF NOT EXISTS parties (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, party TEXT NOT NULL, doc BLOB NOT NULL);
+-- An incident's ID is "inc-" and the ledger index of its report, so that
+-- index is the primary key (SQLite's rowid) and no separate ID index exists.
 CREATE TABLE IF NOT EXISTS incidents (
-	id        TEXT PRIMARY KEY,
-	seq       INTEGER NOT NULL UNIQUE,
+	seq       INTEGER PRIMARY KEY,
 	type      TEXT NOT NULL,
 	status    TEXT NOT NULL,
 	party     TEXT NOT NULL,
@@ -58,7 +60,6 @@ CREATE TABLE IF NOT EXISTS incidents (
 	doc       BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS incidents_status ON incidents(status, seq);
-CREATE INDEX IF NOT EXISTS incidents_type ON incidents(type, seq);
 CREATE INDEX IF NOT EXISTS incidents_party ON incidents(party, seq);
 CREATE INDEX IF NOT EXISTS incidents_event ON incidents(event);
 CREATE INDEX IF NOT EXISTS incidents_time ON incidents(t_from);
@@ -129,7 +130,9 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq)+1, 0) FROM ledger`).Scan(&next); err != nil {
 		return nil, fmt.Errorf("read ledger size: %w", err)
 	}
-	t := &txn{ctx: ctx, tx: tx, size: next}
+	t := &txn{ctx: ctx, tx: tx, size: next, stmts: map[string]*sql.Stmt{},
+		members: map[string]*party.Member{}, parties: map[string]*party.Party{}}
+	defer t.close()
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger (seq, type, party, author, time, subject, body, sig, leaf_hash) VALUES (?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare append: %w", err)
@@ -137,7 +140,7 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 	defer ins.Close()
 	errs := make([]error, len(batch))
 	for i, st := range batch {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT stmt`); err != nil {
+		if _, err := t.exec(`SAVEPOINT stmt`); err != nil {
 			return nil, fmt.Errorf("savepoint: %w", err)
 		}
 		st.Seq = next
@@ -151,7 +154,7 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 			}
 		}
 		if err != nil {
-			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO stmt`); rerr != nil {
+			if _, rerr := t.exec(`ROLLBACK TO stmt`); rerr != nil {
 				return nil, fmt.Errorf("roll back refused statement: %w", rerr)
 			}
 			errs[i] = err
@@ -159,7 +162,7 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 			next++
 			t.size = next
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE stmt`); err != nil {
+		if _, err := t.exec(`RELEASE stmt`); err != nil {
 			return nil, fmt.Errorf("release savepoint: %w", err)
 		}
 	}
@@ -169,54 +172,135 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 	return errs, nil
 }
 
-// txn adapts a SQL transaction to projection.Tx.
+// txn adapts a SQL transaction to projection.Tx. It prepares each query
+// once per transaction: parsing SQL per statement costs more than running it.
 type txn struct {
-	ctx  context.Context
-	tx   *sql.Tx
-	size uint64
+	ctx   context.Context
+	tx    *sql.Tx
+	size  uint64
+	stmts map[string]*sql.Stmt
+	// Members and parties read in this transaction: the writer holds the
+	// database lock, so they cannot change except through Put*.
+	members map[string]*party.Member
+	parties map[string]*party.Party
+}
+
+func (t *txn) prepared(q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(t.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	t.stmts[q] = st
+	return st, nil
+}
+
+func (t *txn) exec(q string, args ...any) (sql.Result, error) {
+	st, err := t.prepared(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
+}
+
+// QueryRowContext lets getDoc read through prepared statements.
+func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := t.prepared(q)
+	if err != nil {
+		return t.tx.QueryRowContext(ctx, q, args...) // reports the same error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (t *txn) close() {
+	for _, st := range t.stmts {
+		st.Close()
+	}
 }
 
 func (t *txn) Size() uint64 { return t.size }
 
 func getDoc[T any](ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, query, id string) (*T, error) {
+}, query string, id any) (*T, error) {
 	var doc []byte
 	err := q.QueryRowContext(ctx, query, id).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", id, err)
+		return nil, fmt.Errorf("read %v: %w", id, err)
 	}
 	v := new(T)
 	if err := json.Unmarshal(doc, v); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", id, err)
+		return nil, fmt.Errorf("decode %v: %w", id, err)
 	}
 	return v, nil
 }
 
+// Party and Member hand out copies, so that a caller's edits reach the
+// cache only through PutParty and PutMember.
 func (t *txn) Party(id string) (*party.Party, error) {
-	return getDoc[party.Party](t.ctx, t.tx, `SELECT doc FROM parties WHERE id = ?`, id)
+	if p, ok := t.parties[id]; ok {
+		if p == nil {
+			return nil, nil
+		}
+		c := *p
+		return &c, nil
+	}
+	p, err := getDoc[party.Party](t.ctx, t, `SELECT doc FROM parties WHERE id = ?`, id)
+	if err == nil {
+		t.parties[id] = p
+	}
+	if p == nil {
+		return nil, err
+	}
+	c := *p
+	return &c, err
 }
 
 func (t *txn) Member(id string) (*party.Member, error) {
-	return getDoc[party.Member](t.ctx, t.tx, `SELECT doc FROM members WHERE id = ?`, id)
+	if m, ok := t.members[id]; ok {
+		if m == nil {
+			return nil, nil
+		}
+		c := *m
+		c.Roles = slices.Clone(m.Roles)
+		return &c, nil
+	}
+	m, err := getDoc[party.Member](t.ctx, t, `SELECT doc FROM members WHERE id = ?`, id)
+	if err == nil {
+		t.members[id] = m
+	}
+	if m == nil {
+		return nil, err
+	}
+	c := *m
+	c.Roles = slices.Clone(m.Roles)
+	return &c, err
 }
 
 func (t *txn) Incident(id string) (*incident.Incident, error) {
-	return getDoc[incident.Incident](t.ctx, t.tx, `SELECT doc FROM incidents WHERE id = ?`, id)
+	seq, ok := incident.SeqOf(id)
+	if !ok {
+		return nil, nil
+	}
+	return getDoc[incident.Incident](t.ctx, t, `SELECT doc FROM incidents WHERE seq = ?`, int64(seq))
 }
 
 func (t *txn) PutParty(p *party.Party) error {
+	delete(t.parties, p.ID)
 	doc, _ := json.Marshal(p)
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO parties (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, p.ID, doc)
+	_, err := t.exec(`INSERT INTO parties (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, p.ID, doc)
 	return err
 }
 
 func (t *txn) PutMember(m *party.Member) error {
+	delete(t.members, m.ID)
 	doc, _ := json.Marshal(m)
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO members (id, party, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, m.ID, m.Party, doc)
+	_, err := t.exec(`INSERT INTO members (id, party, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, m.ID, m.Party, doc)
 	return err
 }
 
@@ -225,16 +309,16 @@ func (t *txn) PutIncident(inc *incident.Incident) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", inc.ID, err)
 	}
-	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO incidents (id, seq, type, status, party, actor, event, t_from, t_until, west, south, east, north, doc)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT(id) DO UPDATE SET status = excluded.status, event = excluded.event, doc = excluded.doc`,
-		inc.ID, int64(inc.Seq), string(inc.Report.Type), string(inc.Status), inc.Party, inc.Report.AllegedActor, inc.Event,
+	_, err = t.exec(`INSERT INTO incidents (seq, type, status, party, actor, event, t_from, t_until, west, south, east, north, doc)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(seq) DO UPDATE SET status = excluded.status, event = excluded.event, doc = excluded.doc`,
+		int64(inc.Seq), string(inc.Report.Type), string(inc.Status), inc.Party, inc.Report.AllegedActor, inc.Event,
 		inc.From.UnixMilli(), inc.Until.UnixMilli(), inc.BBox[0], inc.BBox[1], inc.BBox[2], inc.BBox[3], doc)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", inc.ID, err)
 	}
 	for _, e := range inc.Evidence {
-		if _, err := t.tx.ExecContext(t.ctx, `INSERT OR IGNORE INTO evidence (sha256, incident) VALUES (?, ?)`, e.SHA256, inc.ID); err != nil {
+		if _, err := t.exec(`INSERT OR IGNORE INTO evidence (sha256, incident) VALUES (?, ?)`, e.SHA256, inc.ID); err != nil {
 			return fmt.Errorf("index evidence of %s: %w", inc.ID, err)
 		}
 	}
@@ -242,28 +326,28 @@ func (t *txn) PutIncident(inc *incident.Incident) error {
 }
 
 func (t *txn) Round(id string) (*negotiation.Round, error) {
-	return getDoc[negotiation.Round](t.ctx, t.tx, `SELECT doc FROM rounds WHERE id = ?`, id)
+	return getDoc[negotiation.Round](t.ctx, t, `SELECT doc FROM rounds WHERE id = ?`, id)
 }
 
 func (t *txn) PutRound(r *negotiation.Round) error {
 	doc, _ := json.Marshal(r)
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO rounds (id, start, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, r.ID, r.Start, doc)
+	_, err := t.exec(`INSERT INTO rounds (id, start, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, r.ID, r.Start, doc)
 	return err
 }
 
 func (t *txn) EventIncidents(event string) ([]string, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM incidents WHERE event = ? ORDER BY seq`, event)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq FROM incidents WHERE event = ? ORDER BY seq`, event)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var ids []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		ids = append(ids, incident.IDFor(uint64(seq)))
 	}
 	return ids, rows.Err()
 }
@@ -321,7 +405,11 @@ func (s *Store) Member(ctx context.Context, id string) (*party.Member, error) {
 
 // Incident returns an incident, or nil.
 func (s *Store) Incident(ctx context.Context, id string) (*incident.Incident, error) {
-	return getDoc[incident.Incident](ctx, s.r, `SELECT doc FROM incidents WHERE id = ?`, id)
+	seq, ok := incident.SeqOf(id)
+	if !ok {
+		return nil, nil
+	}
+	return getDoc[incident.Incident](ctx, s.r, `SELECT doc FROM incidents WHERE seq = ?`, int64(seq))
 }
 
 func listDocs[T any](ctx context.Context, db *sql.DB, query string, args ...any) ([]*T, error) {
@@ -489,8 +577,8 @@ func (s *Store) Dump(ctx context.Context) ([]string, error) {
 	for _, q := range []string{
 		`SELECT 'party ' || id || ' ' || CAST(doc AS TEXT) FROM parties ORDER BY id`,
 		`SELECT 'member ' || id || ' ' || party || ' ' || CAST(doc AS TEXT) FROM members ORDER BY id`,
-		`SELECT 'incident ' || id || ' ' || seq || ' ' || type || ' ' || status || ' ' || party || ' ' || actor || ' ' || event || ' ' ||
-			t_from || ' ' || t_until || ' ' || west || ' ' || south || ' ' || east || ' ' || north || ' ' || CAST(doc AS TEXT) FROM incidents ORDER BY id`,
+		`SELECT 'incident ' || seq || ' ' || type || ' ' || status || ' ' || party || ' ' || actor || ' ' || event || ' ' ||
+			t_from || ' ' || t_until || ' ' || west || ' ' || south || ' ' || east || ' ' || north || ' ' || CAST(doc AS TEXT) FROM incidents ORDER BY seq`,
 		`SELECT 'round ' || id || ' ' || start || ' ' || CAST(doc AS TEXT) FROM rounds ORDER BY id`,
 		`SELECT 'evidence ' || sha256 || ' ' || incident FROM evidence ORDER BY sha256, incident`,
 	} {
