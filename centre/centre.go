@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,10 @@ type Centre struct {
 
 	mu       sync.Mutex
 	sessions map[[32]byte]cached
+	// cpu bounds concurrent signature work to all cores but one, so that
+	// under load the single writer is not starved by hundreds of request
+	// goroutines: its throughput is the centre's.
+	cpu chan struct{}
 }
 
 type cached struct {
@@ -95,11 +100,16 @@ type Options struct {
 // statement; the operator's token is then returned (and never again).
 func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error) {
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		sessions: map[[32]byte]cached{}}
+		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
 	c.hub = newHub(store)
-	c.commit = ledger.NewCommitter(store, 1024, func([]*ledger.Signed) {
-		c.forgetSessions()
-		c.hub.kick()
+	c.commit = ledger.NewCommitter(store, 1024, func(batch []*ledger.Signed) {
+		for _, s := range batch {
+			if strings.HasPrefix(s.Statement.Type, "member.") || strings.HasPrefix(s.Statement.Type, "party.") {
+				c.forgetSessions() // roles, keys or revocations changed
+				break
+			}
+		}
+		c.hub.publish(batch)
 	})
 	size, err := store.Size(ctx)
 	if err != nil {
@@ -256,8 +266,10 @@ func (c *Centre) SayAt(ctx context.Context, s *Session, typ string, payload any,
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", typ, err)
 	}
+	c.cpu <- struct{}{}
 	signed, err := ledger.Sign(ledger.Statement{Type: typ, Party: s.Member.Party, Author: s.Member.ID,
 		Time: at.UTC().Truncate(time.Millisecond), Payload: raw, Nonce: ledger.NewNonce()}, s.key)
+	<-c.cpu
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +287,10 @@ func (c *Centre) Submit(ctx context.Context, s *Session, signed *ledger.Signed) 
 	if d := st.Time.Sub(c.now()); d > MaxClockSkew || d < -MaxClockSkew {
 		return ledger.Invalid("statement.time", "differs from the centre's clock by %s (at most %s)", d.Round(time.Second), MaxClockSkew)
 	}
-	if err := signed.Verify(s.Member.Key()); err != nil {
+	c.cpu <- struct{}{}
+	err := signed.Verify(s.Member.Key())
+	<-c.cpu
+	if err != nil {
 		return err
 	}
 	return c.commit.Append(ctx, signed)

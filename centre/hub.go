@@ -57,6 +57,35 @@ func (h *hub) kick() {
 	}
 }
 
+// publish hands the hub a group this process just committed. It is sent
+// straight on when it follows what subscribers have seen; after a gap (a
+// statement appended by another process) the hub reads the ledger instead.
+func (h *hub) publish(batch []*ledger.Signed) {
+	h.mu.Lock()
+	if len(batch) > 0 && batch[0].Seq == h.next {
+		h.broadcast(batch)
+		h.mu.Unlock()
+		return
+	}
+	h.mu.Unlock()
+	h.kick()
+}
+
+// broadcast sends statements to every subscriber; h.mu is held.
+func (h *hub) broadcast(batch []*ledger.Signed) {
+	for _, s := range batch {
+		for ch := range h.subs {
+			select {
+			case ch <- s:
+			default: // too slow: drop it, it will reconnect
+				close(ch)
+				delete(h.subs, ch)
+			}
+		}
+	}
+	h.next = batch[len(batch)-1].Seq + 1
+}
+
 func (h *hub) run() {
 	defer close(h.done)
 	tick := time.NewTicker(time.Second)
@@ -92,17 +121,9 @@ func (h *hub) catchUp() {
 			return
 		}
 		h.mu.Lock()
-		for _, s := range batch {
-			for ch := range h.subs {
-				select {
-				case ch <- s:
-				default: // too slow: drop it, it will reconnect
-					close(ch)
-					delete(h.subs, ch)
-				}
-			}
+		if batch[0].Seq == h.next { // else publish got there first: read again
+			h.broadcast(batch)
 		}
-		h.next = batch[len(batch)-1].Seq + 1
 		h.mu.Unlock()
 	}
 }

@@ -135,17 +135,19 @@ func (p *canonParser) value(depth int) error {
 
 type member struct {
 	key        string
-	start, end int // span of the value in out
+	start, end int // span of `"key":value` in out
 }
 
 func (p *canonParser) object(depth int) error {
 	p.i++ // {
 	start := len(p.out)
+	p.out = append(p.out, '{')
 	var members []member
+	sorted := true
 	p.space()
 	if p.i < len(p.in) && p.in[p.i] == '}' {
 		p.i++
-		p.out = append(p.out, "{}"...)
+		p.out = append(p.out, '}')
 		return nil
 	}
 	for {
@@ -163,13 +165,21 @@ func (p *canonParser) object(depth int) error {
 		}
 		p.i++
 		p.space()
+		if len(members) > 0 {
+			p.out = append(p.out, ',')
+			if c := utf16Compare(members[len(members)-1].key, key); c >= 0 {
+				sorted = false
+			}
+		}
+		ms := len(p.out)
+		p.out = appendString(p.out, key)
+		p.out = append(p.out, ':')
 		p.path = append(p.path, pathSeg{key: key, index: -1})
-		vs := len(p.out)
 		if err := p.value(depth + 1); err != nil {
 			return err
 		}
 		p.path = p.path[:len(p.path)-1]
-		members = append(members, member{key: key, start: vs, end: len(p.out)})
+		members = append(members, member{key: key, start: ms, end: len(p.out)})
 		p.space()
 		if p.i >= len(p.in) {
 			return p.fail("")
@@ -184,23 +194,25 @@ func (p *canonParser) object(depth int) error {
 		}
 		return p.fail("expected ',' or '}'")
 	}
-	sorted := slices.Clone(members)
-	slices.SortStableFunc(sorted, func(a, b member) int { return utf16Compare(a.key, b.key) })
-	for i := 1; i < len(sorted); i++ {
-		if sorted[i].key == sorted[i-1].key {
-			p.path = append(p.path, pathSeg{key: sorted[i].key, index: -1})
-			return Invalid(p.where(), "duplicate key %q", sorted[i].key)
+	if sorted { // strictly ascending: no duplicates, already in order
+		p.out = append(p.out, '}')
+		return nil
+	}
+	order := slices.Clone(members)
+	slices.SortStableFunc(order, func(a, b member) int { return utf16Compare(a.key, b.key) })
+	for i := 1; i < len(order); i++ {
+		if order[i].key == order[i-1].key {
+			p.path = append(p.path, pathSeg{key: order[i].key, index: -1})
+			return Invalid(p.where(), "duplicate key %q", order[i].key)
 		}
 	}
-	values := slices.Clone(p.out[start:])
+	region := slices.Clone(p.out[start:])
 	p.out = append(p.out[:start], '{')
-	for i, m := range sorted {
+	for i, m := range order {
 		if i > 0 {
 			p.out = append(p.out, ',')
 		}
-		p.out = appendString(p.out, m.key)
-		p.out = append(p.out, ':')
-		p.out = append(p.out, values[m.start-start:m.end-start]...)
+		p.out = append(p.out, region[m.start-start:m.end-start]...)
 	}
 	p.out = append(p.out, '}')
 	return nil
@@ -446,10 +458,13 @@ func utf16Compare(a, b string) int {
 // keys, trailing data and type mismatches are refused with an error naming
 // the field.
 func Decode(doc []byte, dst any) error {
-	if _, err := Canonical(doc); err != nil {
+	c, err := Canonical(doc)
+	if err != nil {
 		return err
 	}
-	return decodeFields(doc, dst)
+	// Decoding the canonical form hands embedded raw JSON (a statement in
+	// an envelope) on already canonical.
+	return decodeFields(c, dst)
 }
 
 // decodeFields decodes a document already known to be well formed, refusing

@@ -37,7 +37,6 @@ CREATE TABLE IF NOT EXISTS ledger (
 	sig       BLOB NOT NULL,
 	leaf_hash BLOB NOT NULL UNIQUE
 );
-CREATE INDEX IF NOT EXISTS ledger_subject ON ledger(subject, seq);
 CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
 BEGIN SELECT RAISE(ABORT, 'ledger rows are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
@@ -84,19 +83,21 @@ type Store struct {
 // Open opens (creating if needed) the database truce.db in dir.
 func Open(dir string) (*Store, error) {
 	path := filepath.Join(dir, "truce.db")
-	dsn := func(extra string) string {
+	dsn := func(cacheKiB int, extra string) string {
 		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(15000)", "foreign_keys(1)"} {
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(15000)", "foreign_keys(1)",
+			fmt.Sprintf("cache_size(-%d)", cacheKiB)} {
 			q.Add("_pragma", p)
 		}
 		return "file:" + path + "?" + q.Encode() + extra
 	}
-	w, err := sql.Open("sqlite", dsn("&_txlock=immediate"))
+	// The writer keeps the indexes it updates in a larger page cache.
+	w, err := sql.Open("sqlite", dsn(64<<10, "&_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", dsn(""))
+	r, err := sql.Open("sqlite", dsn(8<<10, ""))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
