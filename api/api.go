@@ -132,19 +132,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// readJSON reads a size-limited JSON body strictly into dst. On failure it
-// answers and returns false.
-func readJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
+// readBody reads a size-limited JSON body. On failure it answers and
+// returns false.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			writeProblem(w, r, Problem{Type: problemBase + "unsupported-media-type", Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType, Detail: "send application/json"})
-			return false
+			return nil, false
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		fail(w, r, err)
+		return nil, false
+	}
+	return body, true
+}
+
+// readJSON reads a size-limited JSON body strictly into dst. On failure it
+// answers and returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
+	body, ok := readBody(w, r)
+	if !ok {
 		return false
 	}
 	if err := ledger.Decode(body, dst); err != nil {

@@ -143,11 +143,11 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	if sess == nil {
 		return
 	}
-	var env ledger.Envelope
-	if !readJSON(w, r, &env) {
+	body, ok := readBody(w, r)
+	if !ok {
 		return
 	}
-	st, err := env.Open()
+	st, err := ledger.OpenEnvelope(body)
 	if err != nil {
 		badRequest(w, r, err)
 		return

@@ -87,28 +87,15 @@ func (st Statement) validate() error {
 	return nil
 }
 
-// ParseStatement reads a statement from its JSON form (canonical or not).
+// ParseStatement reads a statement from its JSON form (canonical or not)
+// and returns it with its canonical bytes.
 func ParseStatement(doc []byte) (Statement, []byte, error) {
 	canon, err := Canonical(doc)
 	if err != nil {
 		return Statement{}, nil, Within("statement", err)
 	}
-	var w wire
-	if err := decodeFields(canon, &w); err != nil {
-		return Statement{}, nil, Within("statement", err)
-	}
-	if w.V != 1 {
-		return Statement{}, nil, Invalid("statement.v", "unsupported version %d", w.V)
-	}
-	t, err := time.Parse(TimeLayout, w.Time)
-	if err != nil || t.Format(TimeLayout) != w.Time {
-		return Statement{}, nil, Invalid("statement.time", "must be UTC with milliseconds, like 2026-01-24T03:15:00.000Z")
-	}
-	if len(w.Payload) == 0 || w.Payload[0] != '{' {
-		return Statement{}, nil, Invalid("statement.payload", "must be a JSON object")
-	}
-	st := Statement{Type: w.Type, Party: w.Party, Author: w.Author, Time: t, Payload: w.Payload, Nonce: w.Nonce}
-	if err := st.validate(); err != nil {
+	st, err := statementFrom(canon)
+	if err != nil {
 		return Statement{}, nil, err
 	}
 	return st, canon, nil
