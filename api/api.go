@@ -12,8 +12,8 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
-	"strconv"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"truce/blobs"
