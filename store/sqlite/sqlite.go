@@ -35,8 +35,13 @@ CREATE TABLE IF NOT EXISTS ledger (
 	subject   TEXT NOT NULL,
 	body      BLOB NOT NULL,
 	sig       BLOB NOT NULL,
-	leaf_hash BLOB NOT NULL UNIQUE
+	nonce     TEXT NOT NULL,
+	leaf_hash BLOB NOT NULL
 );
+-- A replayed signed statement is refused. Keyed by author and time rather
+-- than by leaf hash, this index grows at its end: a random 32-byte key
+-- would scatter every append across the whole index once the ledger is big.
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_once ON ledger(author, time, nonce);
 CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
 BEGIN SELECT RAISE(ABORT, 'ledger rows are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
@@ -134,7 +139,7 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 	t := &txn{ctx: ctx, tx: tx, size: next, stmts: map[string]*sql.Stmt{},
 		members: map[string]*party.Member{}, parties: map[string]*party.Party{}}
 	defer t.close()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger (seq, type, party, author, time, subject, body, sig, leaf_hash) VALUES (?,?,?,?,?,?,?,?,?)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger (seq, type, party, author, time, subject, body, sig, nonce, leaf_hash) VALUES (?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare append: %w", err)
 	}
@@ -149,9 +154,10 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 		if err == nil {
 			h := st.LeafHash()
 			_, err = ins.ExecContext(ctx, int64(next), st.Statement.Type, st.Statement.Party, st.Statement.Author,
-				st.Statement.Time.UTC().Format(ledger.TimeLayout), subject, st.Body, st.Sig, h[:])
-			if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: ledger.leaf_hash") {
-				err = ledger.Conflict("this exact signed statement is already in the ledger")
+				st.Statement.Time.UTC().Format(ledger.TimeLayout), subject, st.Body, st.Sig, st.Statement.Nonce, h[:])
+			if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: ledger.author") {
+				err = ledger.Conflict("%s already made a statement at %s with nonce %q: a replay, or a second statement that needs its own nonce",
+					st.Statement.Author, st.Statement.Time.Format(ledger.TimeLayout), st.Statement.Nonce)
 			}
 		}
 		if err != nil {
