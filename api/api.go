@@ -21,8 +21,12 @@ import (
 	"truce/ledger"
 )
 
-// MaxBody bounds a JSON request body.
-const MaxBody = 1 << 20
+// MaxBody bounds a JSON request body; MaxBatchBody a batch of statements.
+const (
+	MaxBody      = 1 << 20
+	MaxBatchBody = 16 << 20
+	MaxBatch     = 1000 // statements in one batch
+)
 
 //go:embed openapi.json
 var openAPI []byte
@@ -70,6 +74,7 @@ func Routes() []Route {
 		{"GET", "/v1/evidence/{sha256}", (*Server).download},
 		{"GET", "/v1/statements", (*Server).listStatements},
 		{"POST", "/v1/statements", (*Server).submit},
+		{"POST", "/v1/statements/batch", (*Server).submitBatch},
 		{"GET", "/v1/statements/{seq}", (*Server).getStatement},
 		{"GET", "/v1/events", (*Server).events},
 	}
@@ -142,7 +147,11 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 			return nil, false
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	limit := int64(MaxBody)
+	if strings.HasSuffix(r.URL.Path, "/batch") {
+		limit = MaxBatchBody
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		fail(w, r, err)
 		return nil, false

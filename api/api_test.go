@@ -359,3 +359,48 @@ func TestEventStream(t *testing.T) {
 		t.Fatalf("public stream: %d %s, want the publication", s, typ)
 	}
 }
+
+// A batch from a feed: every statement is judged on its own, in order.
+func TestStatementBatch(t *testing.T) {
+	e := newEnv(t)
+	good := e.sign(t, storetest.UARep, incident.TypeReport, storetest.Report())
+	bad := storetest.Report()
+	bad.Type = "skirmish"
+	invalid := e.sign(t, storetest.UARep, incident.TypeReport, bad)
+	foreign := e.sign(t, storetest.RURep, incident.TypeReport, storetest.Report())
+	forged := e.sign(t, storetest.UARep, incident.TypeReport, storetest.Report())
+	forged.Sig[0] ^= 1
+	good2 := e.sign(t, storetest.UARep, incident.TypeReport, storetest.Report())
+	size := e.size()
+	r := e.must(e.post("/v1/statements/batch", storetest.UARep, map[string]any{"statements": []any{
+		good.Seal(), invalid.Seal(), foreign.Seal(), forged.Seal(), json.RawMessage(`{"statement":{}}`), good2.Seal(), good.Seal(),
+	}}), 200)
+	var out struct {
+		Results []struct {
+			Seq      *uint64      `json:"seq"`
+			LeafHash string       `json:"leaf_hash"`
+			Problem  *api.Problem `json:"problem"`
+		} `json:"results"`
+	}
+	r.json(t, &out)
+	want := []int{0, 422, 403, 422, 422, 0, 409}
+	if len(out.Results) != len(want) {
+		t.Fatalf("%d results, want %d", len(out.Results), len(want))
+	}
+	for i, w := range want {
+		res := out.Results[i]
+		switch {
+		case w == 0 && (res.Seq == nil || res.Problem != nil || len(res.LeafHash) != 64):
+			t.Errorf("statement %d: %+v, want accepted", i, res)
+		case w != 0 && (res.Problem == nil || res.Problem.Status != w || res.Seq != nil):
+			t.Errorf("statement %d: %+v, want problem %d", i, res, w)
+		}
+	}
+	if out.Results[1].Problem.Field != "statements[1].statement.payload.type" {
+		t.Errorf("field %q", out.Results[1].Problem.Field)
+	}
+	if e.size() != size+2 {
+		t.Fatalf("ledger grew by %d, want 2", e.size()-size)
+	}
+	e.must(e.post("/v1/statements/batch", storetest.UARep, map[string]any{"statements": []any{}}), 400)
+}

@@ -3,6 +3,8 @@ package api
 import (
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -157,6 +159,55 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"statement": viewStatement(st)})
+}
+
+// batchResult is the verdict on one statement of a batch: its place in the
+// ledger, or the problem that refused it.
+type batchResult struct {
+	Seq      *uint64  `json:"seq,omitempty"`
+	LeafHash string   `json:"leaf_hash,omitempty"`
+	Problem  *Problem `json:"problem,omitempty"`
+}
+
+// submitBatch takes up to MaxBatch client-signed statements, for automated
+// feeds. Each is accepted or refused on its own; the answer is 200 with one
+// result per statement, in order.
+func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	all, errs, err := ledger.OpenBatch(body, MaxBatch)
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	results := make([]batchResult, len(all))
+	var opened []*ledger.Signed
+	var at []int
+	for i, st := range all {
+		if errs[i] != nil {
+			results[i].Problem = problemFor(errs[i], r)
+			continue
+		}
+		opened = append(opened, st)
+		at = append(at, i)
+	}
+	for j, err := range s.centre.SubmitMany(r.Context(), sess, opened) {
+		i := at[j]
+		if err != nil {
+			results[i].Problem = problemFor(relabel(err, fmt.Sprintf("statements[%d].statement.payload.", i)), r)
+			continue
+		}
+		seq := opened[j].Seq
+		h := opened[j].LeafHash()
+		results[i].Seq, results[i].LeafHash = &seq, hex.EncodeToString(h[:])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 }
 
 func (s *Server) listStatements(w http.ResponseWriter, r *http.Request) {

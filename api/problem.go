@@ -47,31 +47,39 @@ func badRequest(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, r, p)
 }
 
-// fail maps an error from the centre to a problem response.
+// fail answers with the problem for err.
 func fail(w http.ResponseWriter, r *http.Request, err error) {
+	p := problemFor(err, r)
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="truce"`)
+	}
+	writeProblem(w, r, *p)
+}
+
+// problemFor maps an error from the centre to a problem.
+func problemFor(err error, r *http.Request) *Problem {
 	var (
 		fe  *ledger.FieldError
 		mbe *http.MaxBytesError
 	)
 	switch {
 	case errors.As(err, &mbe), errors.Is(err, blobs.ErrTooLarge):
-		writeProblem(w, r, Problem{Type: problemBase + "too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge, Detail: err.Error()})
+		return &Problem{Type: problemBase + "too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge, Detail: err.Error()}
 	case errors.As(err, &fe):
-		writeProblem(w, r, Problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusUnprocessableEntity, Detail: fe.Error(), Field: fe.Field})
+		return &Problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusUnprocessableEntity, Detail: fe.Error(), Field: fe.Field}
 	case errors.Is(err, ledger.ErrUnauthenticated):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="truce"`)
-		writeProblem(w, r, Problem{Type: problemBase + "unauthenticated", Title: "Authentication required", Status: http.StatusUnauthorized, Detail: err.Error()})
+		return &Problem{Type: problemBase + "unauthenticated", Title: "Authentication required", Status: http.StatusUnauthorized, Detail: err.Error()}
 	case errors.Is(err, ledger.ErrForbidden):
-		writeProblem(w, r, Problem{Type: problemBase + "forbidden", Title: "Not allowed", Status: http.StatusForbidden, Detail: err.Error()})
+		return &Problem{Type: problemBase + "forbidden", Title: "Not allowed", Status: http.StatusForbidden, Detail: err.Error()}
 	case errors.Is(err, ledger.ErrNotFound):
-		writeProblem(w, r, Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()})
+		return &Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, ledger.ErrConflict):
-		writeProblem(w, r, Problem{Type: problemBase + "conflict", Title: "Conflict with the record's state", Status: http.StatusConflict, Detail: err.Error()})
+		return &Problem{Type: problemBase + "conflict", Title: "Conflict with the record's state", Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, ledger.ErrClosed):
-		writeProblem(w, r, Problem{Title: "Shutting down", Status: http.StatusServiceUnavailable})
+		return &Problem{Title: "Shutting down", Status: http.StatusServiceUnavailable}
 	default:
 		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeProblem(w, r, Problem{Title: "Internal error", Status: http.StatusInternalServerError})
+		return &Problem{Title: "Internal error", Status: http.StatusInternalServerError}
 	}
 }
 

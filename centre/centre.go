@@ -60,9 +60,8 @@ type Centre struct {
 
 	mu       sync.Mutex
 	sessions map[[32]byte]cached
-	// cpu bounds concurrent signature work to all cores but one, so that
-	// under load the single writer is not starved by hundreds of request
-	// goroutines: its throughput is the centre's.
+	// cpu bounds concurrent signature work to the number of cores: more
+	// only adds scheduling and cache thrash, and starves the single writer.
 	cpu chan struct{}
 }
 
@@ -100,7 +99,7 @@ type Options struct {
 // statement; the operator's token is then returned (and never again).
 func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error) {
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
+		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	c.hub = newHub(store)
 	c.commit = ledger.NewCommitter(store, 1024, func(batch []*ledger.Signed) {
 		for _, s := range batch {
@@ -280,6 +279,15 @@ func (c *Centre) SayAt(ctx context.Context, s *Session, typ string, payload any,
 // session's member, the signature must verify against its current key and
 // the time must be within MaxClockSkew of the centre's clock.
 func (c *Centre) Submit(ctx context.Context, s *Session, signed *ledger.Signed) error {
+	if err := c.admit(s, signed); err != nil {
+		return err
+	}
+	return c.commit.Append(ctx, signed)
+}
+
+// admit checks a client-signed statement before it is queued: its author,
+// its time and its signature.
+func (c *Centre) admit(s *Session, signed *ledger.Signed) error {
 	st := signed.Statement
 	if st.Author != s.Member.ID || st.Party != s.Member.Party {
 		return ledger.Forbidden("a token for %s/%s cannot submit statements by %s/%s", s.Member.Party, s.Member.ID, st.Party, st.Author)
@@ -288,12 +296,37 @@ func (c *Centre) Submit(ctx context.Context, s *Session, signed *ledger.Signed) 
 		return ledger.Invalid("statement.time", "differs from the centre's clock by %s (at most %s)", d.Round(time.Second), MaxClockSkew)
 	}
 	c.cpu <- struct{}{}
-	err := signed.Verify(s.Member.Key())
-	<-c.cpu
-	if err != nil {
-		return err
+	defer func() { <-c.cpu }()
+	return signed.Verify(s.Member.Key())
+}
+
+// SubmitMany admits and appends a batch of client-signed statements, as an
+// automated feed sends them: signatures are verified on every core and the
+// statements share group commits. Each is accepted or refused on its own;
+// errs[i] is the verdict on batch[i] (nil: appended, Seq set).
+func (c *Centre) SubmitMany(ctx context.Context, s *Session, batch []*ledger.Signed) []error {
+	errs := make([]error, len(batch))
+	var wg sync.WaitGroup
+	for i, st := range batch {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.admit(s, st)
+		}()
 	}
-	return c.commit.Append(ctx, signed)
+	wg.Wait()
+	var ok []*ledger.Signed
+	var at []int
+	for i, err := range errs {
+		if err == nil {
+			ok = append(ok, batch[i])
+			at = append(at, i)
+		}
+	}
+	for j, err := range c.commit.AppendMany(ctx, ok) {
+		errs[at[j]] = err
+	}
+	return errs
 }
 
 // NewMember describes a member to add. With PublicKey empty the centre makes

@@ -33,8 +33,9 @@ type Committer struct {
 }
 
 type pending struct {
-	s   *Signed
-	err chan error
+	s     *Signed
+	err   chan error
+	index int // position in an AppendMany call
 }
 
 // NewCommitter starts the writer. onCommit, if set, is called with every
@@ -68,6 +69,34 @@ func (c *Committer) Append(ctx context.Context, s *Signed) error {
 	// if the caller gives up, so that "refused" is never reported for a
 	// statement that then lands.
 	return <-p.err
+}
+
+// AppendMany submits several statements at once, so that they can share a
+// group commit, and waits for every verdict. errs[i] is the verdict on s[i].
+func (c *Committer) AppendMany(ctx context.Context, s []*Signed) []error {
+	errs := make([]error, len(s))
+	ps := make([]*pending, 0, len(s))
+	c.mu.RLock()
+	for i, st := range s {
+		if c.closed {
+			errs[i] = ErrClosed
+			continue
+		}
+		p := &pending{s: st, err: make(chan error, 1)}
+		select {
+		case c.queue <- p:
+			ps = append(ps, p)
+		case <-ctx.Done():
+			errs[i] = ctx.Err()
+			continue
+		}
+		p.index = i
+	}
+	c.mu.RUnlock()
+	for _, p := range ps {
+		errs[p.index] = <-p.err
+	}
+	return errs
 }
 
 // Close stops accepting statements, commits what is queued and returns.

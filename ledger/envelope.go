@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -18,6 +19,43 @@ func OpenEnvelope(body []byte) (*Signed, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openCanonical(c)
+}
+
+// OpenBatch reads {"statements": [envelope, ...]} in one canonicalising
+// pass. opened[i] or errs[i] is set for each envelope; err is set when the
+// batch as a whole is unreadable.
+func OpenBatch(body []byte, max int) (opened []*Signed, errs []error, err error) {
+	c, err := Canonical(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	top, err := members(c, "", "statements")
+	if err != nil {
+		return nil, nil, err
+	}
+	arr := top["statements"]
+	if len(arr) < 2 || arr[0] != '[' {
+		return nil, nil, Invalid("statements", "must be an array of envelopes")
+	}
+	for i := 1; i < len(arr)-1; {
+		end := skipValue(arr, i)
+		if len(opened) == max {
+			return nil, nil, Invalid("statements", "at most %d statements in one batch", max)
+		}
+		s, err := openCanonical(arr[i:end])
+		opened = append(opened, s)
+		errs = append(errs, Within(fmt.Sprintf("statements[%d]", len(errs)), err))
+		i = end + 1 // past the comma
+	}
+	if len(opened) == 0 {
+		return nil, nil, Invalid("statements", "send at least one statement")
+	}
+	return opened, errs, nil
+}
+
+// openCanonical reads an envelope already in canonical form.
+func openCanonical(c []byte) (*Signed, error) {
 	top, err := members(c, "", "statement", "signature")
 	if err != nil {
 		return nil, err

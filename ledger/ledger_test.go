@@ -212,3 +212,32 @@ func FuzzEnvelope(f *testing.F) {
 		}
 	})
 }
+
+func FuzzOpenBatch(f *testing.F) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	s, _ := Sign(testStatement(), priv)
+	env, _ := json.Marshal(s.Seal())
+	f.Add([]byte(`{"statements":[` + string(env) + `,` + string(env) + `]}`))
+	f.Add([]byte(`{"statements":[{},[],"x",1]}`))
+	f.Add([]byte(`{"statements":[]}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		opened, errs, err := OpenBatch(in, 10)
+		if err != nil {
+			return
+		}
+		if len(opened) != len(errs) || len(opened) == 0 || len(opened) > 10 {
+			t.Fatalf("%d opened, %d verdicts", len(opened), len(errs))
+		}
+		for i := range opened {
+			if (opened[i] == nil) == (errs[i] == nil) {
+				t.Fatalf("statement %d: both or neither of a statement and an error", i)
+			}
+			if opened[i] != nil {
+				if again, err := OpenEnvelope(opened[i].Body); err == nil || again != nil {
+					// Body is a statement, not an envelope: must not open as one.
+					t.Fatalf("statement body opened as an envelope")
+				}
+			}
+		}
+	})
+}

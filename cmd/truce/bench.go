@@ -33,6 +33,7 @@ func benchIngest(args []string) error {
 	rate := fs.Int("rate", 0, "requests per second (0: as fast as the server answers)")
 	conc := fs.Int("concurrency", 64, "requests in flight")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	batch := fs.Int("batch", 1, "statements per request: 1 posts to /v1/statements, more to /v1/statements/batch as a feed would")
 	presign := fs.Int("presign", 0, "sign this many reports before the run starts, so that signing does not compete with the server for CPU")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -136,18 +137,32 @@ func benchIngest(args []string) error {
 				default:
 					body, err = benchReport(rng, me.Member, c.key)
 				}
+				n := 1
+				if err == nil && *batch > 1 {
+					bodies := [][]byte{body}
+					for len(bodies) < *batch && err == nil {
+						select {
+						case body = <-pool:
+						default:
+							body, err = benchReport(rng, me.Member, c.key)
+						}
+						bodies = append(bodies, body)
+					}
+					n = len(bodies)
+					body = append(append([]byte(`{"statements":[`), bytes.Join(bodies, []byte(","))...), ']', '}')
+				}
 				if err == nil {
-					err = benchPost(hc, c, body)
+					err = benchPost(hc, c, body, n)
 				}
 				if ctx.Err() != nil && err != nil {
 					break // the run ended mid-request: not a server failure
 				}
 				if err != nil {
-					failed.Add(1)
+					failed.Add(int64(n))
 					firstErr.CompareAndSwap(nil, err)
 					continue
 				}
-				ok.Add(1)
+				ok.Add(int64(n))
 				local = append(local, time.Since(t.at))
 			}
 			mu.Lock()
@@ -170,7 +185,7 @@ func benchIngest(args []string) error {
 		"ok": ok.Load(), "failed": failed.Load(), "seconds": elapsed.Seconds(),
 		"per_second": float64(ok.Load()) / elapsed.Seconds(),
 		"p50_ms":     ms(pct(0.50)), "p90_ms": ms(pct(0.90)), "p99_ms": ms(pct(0.99)), "max_ms": ms(pct(1)),
-		"rate": *rate, "concurrency": *conc, "presigned": *presign, "machine_verify_us": verifyUS,
+		"rate": *rate, "concurrency": *conc, "batch": *batch, "presigned": *presign, "machine_verify_us": verifyUS,
 	}
 	if e := firstErr.Load(); e != nil {
 		res["first_error"] = e.(error).Error()
@@ -214,8 +229,14 @@ func benchReport(rng *rand.Rand, me party.Member, key []byte) ([]byte, error) {
 	return json.Marshal(s.Seal())
 }
 
-func benchPost(hc *http.Client, c *client, body []byte) error {
-	req, err := http.NewRequest("POST", c.server+"/v1/statements", bytes.NewReader(body))
+// benchPost posts one statement, or a batch of n; every statement of a
+// batch must be accepted.
+func benchPost(hc *http.Client, c *client, body []byte, n int) error {
+	path, want := "/v1/statements", http.StatusCreated
+	if n > 1 {
+		path, want = "/v1/statements/batch", http.StatusOK
+	}
+	req, err := http.NewRequest("POST", c.server+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -226,12 +247,28 @@ func benchPost(hc *http.Client, c *client, body []byte) error {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
+	if resp.StatusCode != want {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return fmt.Errorf("%s: %s", resp.Status, b)
 	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	return err
+	if n == 1 {
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err
+	}
+	var out struct {
+		Results []struct {
+			Problem *struct{ Detail string } `json:"problem"`
+		} `json:"results"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return err
+	}
+	for _, r := range out.Results {
+		if r.Problem != nil {
+			return fmt.Errorf("refused in batch: %s", r.Problem.Detail)
+		}
+	}
+	return nil
 }
 
 // calibrate times ed25519 verification on this machine right now, so that
