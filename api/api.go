@@ -77,6 +77,11 @@ func Routes() []Route {
 		{"POST", "/v1/statements/batch", (*Server).submitBatch},
 		{"GET", "/v1/statements/{seq}", (*Server).getStatement},
 		{"GET", "/v1/events", (*Server).events},
+		{"GET", "/log/checkpoint", (*Server).logCheckpoint},
+		{"GET", "/log/key", (*Server).logKey},
+		{"GET", "/log/tile/{path...}", (*Server).logTile},
+		{"GET", "/log/proof/inclusion", (*Server).inclusionProof},
+		{"GET", "/log/proof/consistency", (*Server).consistencyProof},
 	}
 }
 
@@ -193,6 +198,9 @@ type StatementView struct {
 	LeafHash  string          `json:"leaf_hash"`
 	Statement json.RawMessage `json:"statement"`
 	Signature []byte          `json:"signature"`
+	// InclusionProof is where to fetch the proof that the statement is in
+	// the log, against the latest checkpoint.
+	InclusionProof string `json:"inclusion_proof,omitempty"`
 }
 
 // MarshalJSON writes the view directly: the statement is canonical JSON
@@ -208,6 +216,8 @@ func (v StatementView) MarshalJSON() ([]byte, error) {
 	b = append(b, v.Statement...)
 	b = append(b, `,"signature":"`...)
 	b = base64.StdEncoding.AppendEncode(b, v.Signature)
+	b = append(b, `","inclusion_proof":"/log/proof/inclusion?index=`...)
+	b = strconv.AppendUint(b, v.Seq, 10)
 	return append(b, `"}`...), nil
 }
 

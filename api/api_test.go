@@ -168,8 +168,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	routed := map[string]bool{}
 	for _, rt := range api.Routes() {
-		routed[rt.Method+" "+rt.Pattern] = true
-		if !documented[rt.Method+" "+rt.Pattern] {
+		pattern := strings.ReplaceAll(rt.Pattern, "...}", "}") // OpenAPI has no catch-all segments
+		routed[rt.Method+" "+pattern] = true
+		if !documented[rt.Method+" "+pattern] {
 			t.Errorf("route %s %s is not in openapi.json", rt.Method, rt.Pattern)
 		}
 	}

@@ -28,6 +28,7 @@ import (
 // Store is what the centre needs from a store.
 type Store interface {
 	ledger.Appender
+	LogStore
 	Size(ctx context.Context) (uint64, error)
 	Statements(ctx context.Context, from uint64, limit int) ([]*ledger.Signed, error)
 	Statement(ctx context.Context, seq uint64) (*ledger.Signed, error)
@@ -54,9 +55,12 @@ const MaxClockSkew = 5 * time.Minute
 // Centre is a running centre.
 type Centre struct {
 	Store  Store
+	Log    *Log
 	commit *ledger.Committer
 	hub    *hub
 	now    func() time.Time
+	stop   context.CancelFunc
+	done   chan struct{}
 
 	mu       sync.Mutex
 	sessions map[[32]byte]cached
@@ -93,6 +97,13 @@ type Options struct {
 	// OpenedAt, if set, is the time of the genesis statement; the demo uses
 	// it to open its centre before its scenario begins.
 	OpenedAt time.Time
+	// A checkpoint is signed every CheckpointInterval (default 2s), or as
+	// soon as CheckpointEntries (default 1000) statements have been appended.
+	CheckpointInterval time.Duration
+	CheckpointEntries  int
+	// NoCheckpoints leaves signing to explicit Log.Checkpoint calls (tests,
+	// one-shot CLI commands).
+	NoCheckpoints bool
 }
 
 // Open starts a centre over store. A new store is opened with the genesis
@@ -101,7 +112,25 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	c.hub = newHub(store)
+	var err error
+	if c.Log, err = openLog(ctx, store); err != nil {
+		return nil, "", err
+	}
+	if opt.CheckpointInterval <= 0 {
+		opt.CheckpointInterval = 2 * time.Second
+	}
+	if opt.CheckpointEntries <= 0 {
+		opt.CheckpointEntries = 1000
+	}
+	var sinceCheckpoint int
 	c.commit = ledger.NewCommitter(store, 1024, func(batch []*ledger.Signed) {
+		if sinceCheckpoint += len(batch); sinceCheckpoint >= opt.CheckpointEntries {
+			sinceCheckpoint = 0
+			select {
+			case c.Log.kick <- struct{}{}:
+			default:
+			}
+		}
 		for _, s := range batch {
 			if strings.HasPrefix(s.Statement.Type, "member.") || strings.HasPrefix(s.Statement.Type, "party.") {
 				c.forgetSessions() // roles, keys or revocations changed
@@ -112,7 +141,7 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 	})
 	size, err := store.Size(ctx)
 	if err != nil {
-		c.Close()
+		c.commit.Close()
 		return nil, "", fmt.Errorf("read ledger size: %w", err)
 	}
 	var token string
@@ -125,17 +154,27 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 			at = c.now()
 		}
 		if token, err = c.genesis(ctx, opt.Name, at); err != nil {
-			c.Close()
+			c.commit.Close()
 			return nil, "", err
 		}
 	}
 	c.hub.start(size)
+	bg, stop := context.WithCancel(context.Background())
+	c.stop, c.done = stop, make(chan struct{})
+	go func() {
+		defer close(c.done)
+		if !opt.NoCheckpoints {
+			c.Log.run(bg, opt.CheckpointInterval)
+		}
+	}()
 	return c, token, nil
 }
 
-// Close stops the committer and the event hub.
+// Close stops the committer, the checkpointer and the event hub.
 func (c *Centre) Close() {
 	c.commit.Close()
+	c.stop()
+	<-c.done
 	c.hub.stop()
 }
 

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"truce/incident"
@@ -46,6 +47,19 @@ CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
 BEGIN SELECT RAISE(ABORT, 'ledger rows are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
 BEGIN SELECT RAISE(ABORT, 'ledger rows are append-only'); END;
+
+-- The Merkle tree over the ledger (RFC 6962), as the stored hashes of
+-- golang.org/x/mod/sumdb/tlog: written in the same transaction as each
+-- statement.
+CREATE TABLE IF NOT EXISTS tree_hashes (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TRIGGER IF NOT EXISTS tree_no_update BEFORE UPDATE ON tree_hashes
+BEGIN SELECT RAISE(ABORT, 'tree hashes are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS tree_no_delete BEFORE DELETE ON tree_hashes
+BEGIN SELECT RAISE(ABORT, 'tree hashes are append-only'); END;
+
+-- Signed checkpoints, and the log's own settings (origin, keys).
+CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL, signed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE IF NOT EXISTS parties (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, party TEXT NOT NULL, doc BLOB NOT NULL);
@@ -137,7 +151,7 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 		return nil, fmt.Errorf("read ledger size: %w", err)
 	}
 	t := &txn{ctx: ctx, tx: tx, size: next, stmts: map[string]*sql.Stmt{},
-		members: map[string]*party.Member{}, parties: map[string]*party.Party{}}
+		members: map[string]*party.Member{}, parties: map[string]*party.Party{}, hashes: map[int64]tlog.Hash{}}
 	defer t.close()
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger (seq, type, party, author, time, subject, body, sig, nonce, leaf_hash) VALUES (?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
@@ -159,13 +173,21 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 				err = ledger.Conflict("%s already made a statement at %s with nonce %q: a replay, or a second statement that needs its own nonce",
 					st.Statement.Author, st.Statement.Time.Format(ledger.TimeLayout), st.Statement.Nonce)
 			}
+			if err == nil {
+				err = t.growTree(int64(next), h)
+			}
 		}
 		if err != nil {
 			if _, rerr := t.exec(`ROLLBACK TO stmt`); rerr != nil {
 				return nil, fmt.Errorf("roll back refused statement: %w", rerr)
 			}
+			t.pending = nil
 			errs[i] = err
 		} else {
+			for idx, h := range t.pending {
+				t.hashes[idx] = h
+			}
+			t.pending = nil
 			next++
 			t.size = next
 		}
@@ -190,6 +212,44 @@ type txn struct {
 	// database lock, so they cannot change except through Put*.
 	members map[string]*party.Member
 	parties map[string]*party.Party
+	// Tree hashes written in this transaction, and those of the statement
+	// in progress (kept apart until its savepoint is released).
+	hashes  map[int64]tlog.Hash
+	pending map[int64]tlog.Hash
+}
+
+// growTree stores the tree hashes that leaf n completes.
+func (t *txn) growTree(n int64, leaf [32]byte) error {
+	hs, err := tlog.StoredHashesForRecordHash(n, tlog.Hash(leaf), t)
+	if err != nil {
+		return fmt.Errorf("tree hashes for %d: %w", n, err)
+	}
+	base := tlog.StoredHashIndex(0, n)
+	t.pending = make(map[int64]tlog.Hash, len(hs))
+	for i, h := range hs {
+		if _, err := t.exec(`INSERT INTO tree_hashes (idx, hash) VALUES (?, ?)`, base+int64(i), h[:]); err != nil {
+			return fmt.Errorf("store tree hash: %w", err)
+		}
+		t.pending[base+int64(i)] = h
+	}
+	return nil
+}
+
+// ReadHashes implements tlog.HashReader inside the transaction.
+func (t *txn) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		if h, ok := t.hashes[idx]; ok {
+			out[i] = h
+			continue
+		}
+		var b []byte
+		if err := t.QueryRowContext(t.ctx, `SELECT hash FROM tree_hashes WHERE idx = ?`, idx).Scan(&b); err != nil {
+			return nil, fmt.Errorf("tree hash %d: %w", idx, err)
+		}
+		copy(out[i][:], b)
+	}
+	return out, nil
 }
 
 func (t *txn) prepared(q string) (*sql.Stmt, error) {
@@ -628,4 +688,100 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 // what the schema refuses.
 func (s *Store) ExecForTest(ctx context.Context, q string) (sql.Result, error) {
 	return s.w.ExecContext(ctx, q)
+}
+
+// ReadHashes implements tlog.HashReader over committed tree hashes.
+func (s *Store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	if len(indexes) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(indexes))
+	for i, idx := range indexes {
+		args[i] = idx
+	}
+	rows, err := s.r.Query(`SELECT idx, hash FROM tree_hashes WHERE idx IN (`+placeholders(len(indexes))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read tree hashes: %w", err)
+	}
+	defer rows.Close()
+	found := make(map[int64][]byte, len(indexes))
+	for rows.Next() {
+		var (
+			idx int64
+			h   []byte
+		)
+		if err := rows.Scan(&idx, &h); err != nil {
+			return nil, err
+		}
+		found[idx] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, idx := range indexes {
+		h, ok := found[idx]
+		if !ok || len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("tree hash %d is missing", idx)
+		}
+		copy(out[i][:], h)
+	}
+	return out, nil
+}
+
+// PutCheckpoint stores a signed checkpoint of the tree at size.
+func (s *Store) PutCheckpoint(ctx context.Context, size int64, signed []byte, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO checkpoints (size, note, signed_at) VALUES (?, ?, ?) ON CONFLICT(size) DO NOTHING`,
+		size, signed, at.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("store checkpoint %d: %w", size, err)
+	}
+	return nil
+}
+
+// LatestCheckpoint returns the largest signed checkpoint, or nil.
+func (s *Store) LatestCheckpoint(ctx context.Context) ([]byte, error) {
+	var n []byte
+	err := s.r.QueryRowContext(ctx, `SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1`).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return n, err
+}
+
+// Checkpoints returns every signed checkpoint, smallest first.
+func (s *Store) Checkpoints(ctx context.Context) ([][]byte, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT note FROM checkpoints ORDER BY size`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var n []byte
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// LogSetting reads a setting of the log (origin, keys); "" if unset.
+func (s *Store) LogSetting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM log_settings WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// InitLogSetting sets a setting unless it is already set, and returns the
+// value that holds: concurrent first starts agree on one.
+func (s *Store) InitLogSetting(ctx context.Context, name, value string) (string, error) {
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO log_settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING`, name, value); err != nil {
+		return "", fmt.Errorf("log setting %s: %w", name, err)
+	}
+	return s.LogSetting(ctx, name)
 }
