@@ -31,3 +31,18 @@ func FuzzParseBBox(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseTilePath(f *testing.F) {
+	for _, s := range []string{"0/000", "1/x001/234.p/17", "entries/x123/456", "entries/000.p/255", "0/000.p/256", "x/y", "63/x999/999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		level, n, width, err := parseTilePath(p)
+		if err != nil {
+			return
+		}
+		if level < -1 || level > 63 || n < 0 || width < 1 || width > 256 {
+			t.Fatalf("%q parsed to level %d, n %d, width %d", p, level, n, width)
+		}
+	})
+}

@@ -111,8 +111,11 @@ type Options struct {
 func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error) {
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	c.hub = newHub(store)
-	var err error
+	size, err := store.Size(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("read ledger size: %w", err)
+	}
+	c.hub = newHub(store, size)
 	if c.Log, err = openLog(ctx, store); err != nil {
 		return nil, "", err
 	}
@@ -139,11 +142,6 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 		}
 		c.hub.publish(batch)
 	})
-	size, err := store.Size(ctx)
-	if err != nil {
-		c.commit.Close()
-		return nil, "", fmt.Errorf("read ledger size: %w", err)
-	}
 	var token string
 	if size == 0 {
 		if opt.Name == "" {
@@ -158,7 +156,7 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 			return nil, "", err
 		}
 	}
-	c.hub.start(size)
+	c.hub.start()
 	bg, stop := context.WithCancel(context.Background())
 	c.stop, c.done = stop, make(chan struct{})
 	go func() {

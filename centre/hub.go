@@ -27,15 +27,13 @@ type hub struct {
 // dropped; a dropped SSE client reconnects with Last-Event-ID.
 const subscriberBuffer = 4096
 
-func newHub(store Store) *hub {
-	return &hub{store: store, subs: map[chan *ledger.Signed]struct{}{}, kickc: make(chan struct{}, 1),
+// newHub makes a hub whose subscribers hear of statements from index next on.
+func newHub(store Store, next uint64) *hub {
+	return &hub{store: store, next: next, subs: map[chan *ledger.Signed]struct{}{}, kickc: make(chan struct{}, 1),
 		quit: make(chan struct{}), done: make(chan struct{})}
 }
 
-func (h *hub) start(from uint64) {
-	h.next = from
-	go h.run()
-}
+func (h *hub) start() { go h.run() }
 
 func (h *hub) stop() {
 	select {

@@ -52,7 +52,7 @@ const (
 func NewFixture(t testing.TB, st Store) *Fixture {
 	t.Helper()
 	ctx := context.Background()
-	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: "Test centre"})
+	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: "Test centre", NoCheckpoints: true})
 	if err != nil {
 		t.Fatal(err)
 	}
