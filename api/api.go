@@ -184,7 +184,14 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "ledger_size": size})
+	resp := map[string]any{"status": "ok", "ledger_size": size, "log": "ok"}
+	if err := s.centre.Log.Broken(); err != nil {
+		resp["log"] = err.Error()
+	}
+	if _, c, err := s.centre.Log.Latest(r.Context()); err == nil && c != nil {
+		resp["checkpoint_size"] = c.Size
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {

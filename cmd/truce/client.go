@@ -96,6 +96,10 @@ func (c *client) do(method, path string, body io.Reader, contentType string, out
 	if out == nil {
 		return nil
 	}
+	if rt, ok := out.(*rawText); ok {
+		*rt.dst = string(raw)
+		return nil
+	}
 	return json.Unmarshal(raw, out)
 }
 

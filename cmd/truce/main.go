@@ -42,6 +42,7 @@ func commands() []command {
 		{"evidence", "evidence INCIDENT FILE [--name NAME] [--media-type TYPE] [--note TEXT]", clientEvidence},
 		{"link", "link INCIDENT OTHER [--note TEXT]", clientLink},
 		{"statements", "statements [--from N] [--limit N]", clientStatements},
+		{"audit", "audit --data DIR | --server URL [--token T] [--log-key VKEY] [--json]", auditCmd},
 		{"bench ingest", "bench ingest --token T --key FILE [--duration 60s] [--rate N] [--concurrency N]", benchIngest},
 	}
 }
@@ -50,6 +51,9 @@ func main() {
 	if err := run(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
+		}
+		if errors.Is(err, errAuditFailed) {
+			os.Exit(3)
 		}
 		fmt.Fprintln(os.Stderr, "truce:", err)
 		os.Exit(1)

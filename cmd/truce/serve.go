@@ -81,6 +81,8 @@ func serve(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", defaultData, "data directory")
 	debug := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof) on this address, for load tests")
+	cpEvery := fs.Duration("checkpoint-interval", 2*time.Second, "sign a checkpoint this often")
+	cpEntries := fs.Int("checkpoint-entries", 1000, "or as soon as this many statements were appended")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -89,7 +91,7 @@ func serve(args []string) error {
 	if *debug != "" {
 		go func() { slog.Warn("profiler stopped", "err", http.ListenAndServe(*debug, nil)) }()
 	}
-	n, err := openNode(ctx, *data, centre.Options{})
+	n, err := openNode(ctx, *data, centre.Options{CheckpointInterval: *cpEvery, CheckpointEntries: *cpEntries})
 	if err != nil {
 		return err
 	}
@@ -209,7 +211,7 @@ func partyAdd(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	n, err := openNode(ctx, *data, centre.Options{})
+	n, err := openNode(ctx, *data, centre.Options{NoCheckpoints: true})
 	if err != nil {
 		return err
 	}
@@ -245,7 +247,7 @@ func memberAdd(args []string) error {
 		nm.PublicKey, priv, _ = ed25519.GenerateKey(rand.Reader)
 	}
 	ctx := context.Background()
-	n, err := openNode(ctx, *data, centre.Options{})
+	n, err := openNode(ctx, *data, centre.Options{NoCheckpoints: true})
 	if err != nil {
 		return err
 	}

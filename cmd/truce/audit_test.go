@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// copyDir copies a stopped data directory, so that each tampering starts
+// from the same good state.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	if out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	return dst
+}
+
+func sqlExec(t *testing.T, dir string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "truce.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// runAudit runs `truce audit` and returns its output and exit code.
+func runAudit(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"audit"}, args...)...)
+	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8", "LC_ALL=")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), code
+}
+
+func healthz(t *testing.T, url string) map[string]any {
+	t.Helper()
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h map[string]any
+	json.NewDecoder(resp.Body).Decode(&h)
+	return h
+}
+
+// waitCheckpoint waits until the latest checkpoint covers the whole ledger.
+func waitCheckpoint(t *testing.T, url string) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		h := healthz(t, url)
+		if h["checkpoint_size"] != nil && h["checkpoint_size"] == h["ledger_size"] {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no checkpoint covers the ledger: %v", healthz(t, url))
+}
+
+// Tampering with the SQLite file — an edited or deleted ledger row, a
+// changed evidence file — is named by `truce audit` at its exact index, and
+// a server on the corrupted file refuses to sign new checkpoints.
+func TestTamperIsDetected(t *testing.T) {
+	data := t.TempDir()
+	for _, p := range [][]string{{"ua", "Ukraine", "belligerent"}, {"ru", "Russia", "belligerent"}} {
+		truce(t, nil, "party", "add", "--data", data, "--id", p[0], "--name", p[1], "--kind", p[2])
+	}
+	ua := addMember(t, data, "--party", "ua", "--name", "Rep", "--roles", "representative")
+	srv := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--checkpoint-interval", "100ms")
+	env := []string{"TRUCE_SERVER=" + srv.url, "TRUCE_TOKEN=" + ua}
+	var ids []string
+	for _, place := range []string{"Huliaipole", "Orikhiv", "Kherson", "Nikopol"} {
+		out := truce(t, env, "report", "--type", "shelling", "--lon", "35.5", "--lat", "47.5", "--at", "2026-01-24T03:00:00Z",
+			"--actor", "ru", "--place", place, "--text", "shelling near "+place)
+		ids = append(ids, regexp.MustCompile(`inc-\d+`).FindString(out))
+	}
+	file := filepath.Join(t.TempDir(), "photo.txt")
+	os.WriteFile(file, []byte("original evidence bytes"), 0o600)
+	truce(t, env, "evidence", ids[3], file)
+	waitCheckpoint(t, srv.url)
+	// The server-side audit, through the API and the public log.
+	if out, code := runAudit(t, "--server", srv.url, "--token", ua); code != 0 || !strings.Contains(out, "OK") {
+		t.Fatalf("audit of the server: %d\n%s", code, out)
+	}
+	srv.kill(syscall.SIGTERM)
+	if out, code := runAudit(t, "--data", data); code != 0 || !strings.Contains(out, "OK") {
+		t.Fatalf("audit of the untouched data: %d\n%s", code, out)
+	}
+	seq := strings.TrimPrefix(ids[1], "inc-")
+
+	edited := copyDir(t, data)
+	sqlExec(t, edited, `DROP TRIGGER ledger_no_update`,
+		`UPDATE ledger SET body = CAST(replace(CAST(body AS TEXT), 'Orikhiv', 'Orekhov') AS BLOB) WHERE seq = `+seq)
+	out, code := runAudit(t, "--data", edited)
+	if code != 3 || !strings.Contains(out, "FIRST DISCREPANCY: ledger index "+seq+":") {
+		t.Fatalf("edited row %s: exit %d\n%s", seq, code, out)
+	}
+
+	deleted := copyDir(t, data)
+	sqlExec(t, deleted, `DROP TRIGGER ledger_no_delete`, `DELETE FROM ledger WHERE seq = `+seq)
+	out, code = runAudit(t, "--data", deleted)
+	if code != 3 || !strings.Contains(out, "FIRST DISCREPANCY: ledger index "+seq+": entry is missing") {
+		t.Fatalf("deleted row %s: exit %d\n%s", seq, code, out)
+	}
+
+	swapped := copyDir(t, data)
+	blobs, _ := filepath.Glob(filepath.Join(swapped, "evidence", "sha256", "*", "*"))
+	if len(blobs) != 1 {
+		t.Fatalf("%d evidence files", len(blobs))
+	}
+	os.WriteFile(blobs[0], []byte("altered evidence bytes!"), 0o600)
+	out, code = runAudit(t, "--data", swapped)
+	if code != 3 || !strings.Contains(out, "FIRST DISCREPANCY: ledger index "+strings.TrimPrefix(ids[3], "inc-")+": evidence file") {
+		t.Fatalf("altered evidence: exit %d\n%s", code, out)
+	}
+
+	// A server on the edited file keeps accepting statements but signs no
+	// checkpoint over the corrupted tree, and says so.
+	bad := start(t, "serve", "--data", edited, "--addr", "127.0.0.1:0", "--checkpoint-interval", "100ms")
+	before := healthz(t, bad.url)["checkpoint_size"]
+	truce(t, []string{"TRUCE_SERVER=" + bad.url, "TRUCE_TOKEN=" + ua}, "report", "--type", "drone", "--lon", "35", "--lat", "47",
+		"--at", "2026-01-24T03:00:00Z", "--text", "after the tampering")
+	time.Sleep(500 * time.Millisecond)
+	h := healthz(t, bad.url)
+	if h["checkpoint_size"] != before || !strings.Contains(h["log"].(string), "index "+seq) && !strings.Contains(h["log"].(string), "entry "+seq) {
+		t.Fatalf("corrupted server: checkpoint %v → %v, log %q", before, h["checkpoint_size"], h["log"])
+	}
+}
