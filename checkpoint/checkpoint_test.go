@@ -1,6 +1,9 @@
 package checkpoint
 
 import (
+	"encoding/hex"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -67,4 +70,52 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("opened a checkpoint of %q", c.Origin)
 		}
 	})
+}
+
+// Every Wycheproof Ed25519 vector gets its expected verdict from the
+// signed-note verifier that checks checkpoints.
+func TestWycheproofEd25519(t *testing.T) {
+	raw, err := os.ReadFile("../../shared/data/wycheproof-ed25519/ed25519_test.json")
+	if err != nil {
+		t.Fatalf("the Wycheproof vectors belong in ../shared/data: %v", err)
+	}
+	var file struct {
+		Groups []struct {
+			Key struct {
+				PK string `json:"pk"`
+			} `json:"publicKey"`
+			Tests []struct {
+				ID     int    `json:"tcId"`
+				Msg    string `json:"msg"`
+				Sig    string `json:"sig"`
+				Result string `json:"result"`
+			} `json:"tests"`
+		} `json:"testGroups"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range file.Groups {
+		pub, _ := hex.DecodeString(g.Key.PK)
+		vkey, err := note.NewEd25519VerifierKey("wycheproof", pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range g.Tests {
+			msg, _ := hex.DecodeString(tc.Msg)
+			sig, _ := hex.DecodeString(tc.Sig)
+			if got := v.Verify(msg, sig); got != (tc.Result == "valid") {
+				t.Errorf("tcId %d: verdict %v, want %s", tc.ID, got, tc.Result)
+			}
+			n++
+		}
+	}
+	if n != 151 {
+		t.Fatalf("%d vectors, want 151", n)
+	}
 }

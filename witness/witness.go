@@ -1,0 +1,273 @@
+package witness
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"truce/checkpoint"
+)
+
+// LogState is what a witness remembers of a log: the latest checkpoint it
+// cosigned.
+type LogState struct {
+	Size int64     `json:"size"`
+	Root tlog.Hash `json:"root"`
+}
+
+// Witness follows logs and cosigns their checkpoints.
+type Witness struct {
+	cosigner *Cosigner
+	logs     map[string]note.Verifier // origin → the log's checkpoint key
+	path     string                   // state file
+
+	mu    sync.Mutex
+	state map[string]LogState
+}
+
+// New opens a witness whose state lives in dir/state.json. logs maps each
+// followed log's origin to its checkpoint verifier key.
+func New(dir, skey string, logs map[string]string) (*Witness, error) {
+	c, err := NewCosigner(skey)
+	if err != nil {
+		return nil, err
+	}
+	w := &Witness{cosigner: c, logs: map[string]note.Verifier{}, path: filepath.Join(dir, "state.json"), state: map[string]LogState{}}
+	for origin, vkey := range logs {
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			return nil, fmt.Errorf("log %s: %w", origin, err)
+		}
+		if v.Name() != origin {
+			return nil, fmt.Errorf("log %s: its key is named %q", origin, v.Name())
+		}
+		w.logs[origin] = v
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(w.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(raw, &w.state); err != nil {
+			return nil, fmt.Errorf("witness state %s: %w", w.path, err)
+		}
+	}
+	return w, nil
+}
+
+// Verifier is the witness's cosignature verifier.
+func (w *Witness) Verifier() *CosignatureVerifier { return w.cosigner.Public() }
+
+// State returns what the witness holds for origin.
+func (w *Witness) State(origin string) LogState {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.state[origin]
+}
+
+// save writes the state durably: a new file, synced, renamed over the old.
+func (w *Witness) save() error {
+	raw, _ := json.Marshal(w.state)
+	tmp := w.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(raw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, w.path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(w.path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Error is a refusal with the protocol's HTTP status. For a 409 Size holds
+// the witness's size for the log, which the log should retry from.
+type Error struct {
+	Status int
+	Size   int64
+	Msg    string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Msg) }
+
+func refuse(status int, format string, args ...any) *Error {
+	return &Error{Status: status, Msg: fmt.Sprintf(format, args...)}
+}
+
+// AddCheckpoint is the protocol's operation: given the size the log
+// believes the witness has (old), a consistency proof from old to the new
+// checkpoint, and the signed checkpoint, check and cosign it. It returns
+// the witness's cosignature line(s).
+func (w *Witness) AddCheckpoint(old int64, proof []tlog.Hash, signed []byte) ([]byte, error) {
+	text, _, ok := bytes.Cut(signed, []byte("\n"))
+	if !ok {
+		return nil, refuse(http.StatusBadRequest, "not a checkpoint")
+	}
+	origin := string(text)
+	v, ok := w.logs[origin]
+	if !ok {
+		return nil, refuse(http.StatusNotFound, "unknown log %q", origin)
+	}
+	c, n, err := checkpoint.Open(signed, v)
+	if err != nil {
+		return nil, refuse(http.StatusForbidden, "checkpoint not signed by the log's key: %v", err)
+	}
+	if old < 0 || old > c.Size {
+		return nil, refuse(http.StatusBadRequest, "old size %d is not within 0..%d", old, c.Size)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st := w.state[origin]
+	if old != st.Size {
+		return nil, &Error{Status: http.StatusConflict, Size: st.Size, Msg: fmt.Sprintf("the witness is at size %d, not %d", st.Size, old)}
+	}
+	switch {
+	case old == c.Size:
+		if len(proof) != 0 {
+			return nil, refuse(http.StatusUnprocessableEntity, "a proof between equal sizes must be empty")
+		}
+		if old > 0 && c.Root != st.Root {
+			return nil, &Error{Status: http.StatusConflict, Size: st.Size, Msg: fmt.Sprintf("fork: a different root at size %d than the one cosigned", old)}
+		}
+	case old > 0:
+		if err := tlog.CheckTree(proof, c.Size, c.Root, old, st.Root); err != nil {
+			return nil, refuse(http.StatusUnprocessableEntity, "consistency proof from %d to %d fails: %v", old, c.Size, err)
+		}
+	}
+	prev := st
+	w.state[origin] = LogState{Size: c.Size, Root: c.Root}
+	if err := w.save(); err != nil {
+		w.state[origin] = prev
+		return nil, fmt.Errorf("witness state: %w", err)
+	}
+	cosigned, err := note.Sign(&note.Note{Text: n.Text}, w.cosigner)
+	if err != nil {
+		return nil, err
+	}
+	lines := signatureLines(cosigned)
+	return []byte(strings.Join(lines, "\n") + "\n"), nil
+}
+
+// ServeHTTP serves POST /add-checkpoint as C2SP tlog-witness specifies.
+func (w *Witness) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/add-checkpoint" {
+		http.NotFound(rw, r)
+		return
+	}
+	if r.Method != http.MethodPost {
+		rw.Header().Set("Allow", "POST")
+		http.Error(rw, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, 1<<20))
+	if err != nil {
+		http.Error(rw, err.Error(), http.StatusRequestEntityTooLarge)
+		return
+	}
+	old, proof, signed, err := ParseRequest(body)
+	if err != nil {
+		http.Error(rw, err.Error(), http.StatusBadRequest)
+		return
+	}
+	sig, err := w.AddCheckpoint(old, proof, signed)
+	var we *Error
+	if errors.As(err, &we) {
+		if we.Status == http.StatusConflict {
+			rw.Header().Set("Content-Type", "text/x.tlog.size")
+			rw.WriteHeader(http.StatusConflict)
+			fmt.Fprintf(rw, "%d\n", we.Size)
+			return
+		}
+		http.Error(rw, we.Msg, we.Status)
+		return
+	}
+	if err != nil {
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	rw.Write(sig)
+}
+
+// FormatRequest writes an add-checkpoint request body.
+func FormatRequest(old int64, proof []tlog.Hash, signed []byte) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "old %d\n", old)
+	for _, h := range proof {
+		b.WriteString(base64.StdEncoding.EncodeToString(h[:]) + "\n")
+	}
+	b.WriteString("\n")
+	b.Write(signed)
+	return b.Bytes()
+}
+
+// ParseRequest reads an add-checkpoint request body.
+func ParseRequest(body []byte) (old int64, proof []tlog.Hash, signed []byte, err error) {
+	br := bufio.NewReader(bytes.NewReader(body))
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return 0, nil, nil, errors.New("missing old size line")
+	}
+	s, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "old ")
+	if !ok {
+		return 0, nil, nil, errors.New("first line must be \"old <size>\"")
+	}
+	old, err = strconv.ParseInt(s, 10, 64)
+	if err != nil || old < 0 || strconv.FormatInt(old, 10) != s {
+		return 0, nil, nil, fmt.Errorf("bad old size %q", s)
+	}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return 0, nil, nil, errors.New("missing blank line before the checkpoint")
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if line == "" {
+			break
+		}
+		if len(proof) == 63 {
+			return 0, nil, nil, errors.New("consistency proof too long")
+		}
+		raw, err := base64.StdEncoding.DecodeString(line)
+		if err != nil || len(raw) != tlog.HashSize {
+			return 0, nil, nil, fmt.Errorf("bad proof hash %q", line)
+		}
+		proof = append(proof, tlog.Hash(raw))
+	}
+	signed, _ = io.ReadAll(br)
+	if len(signed) == 0 {
+		return 0, nil, nil, errors.New("missing checkpoint")
+	}
+	return old, proof, signed, nil
+}
