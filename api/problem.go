@@ -56,6 +56,12 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, r, *p)
 }
 
+// detail is the error's text without the kind the title already names
+// ("forbidden: …" under "Not allowed").
+func detail(err, kind error) string {
+	return strings.TrimPrefix(err.Error(), kind.Error()+": ")
+}
+
 // problemFor maps an error from the centre to a problem.
 func problemFor(err error, r *http.Request) *Problem {
 	var (
@@ -68,13 +74,13 @@ func problemFor(err error, r *http.Request) *Problem {
 	case errors.As(err, &fe):
 		return &Problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusUnprocessableEntity, Detail: fe.Error(), Field: fe.Field}
 	case errors.Is(err, ledger.ErrUnauthenticated):
-		return &Problem{Type: problemBase + "unauthenticated", Title: "Authentication required", Status: http.StatusUnauthorized, Detail: err.Error()}
+		return &Problem{Type: problemBase + "unauthenticated", Title: "Authentication required", Status: http.StatusUnauthorized, Detail: detail(err, ledger.ErrUnauthenticated)}
 	case errors.Is(err, ledger.ErrForbidden):
-		return &Problem{Type: problemBase + "forbidden", Title: "Not allowed", Status: http.StatusForbidden, Detail: err.Error()}
+		return &Problem{Type: problemBase + "forbidden", Title: "Not allowed", Status: http.StatusForbidden, Detail: detail(err, ledger.ErrForbidden)}
 	case errors.Is(err, ledger.ErrNotFound):
-		return &Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}
+		return &Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: detail(err, ledger.ErrNotFound)}
 	case errors.Is(err, ledger.ErrConflict):
-		return &Problem{Type: problemBase + "conflict", Title: "Conflict with the record's state", Status: http.StatusConflict, Detail: err.Error()}
+		return &Problem{Type: problemBase + "conflict", Title: "Conflict with the record's state", Status: http.StatusConflict, Detail: detail(err, ledger.ErrConflict)}
 	case errors.Is(err, ledger.ErrClosed):
 		return &Problem{Title: "Shutting down", Status: http.StatusServiceUnavailable}
 	default:

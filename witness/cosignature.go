@@ -103,7 +103,9 @@ func NewKeys(name string) (skey, vkey string, err error) {
 		return "", "", err
 	}
 	h := keyHash(name, algCosignatureV1, pub)
-	enc := func(b []byte) string { return base64.StdEncoding.EncodeToString(append([]byte{algCosignatureV1}, b...)) }
+	enc := func(b []byte) string {
+		return base64.StdEncoding.EncodeToString(append([]byte{algCosignatureV1}, b...))
+	}
 	return fmt.Sprintf("PRIVATE+KEY+%s+%08x+%s", name, h, enc(priv.Seed())), fmt.Sprintf("%s+%08x+%s", name, h, enc(pub)), nil
 }
 

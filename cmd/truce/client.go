@@ -32,10 +32,21 @@ type client struct {
 }
 
 func clientFlags(fs *flag.FlagSet) func() (*client, error) {
-	server := fs.String("server", envOr("TRUCE_SERVER", "http://127.0.0.1:8080"), "server URL (env TRUCE_SERVER)")
-	token := fs.String("token", os.Getenv("TRUCE_TOKEN"), "bearer token (env TRUCE_TOKEN)")
-	keyFile := fs.String("key", os.Getenv("TRUCE_KEY"), "sign statements with this private key file (env TRUCE_KEY)")
+	// Defaults come from the environment after parsing, so that a usage
+	// message never prints a token.
+	server := fs.String("server", "", "server URL (env TRUCE_SERVER, default http://127.0.0.1:8080)")
+	token := fs.String("token", "", "bearer token (env TRUCE_TOKEN)")
+	keyFile := fs.String("key", "", "sign statements with this private key file (env TRUCE_KEY)")
 	return func() (*client, error) {
+		if *server == "" {
+			*server = envOr("TRUCE_SERVER", "http://127.0.0.1:8080")
+		}
+		if *token == "" {
+			*token = os.Getenv("TRUCE_TOKEN")
+		}
+		if *keyFile == "" {
+			*keyFile = os.Getenv("TRUCE_KEY")
+		}
 		c := &client{server: strings.TrimRight(*server, "/"), token: *token, http: &http.Client{Timeout: 60 * time.Second}}
 		if *keyFile != "" {
 			k, err := readKey(*keyFile)
@@ -62,6 +73,9 @@ func (e *problemError) Error() string {
 	s := fmt.Sprintf("%d %s", e.Status, e.Title)
 	if e.Detail != "" {
 		s += ": " + e.Detail
+	}
+	if e.Status == 401 {
+		s += " — " + msg.T("cli.need_token")
 	}
 	return s
 }
@@ -148,7 +162,16 @@ func writeKey(path string, key ed25519.PrivateKey) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	// Never overwrite: a member whose key file is replaced can never sign again.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("key file: %w", err)
+	}
+	if _, err := f.Write(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func readKey(path string) (ed25519.PrivateKey, error) {

@@ -390,11 +390,20 @@ func clientShow(args []string) error {
 	if r.Weapon != "" {
 		row("col.weapon", r.Weapon)
 	}
-	if r.Counts != (incident.Counts{}) {
-		row("col.counts", fmt.Sprintf("%+v", r.Counts))
+	if c := r.Counts; c != (incident.Counts{}) {
+		var parts []string
+		for _, x := range []struct {
+			key string
+			n   int
+		}{{"count.launched", c.Launched}, {"count.intercepted", c.Intercepted}, {"count.impacts", c.Impacts}, {"count.explosions", c.Explosions}, {"count.rounds", c.Rounds}} {
+			if x.n > 0 {
+				parts = append(parts, msg.T(x.key, x.n))
+			}
+		}
+		row("col.counts", strings.Join(parts, ", "))
 	}
-	if r.Casualties != nil {
-		row("col.casualties", fmt.Sprintf("%+v", *r.Casualties))
+	if cs := r.Casualties; cs != nil {
+		row("col.casualties", msg.T("casualties.split", cs.Civilian.Killed, cs.Civilian.Injured, cs.Military.Killed, cs.Military.Injured))
 	}
 	row("col.event", inc.Event)
 	row("col.text", fmt.Sprintf("[%s] %s", r.Description.Lang, r.Description.Text))

@@ -59,6 +59,15 @@ func openNode(ctx context.Context, dir string, opt centre.Options) (*node, error
 	return &node{store: st, blobs: bs, centre: c, token: token}, nil
 }
 
+// announce tells the operator that an administration command just opened a
+// new centre, and gives the operator token, which is shown only this once.
+func (n *node) announce(dir string) {
+	if n.token != "" {
+		fmt.Println(msg.T("serve.opened", dir))
+		fmt.Println(msg.T("serve.operator_token", n.token))
+	}
+}
+
 func (n *node) close() {
 	n.centre.Close()
 	n.store.Checkpoint(context.Background())
@@ -109,6 +118,10 @@ func listen(ctx context.Context, addr string, n *node, ready func(url string)) e
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	return serveOn(ctx, ln, n, ready)
+}
+
+func serveOn(ctx context.Context, ln net.Listener, n *node, ready func(url string)) error {
 	srv := &http.Server{Handler: api.New(n.centre, n.blobs), ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout: 2 * time.Minute}
 	url := "http://" + ln.Addr().String()
@@ -133,7 +146,7 @@ func listen(ctx context.Context, addr string, n *node, ready func(url string)) e
 
 const demoTokens = "demo-tokens.json"
 
-func demoCmd(args []string) error {
+func demoCmd(args []string) (err error) {
 	tuneGC()
 	fs := flags("demo")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
@@ -143,6 +156,12 @@ func demoCmd(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Take the port first: a busy port should fail before the scenario loads.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	defer ln.Close()
 	dir := *data
 	if dir == "" {
 		d, err := os.MkdirTemp("", "truce-demo-")
@@ -150,6 +169,11 @@ func demoCmd(args []string) error {
 			return err
 		}
 		dir = d
+		defer func() {
+			if err != nil {
+				os.RemoveAll(d) // a demo that never ran leaves nothing behind
+			}
+		}()
 	}
 	sc, err := demo.Load()
 	if err != nil {
@@ -183,7 +207,7 @@ func demoCmd(args []string) error {
 			return err
 		}
 	}
-	return listen(ctx, *addr, n, func(url string) {
+	return serveOn(ctx, ln, n, func(url string) {
 		fmt.Println()
 		fmt.Println(msg.T("demo.ready", url, dir))
 		tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
@@ -197,7 +221,7 @@ func demoCmd(args []string) error {
 		}
 		tw.Flush()
 		fmt.Println()
-		fmt.Println(msg.T("demo.try", url, tokens[len(tokens)-1].Token))
+		fmt.Println(msg.T("demo.try", url, tokens[len(tokens)-1].Token, os.Args[0]))
 	})
 }
 
@@ -216,6 +240,7 @@ func partyAdd(args []string) error {
 		return err
 	}
 	defer n.close()
+	n.announce(*data)
 	st, err := n.centre.RegisterParty(ctx, party.Register{ID: *id, Name: *name, Kind: party.Kind(*kind)}, time.Time{})
 	if err != nil {
 		return err
@@ -244,6 +269,9 @@ func memberAdd(args []string) error {
 	}
 	var priv ed25519.PrivateKey
 	if *keyOut != "" {
+		if _, err := os.Stat(*keyOut); err == nil {
+			return fmt.Errorf("%s exists: choose another --key-out, a key file is never overwritten", *keyOut)
+		}
 		nm.PublicKey, priv, _ = ed25519.GenerateKey(rand.Reader)
 	}
 	ctx := context.Background()
@@ -252,6 +280,9 @@ func memberAdd(args []string) error {
 		return err
 	}
 	defer n.close()
+	if !*asJSON {
+		n.announce(*data)
+	}
 	token, st, err := n.centre.AddMember(ctx, nm)
 	if err != nil {
 		return err
@@ -264,7 +295,11 @@ func memberAdd(args []string) error {
 		}
 	}
 	if *asJSON {
-		return printJSON(map[string]any{"member": added.ID, "party": added.Party, "token": token, "seq": st.Seq, "key_file": *keyOut})
+		out := map[string]any{"member": added.ID, "party": added.Party, "token": token, "seq": st.Seq, "key_file": *keyOut}
+		if n.token != "" {
+			out["new_centre_operator_token"] = n.token
+		}
+		return printJSON(out)
 	}
 	fmt.Println(msg.T("member.added", added.ID, added.Party, st.Seq))
 	fmt.Println(msg.T("member.token", token))
