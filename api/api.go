@@ -188,8 +188,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.centre.Log.Broken(); err != nil {
 		resp["log"] = err.Error()
 	}
-	if _, c, err := s.centre.Log.Latest(r.Context()); err == nil && c != nil {
+	if _, c, err := s.centre.Log.Published(r.Context()); err == nil && c != nil {
 		resp["checkpoint_size"] = c.Size
+	}
+	if latest, v, err := s.centre.Log.Status(r.Context()); err == nil && v != nil {
+		resp["latest_checkpoint_size"] = latest
+		resp["latest_checkpoint"] = v.String()
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -21,13 +21,13 @@ import (
 const TileHeight = 8
 
 func (s *Server) logCheckpoint(w http.ResponseWriter, r *http.Request) {
-	signed, _, err := s.centre.Log.Latest(r.Context())
+	signed, _, err := s.centre.Log.Published(r.Context())
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
 	if signed == nil {
-		fail(w, r, ledger.NotFound("no checkpoint has been signed yet"))
+		fail(w, r, ledger.NotFound("no checkpoint has been signed (and, with witnesses, cosigned as the policy requires) yet"))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -140,7 +140,7 @@ func (s *Server) logTile(w http.ResponseWriter, r *http.Request) {
 // checkpointSize is the size of the latest signed checkpoint: tiles and
 // proofs are served for what has been committed to, nothing newer.
 func (s *Server) checkpointSize(r *http.Request) (int64, error) {
-	_, c, err := s.centre.Log.Latest(r.Context())
+	_, c, err := s.centre.Log.Published(r.Context())
 	if err != nil {
 		return 0, err
 	}

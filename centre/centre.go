@@ -23,6 +23,7 @@ import (
 	"truce/ledger"
 	"truce/negotiation"
 	"truce/party"
+	"truce/witness"
 )
 
 // Store is what the centre needs from a store.
@@ -104,6 +105,9 @@ type Options struct {
 	// NoCheckpoints leaves signing to explicit Log.Checkpoint calls (tests,
 	// one-shot CLI commands).
 	NoCheckpoints bool
+	// Witnesses, if set, cosign checkpoints; a checkpoint is published as
+	// final only once their policy is met.
+	Witnesses *witness.Config
 }
 
 // Open starts a centre over store. A new store is opened with the genesis
@@ -119,6 +123,7 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 	if c.Log, err = openLog(ctx, store); err != nil {
 		return nil, "", err
 	}
+	c.Log.Witnesses = opt.Witnesses
 	if opt.CheckpointInterval <= 0 {
 		opt.CheckpointInterval = 2 * time.Second
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"truce/checkpoint"
+	"truce/witness"
 )
 
 // LogStore is what the checkpointer needs from a store: the tree hashes
@@ -25,6 +26,9 @@ type LogStore interface {
 	Checkpoints(ctx context.Context) ([][]byte, error)
 	LogSetting(ctx context.Context, name string) (string, error)
 	InitLogSetting(ctx context.Context, name, value string) (string, error)
+	PutCosignature(ctx context.Context, size int64, witness, line string, final bool) error
+	Cosigned(ctx context.Context, size int64) ([]byte, error)
+	LatestFinal(ctx context.Context) (int64, error)
 }
 
 // Log is the centre's transparency log: the Merkle tree the store keeps
@@ -40,6 +44,12 @@ type Log struct {
 	verified int64 // leaves checked against the ledger so far
 	broken   error // set once the tree disagrees with the ledger: no more checkpoints
 	kick     chan struct{}
+
+	// Witnesses, when configured: who cosigns, and what a final
+	// checkpoint needs.
+	Witnesses *witness.Config
+	wmu       sync.Mutex
+	at        map[string]int64 // each witness's size, as last heard
 }
 
 // openLog sets up (on first start) or loads the log's origin and key.
@@ -68,7 +78,7 @@ func openLog(ctx context.Context, st Store) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Log{store: st, Origin: origin, Verifier: v, VKey: vkey, signer: signer, kick: make(chan struct{}, 1)}, nil
+	return &Log{store: st, Origin: origin, Verifier: v, VKey: vkey, signer: signer, kick: make(chan struct{}, 1), at: map[string]int64{}}, nil
 }
 
 // Latest returns the latest signed checkpoint and its parsed form, or nil.
@@ -82,6 +92,112 @@ func (l *Log) Latest(ctx context.Context) ([]byte, *checkpoint.Checkpoint, error
 		return nil, nil, fmt.Errorf("stored checkpoint: %w", err)
 	}
 	return signed, &c, nil
+}
+
+// Published returns the checkpoint the log stands by: with witnesses, the
+// latest one that met the policy, with its cosignatures; without, the latest.
+func (l *Log) Published(ctx context.Context) ([]byte, *checkpoint.Checkpoint, error) {
+	if l.Witnesses == nil {
+		return l.Latest(ctx)
+	}
+	size, err := l.store.LatestFinal(ctx)
+	if err != nil || size == 0 {
+		return nil, nil, err
+	}
+	signed, err := l.store.Cosigned(ctx, size)
+	if err != nil || signed == nil {
+		return nil, nil, err
+	}
+	c, _, err := checkpoint.Open(signed, l.Verifier)
+	if err != nil {
+		return nil, nil, err
+	}
+	return signed, &c, nil
+}
+
+// Status says where the newest checkpoint stands against the witness policy.
+func (l *Log) Status(ctx context.Context) (latest int64, verdict *witness.Verdict, err error) {
+	_, c, err := l.Latest(ctx)
+	if err != nil || c == nil {
+		return 0, nil, err
+	}
+	if l.Witnesses == nil {
+		return c.Size, nil, nil
+	}
+	signed, err := l.store.Cosigned(ctx, c.Size)
+	if err != nil {
+		return 0, nil, err
+	}
+	v, err := l.Witnesses.Judge(signed, l.Verifier)
+	return c.Size, &v, err
+}
+
+// collect asks every witness to cosign the checkpoint of size and records
+// what they return.
+func (l *Log) collect(ctx context.Context, size int64, signed []byte) {
+	if l.Witnesses == nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, m := range l.Witnesses.Witnesses {
+		if m.URL == "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.ask(ctx, m, size, signed); err != nil {
+				slog.Warn("witness", "witness", m.Name, "size", size, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (l *Log) ask(ctx context.Context, m witness.Member, size int64, signed []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cl := &witness.Client{URL: m.URL}
+	for attempt := 0; attempt < 3; attempt++ {
+		l.wmu.Lock()
+		old := l.at[m.Name]
+		l.wmu.Unlock()
+		if old > size {
+			return fmt.Errorf("the witness is at %d, beyond this checkpoint (%d)", old, size)
+		}
+		var proof tlog.TreeProof
+		if old > 0 && old < size {
+			p, err := tlog.ProveTree(size, old, l.store)
+			if err != nil {
+				return err
+			}
+			proof = p
+		}
+		lines, err := cl.Add(ctx, old, proof, signed)
+		var we *witness.Error
+		if errors.As(err, &we) && we.Status == 409 {
+			l.wmu.Lock()
+			l.at[m.Name] = we.Size
+			l.wmu.Unlock()
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		l.wmu.Lock()
+		l.at[m.Name] = size
+		l.wmu.Unlock()
+		current, err := l.store.Cosigned(ctx, size)
+		if err != nil {
+			return err
+		}
+		v, err := l.Witnesses.Judge(append(current, lines...), l.Verifier)
+		if err != nil {
+			return fmt.Errorf("cosignature does not verify: %w", err)
+		}
+		return l.store.PutCosignature(ctx, size, m.Name, string(lines), v.Final)
+	}
+	return fmt.Errorf("the witness kept answering 409")
 }
 
 // Broken reports why the log refuses to sign, nil when it is sound.
@@ -194,8 +310,14 @@ func (l *Log) run(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		if _, err := l.Checkpoint(ctx); err != nil && !errors.Is(err, context.Canceled) && l.Broken() == nil {
+		signed, err := l.Checkpoint(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) && l.Broken() == nil {
 			slog.Warn("checkpoint", "err", err)
+		}
+		if signed != nil {
+			if c, _, err := checkpoint.Open(signed, l.Verifier); err == nil {
+				l.collect(ctx, c.Size, signed)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -100,3 +100,57 @@ func Open(signed []byte, verifiers ...note.Verifier) (Checkpoint, *note.Note, er
 	}
 	return c, n, nil
 }
+
+// SplitViewError is proof that a log showed two histories: two checkpoints
+// signed by its key that cannot both describe one append-only log. Anyone
+// holding it can show the operator equivocated.
+type SplitViewError struct {
+	First, Second []byte      // the two signed checkpoints
+	Proof         []tlog.Hash // the consistency proof that failed, if any
+	Reason        string
+}
+
+func (e *SplitViewError) Error() string {
+	return "split view: " + e.Reason + "\n--- first checkpoint ---\n" + string(e.First) + "--- second checkpoint ---\n" + string(e.Second)
+}
+
+// Follower is a client's memory of a log: the latest checkpoint it has
+// accepted. Each new checkpoint must extend it.
+type Follower struct {
+	v          note.Verifier
+	last       *Checkpoint
+	lastSigned []byte
+}
+
+// NewFollower follows the log whose checkpoints v verifies.
+func NewFollower(v note.Verifier) *Follower { return &Follower{v: v} }
+
+// Latest is the checkpoint accepted last, nil at first.
+func (f *Follower) Latest() *Checkpoint { return f.last }
+
+// Observe checks a newly seen checkpoint against the last one, with a
+// consistency proof from the last size to the new. A fork or a rollback is
+// a *SplitViewError carrying both checkpoints.
+func (f *Follower) Observe(signed []byte, proof []tlog.Hash) error {
+	c, _, err := Open(signed, f.v)
+	if err != nil {
+		return err
+	}
+	if f.last != nil {
+		split := func(reason string) error {
+			return &SplitViewError{First: f.lastSigned, Second: signed, Proof: proof, Reason: reason}
+		}
+		switch {
+		case c.Size == f.last.Size && c.Root != f.last.Root:
+			return split(fmt.Sprintf("two different trees of size %d", c.Size))
+		case c.Size < f.last.Size:
+			return split(fmt.Sprintf("a checkpoint of size %d after one of size %d", c.Size, f.last.Size))
+		case c.Size > f.last.Size:
+			if err := tlog.CheckTree(proof, c.Size, c.Root, f.last.Size, f.last.Root); err != nil {
+				return split(fmt.Sprintf("the tree of size %d does not extend the tree of size %d: %v", c.Size, f.last.Size, err))
+			}
+		}
+	}
+	f.last, f.lastSigned = &c, signed
+	return nil
+}

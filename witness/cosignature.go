@@ -115,40 +115,43 @@ func NewCosigner(skey string) (*Cosigner, error) {
 	if !ok {
 		return nil, errors.New("witness key: not a private key")
 	}
-	name, raw, err := splitKey(rest)
+	name, raw, h, err := splitKey(rest)
 	if err != nil || len(raw) != ed25519.SeedSize {
 		return nil, fmt.Errorf("witness key: malformed (%v)", err)
 	}
 	key := ed25519.NewKeyFromSeed(raw)
-	return &Cosigner{name: name, key: key, hash: keyHash(name, algCosignatureV1, key.Public().(ed25519.PublicKey)), now: time.Now}, nil
+	if keyHash(name, algCosignatureV1, key.Public().(ed25519.PublicKey)) != h {
+		return nil, errors.New("witness key: the key hash does not match the key")
+	}
+	return &Cosigner{name: name, key: key, hash: h, now: time.Now}, nil
 }
 
 // NewVerifier reads a witness verifier key made by NewKeys.
 func NewVerifier(vkey string) (*CosignatureVerifier, error) {
-	name, raw, err := splitKey(vkey)
+	name, raw, h, err := splitKey(vkey)
 	if err != nil || len(raw) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("witness verifier key %q: malformed (%v)", vkey, err)
 	}
-	return &CosignatureVerifier{name: name, pub: raw, hash: keyHash(name, algCosignatureV1, raw)}, nil
+	if keyHash(name, algCosignatureV1, raw) != h {
+		return nil, fmt.Errorf("witness verifier key %q: the key hash does not match the key", vkey)
+	}
+	return &CosignatureVerifier{name: name, pub: raw, hash: h}, nil
 }
 
-func splitKey(s string) (name string, key []byte, err error) {
-	parts := strings.Split(s, "+")
+func splitKey(s string) (name string, key []byte, hash uint32, err error) {
+	parts := strings.SplitN(s, "+", 3) // base64 may itself contain '+'
 	if len(parts) != 3 {
-		return "", nil, errors.New("want name+hash+key")
+		return "", nil, 0, errors.New("want name+hash+key")
 	}
 	h, err := strconv.ParseUint(parts[1], 16, 32)
 	if err != nil || len(parts[1]) != 8 {
-		return "", nil, errors.New("bad key hash")
+		return "", nil, 0, errors.New("bad key hash")
 	}
 	raw, err := base64.StdEncoding.DecodeString(parts[2])
 	if err != nil || len(raw) < 1 || raw[0] != algCosignatureV1 {
-		return "", nil, errors.New("not a cosignature/v1 key")
+		return "", nil, 0, errors.New("not a cosignature/v1 key")
 	}
-	if keyHash(parts[0], algCosignatureV1, raw[1:]) != uint32(h) && len(raw) == 1+ed25519.PublicKeySize {
-		return "", nil, errors.New("key hash does not match the key")
-	}
-	return parts[0], raw[1:], nil
+	return parts[0], raw[1:], uint32(h), nil
 }
 
 // signatureLines extracts the signature lines of a signed note.

@@ -58,7 +58,10 @@ CREATE TRIGGER IF NOT EXISTS tree_no_delete BEFORE DELETE ON tree_hashes
 BEGIN SELECT RAISE(ABORT, 'tree hashes are append-only'); END;
 
 -- Signed checkpoints, and the log's own settings (origin, keys).
-CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL, signed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL, signed_at TEXT NOT NULL,
+	final INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS cosignatures (size INTEGER NOT NULL, witness TEXT NOT NULL, line TEXT NOT NULL,
+	PRIMARY KEY (size, witness));
 CREATE TABLE IF NOT EXISTS log_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE IF NOT EXISTS parties (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
@@ -784,4 +787,57 @@ func (s *Store) InitLogSetting(ctx context.Context, name, value string) (string,
 		return "", fmt.Errorf("log setting %s: %w", name, err)
 	}
 	return s.LogSetting(ctx, name)
+}
+
+// PutCosignature records a witness's cosignature line on the checkpoint of
+// size, and whether the checkpoint now meets the witness policy.
+func (s *Store) PutCosignature(ctx context.Context, size int64, witness, line string, final bool) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO cosignatures (size, witness, line) VALUES (?, ?, ?) ON CONFLICT(size, witness) DO UPDATE SET line = excluded.line`, size, witness, line); err != nil {
+		return fmt.Errorf("store cosignature: %w", err)
+	}
+	if final {
+		if _, err := tx.ExecContext(ctx, `UPDATE checkpoints SET final = 1 WHERE size = ?`, size); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Cosigned returns the checkpoint of size with its cosignature lines
+// appended, or nil.
+func (s *Store) Cosigned(ctx context.Context, size int64) ([]byte, error) {
+	var n []byte
+	err := s.r.QueryRowContext(ctx, `SELECT note FROM checkpoints WHERE size = ?`, size).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT line FROM cosignatures WHERE size = ? ORDER BY witness`, size)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		n = append(n, strings.TrimSuffix(line, "\n")+"\n"...)
+	}
+	return n, rows.Err()
+}
+
+// LatestFinal returns the size of the largest checkpoint that met the
+// witness policy, 0 if none.
+func (s *Store) LatestFinal(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(size), 0) FROM checkpoints WHERE final = 1`).Scan(&n)
+	return n, err
 }
