@@ -123,7 +123,7 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 	if c.Log, err = openLog(ctx, store); err != nil {
 		return nil, "", err
 	}
-	c.Log.Witnesses = opt.Witnesses
+	c.Log.SetWitnesses(opt.Witnesses)
 	if opt.CheckpointInterval <= 0 {
 		opt.CheckpointInterval = 2 * time.Second
 	}

@@ -47,9 +47,24 @@ type Log struct {
 
 	// Witnesses, when configured: who cosigns, and what a final
 	// checkpoint needs.
-	Witnesses *witness.Config
 	wmu       sync.Mutex
+	cmu       sync.Mutex // serialises recording cosignatures
+	witnesses *witness.Config
 	at        map[string]int64 // each witness's size, as last heard
+}
+
+// SetWitnesses configures the witnesses and their policy (nil: none).
+func (l *Log) SetWitnesses(c *witness.Config) {
+	l.wmu.Lock()
+	l.witnesses = c
+	l.wmu.Unlock()
+}
+
+// Witnesses returns the witness configuration, nil if there is none.
+func (l *Log) Witnesses() *witness.Config {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	return l.witnesses
 }
 
 // openLog sets up (on first start) or loads the log's origin and key.
@@ -97,7 +112,7 @@ func (l *Log) Latest(ctx context.Context) ([]byte, *checkpoint.Checkpoint, error
 // Published returns the checkpoint the log stands by: with witnesses, the
 // latest one that met the policy, with its cosignatures; without, the latest.
 func (l *Log) Published(ctx context.Context) ([]byte, *checkpoint.Checkpoint, error) {
-	if l.Witnesses == nil {
+	if l.Witnesses() == nil {
 		return l.Latest(ctx)
 	}
 	size, err := l.store.LatestFinal(ctx)
@@ -121,32 +136,34 @@ func (l *Log) Status(ctx context.Context) (latest int64, verdict *witness.Verdic
 	if err != nil || c == nil {
 		return 0, nil, err
 	}
-	if l.Witnesses == nil {
+	cfg := l.Witnesses()
+	if cfg == nil {
 		return c.Size, nil, nil
 	}
 	signed, err := l.store.Cosigned(ctx, c.Size)
 	if err != nil {
 		return 0, nil, err
 	}
-	v, err := l.Witnesses.Judge(signed, l.Verifier)
+	v, err := cfg.Judge(signed, l.Verifier)
 	return c.Size, &v, err
 }
 
 // collect asks every witness to cosign the checkpoint of size and records
 // what they return.
 func (l *Log) collect(ctx context.Context, size int64, signed []byte) {
-	if l.Witnesses == nil {
+	cfg := l.Witnesses()
+	if cfg == nil {
 		return
 	}
 	var wg sync.WaitGroup
-	for _, m := range l.Witnesses.Witnesses {
+	for _, m := range cfg.Witnesses {
 		if m.URL == "" {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := l.ask(ctx, m, size, signed); err != nil {
+			if err := l.ask(ctx, cfg, m, size, signed); err != nil {
 				slog.Warn("witness", "witness", m.Name, "size", size, "err", err)
 			}
 		}()
@@ -154,7 +171,7 @@ func (l *Log) collect(ctx context.Context, size int64, signed []byte) {
 	wg.Wait()
 }
 
-func (l *Log) ask(ctx context.Context, m witness.Member, size int64, signed []byte) error {
+func (l *Log) ask(ctx context.Context, cfg *witness.Config, m witness.Member, size int64, signed []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	cl := &witness.Client{URL: m.URL}
@@ -187,11 +204,15 @@ func (l *Log) ask(ctx context.Context, m witness.Member, size int64, signed []by
 		l.wmu.Lock()
 		l.at[m.Name] = size
 		l.wmu.Unlock()
+		// Witnesses answer concurrently: record and judge one at a time, so
+		// that the answer completing the policy sees all the others.
+		l.cmu.Lock()
+		defer l.cmu.Unlock()
 		current, err := l.store.Cosigned(ctx, size)
 		if err != nil {
 			return err
 		}
-		v, err := l.Witnesses.Judge(append(current, lines...), l.Verifier)
+		v, err := cfg.Judge(append(current, lines...), l.Verifier)
 		if err != nil {
 			return fmt.Errorf("cosignature does not verify: %w", err)
 		}

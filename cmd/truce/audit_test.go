@@ -151,3 +151,35 @@ func TestTamperIsDetected(t *testing.T) {
 		t.Fatalf("corrupted server: checkpoint %v → %v, log %q", before, h["checkpoint_size"], h["log"])
 	}
 }
+
+// The demo with three witnesses: checkpoints get cosigned by all three and
+// are published as final; `truce log` says so; the audit passes.
+func TestDemoWithWitnesses(t *testing.T) {
+	data := t.TempDir()
+	srv := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0", "--witnesses")
+	var h map[string]any
+	for i := 0; i < 100; i++ {
+		h = healthz(t, srv.url)
+		if h["checkpoint_size"] != nil && h["checkpoint_size"] == h["ledger_size"] {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if h["checkpoint_size"] != h["ledger_size"] || !strings.HasPrefix(h["latest_checkpoint"].(string), "final") {
+		t.Fatalf("checkpoints not cosigned: %v", h)
+	}
+	resp, err := http.Get(srv.url + "/log/checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if n := strings.Count(body.String(), "\n— "); n != 4 {
+		t.Fatalf("published checkpoint has %d signatures, want the log's and three witnesses':\n%s", n, body.String())
+	}
+	out := truce(t, []string{"TRUCE_SERVER=" + srv.url}, "log")
+	if !strings.Contains(out, "final (cosigned by ") {
+		t.Fatalf("truce log: %s", out)
+	}
+}

@@ -43,6 +43,9 @@ func commands() []command {
 		{"link", "link INCIDENT OTHER [--note TEXT]", clientLink},
 		{"statements", "statements [--from N] [--limit N]", clientStatements},
 		{"audit", "audit --data DIR | --server URL [--token T] [--log-key VKEY] [--json]", auditCmd},
+		{"log", "log [--json]", logStatus},
+		{"witness keygen", "witness keygen --name NAME --out FILE", witnessKeygen},
+		{"witness", "witness --key FILE --log VKEY [--log VKEY] [--data DIR] [--addr HOST:PORT]", witnessCmd},
 		{"bench ingest", "bench ingest --token T --key FILE [--duration 60s] [--rate N] [--concurrency N]", benchIngest},
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"truce/demo"
 	"truce/party"
 	"truce/store/sqlite"
+	"truce/witness"
 )
 
 const defaultData = "truce-data"
@@ -92,15 +93,24 @@ func serve(args []string) error {
 	debug := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof) on this address, for load tests")
 	cpEvery := fs.Duration("checkpoint-interval", 2*time.Second, "sign a checkpoint this often")
 	cpEntries := fs.Int("checkpoint-entries", 1000, "or as soon as this many statements were appended")
+	witnesses := fs.String("witnesses", "", "witness configuration (JSON): who cosigns checkpoints and the policy for final ones")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	var wcfg *witness.Config
+	if *witnesses != "" {
+		c, err := witness.LoadConfig(*witnesses)
+		if err != nil {
+			return err
+		}
+		wcfg = c
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *debug != "" {
 		go func() { slog.Warn("profiler stopped", "err", http.ListenAndServe(*debug, nil)) }()
 	}
-	n, err := openNode(ctx, *data, centre.Options{CheckpointInterval: *cpEvery, CheckpointEntries: *cpEntries})
+	n, err := openNode(ctx, *data, centre.Options{CheckpointInterval: *cpEvery, CheckpointEntries: *cpEntries, Witnesses: wcfg})
 	if err != nil {
 		return err
 	}
@@ -109,6 +119,7 @@ func serve(args []string) error {
 		fmt.Println(msg.T("serve.opened", *data))
 		fmt.Println(msg.T("serve.operator_token", n.token))
 	}
+	fmt.Println(msg.T("serve.log_key", n.centre.Log.VKey))
 	return listen(ctx, *addr, n, func(url string) { fmt.Println(msg.T("serve.listening", url)) })
 }
 
@@ -151,6 +162,7 @@ func demoCmd(args []string) (err error) {
 	fs := flags("demo")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", "", "data directory (default: a new temporary directory)")
+	withWitnesses := fs.Bool("witnesses", false, "also run three witnesses (Ukraine's, Russia's, Switzerland's) that cosign every checkpoint")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -184,6 +196,13 @@ func demoCmd(args []string) (err error) {
 		return err
 	}
 	defer n.close()
+	if *withWitnesses {
+		cfg, err := demoWitnesses(ctx, dir, n.centre.Log.VKey)
+		if err != nil {
+			return err
+		}
+		n.centre.Log.SetWitnesses(cfg)
+	}
 	var tokens []demo.Token
 	if n.token != "" {
 		bar := newProgress(os.Stderr, msg.T("demo.loading"))
@@ -221,6 +240,10 @@ func demoCmd(args []string) (err error) {
 		}
 		tw.Flush()
 		fmt.Println()
+		fmt.Println(msg.T("serve.log_key", n.centre.Log.VKey))
+		if *withWitnesses {
+			fmt.Println(msg.T("demo.witnesses"))
+		}
 		fmt.Println(msg.T("demo.try", url, tokens[len(tokens)-1].Token, os.Args[0]))
 	})
 }
