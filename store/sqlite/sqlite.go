@@ -100,6 +100,9 @@ CREATE TABLE IF NOT EXISTS credentials (
 type Store struct {
 	w, r *sql.DB
 	path string
+	// readHashes is prepared once: proofs read a handful of hashes at a
+	// time, and preparing the query would cost more than running it.
+	readHashes *sql.Stmt
 }
 
 // Open opens (creating if needed) the database truce.db in dir.
@@ -130,6 +133,10 @@ func Open(dir string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}
+	if s.readHashes, err = r.Prepare(`SELECT idx, hash FROM tree_hashes WHERE idx IN (SELECT value FROM json_each(?))`); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("prepare tree reads: %w", err)
+	}
 	return s, nil
 }
 
@@ -138,6 +145,9 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	if s.readHashes != nil {
+		s.readHashes.Close()
+	}
 	return errors.Join(s.w.Close(), s.r.Close())
 }
 
@@ -699,11 +709,8 @@ func (s *Store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	if len(indexes) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(indexes))
-	for i, idx := range indexes {
-		args[i] = idx
-	}
-	rows, err := s.r.Query(`SELECT idx, hash FROM tree_hashes WHERE idx IN (`+placeholders(len(indexes))+`)`, args...)
+	list, _ := json.Marshal(indexes)
+	rows, err := s.readHashes.Query(string(list))
 	if err != nil {
 		return nil, fmt.Errorf("read tree hashes: %w", err)
 	}
