@@ -22,6 +22,7 @@ import (
 	"truce/checkpoint"
 	"truce/ledger"
 	"truce/party"
+	"truce/witness"
 )
 
 // Source is a ledger to audit: a data directory or a server.
@@ -29,6 +30,12 @@ type Source interface {
 	Size(ctx context.Context) (uint64, error)
 	Statements(ctx context.Context, from uint64, limit int) ([]*ledger.Signed, error)
 	Checkpoints(ctx context.Context) ([][]byte, error)
+}
+
+// CosignedSource is a source that keeps witnesses' cosignatures: Cosigned
+// returns the checkpoint of a size with them appended.
+type CosignedSource interface {
+	Cosigned(ctx context.Context, size int64) ([]byte, error)
 }
 
 // TreeSource is a source that also holds its own stored tree hashes (a data
@@ -81,6 +88,9 @@ type Options struct {
 	LogKey note.Verifier
 	// Progress is called as entries are checked.
 	Progress func(done, total int64)
+	// Witnesses, if set, are the witnesses and policy to check the
+	// checkpoints' cosignatures against.
+	Witnesses *witness.Config
 }
 
 // Run audits src. The error is for failures to read; discrepancies go in
@@ -209,6 +219,19 @@ func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
 		root, err := tlog.TreeHash(c.Size, tree)
 		if err != nil || root != c.Root {
 			rep.add(c.Size-1, "the checkpoint of size %d commits to a different tree: an entry at or before this index was altered or removed", c.Size)
+		}
+		if cs, ok := src.(CosignedSource); ok && opt.Witnesses != nil && opt.LogKey != nil {
+			cosigned, err := cs.Cosigned(ctx, c.Size)
+			if err != nil {
+				return nil, err
+			}
+			v, err := opt.Witnesses.Judge(cosigned, opt.LogKey)
+			switch {
+			case err != nil:
+				rep.add(c.Size-1, "a cosignature on the checkpoint of size %d does not verify: %v", c.Size, err)
+			case v.Final:
+				rep.Cosigned++
+			}
 		}
 	}
 	return rep, nil

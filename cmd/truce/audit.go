@@ -22,6 +22,7 @@ import (
 	"truce/incident"
 	"truce/ledger"
 	"truce/store/sqlite"
+	"truce/witness"
 )
 
 // errAuditFailed makes `truce audit` exit non-zero after printing findings.
@@ -33,6 +34,7 @@ func auditCmd(args []string) error {
 	connect := clientFlags(fs)
 	logKey := fs.String("log-key", "", "the log's checkpoint verifier key (default: what the source says, which proves less)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	witnesses := fs.String("witnesses", "", "witness configuration: also check the checkpoints' cosignatures against its policy")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -71,6 +73,13 @@ func auditCmd(args []string) error {
 		src = hs
 	}
 	opt := audit.Options{}
+	if *witnesses != "" {
+		cfg, err := witness.LoadConfig(*witnesses)
+		if err != nil {
+			return err
+		}
+		opt.Witnesses = cfg
+	}
 	if vkey != "" {
 		v, err := note.NewVerifier(vkey)
 		if err != nil {
@@ -102,6 +111,9 @@ func auditCmd(args []string) error {
 		}
 	} else {
 		fmt.Println(msg.T("audit.summary", rep.Entries, rep.Checkpoints, rep.Root))
+		if opt.Witnesses != nil {
+			fmt.Println(msg.T("audit.cosigned", rep.Cosigned, rep.Checkpoints))
+		}
 		if f := rep.First(); f != nil {
 			fmt.Println(msg.T("audit.first", f.String()))
 			for _, other := range rep.Findings {

@@ -182,6 +182,11 @@ func TestDemoWithWitnesses(t *testing.T) {
 	if !strings.Contains(out, "final (cosigned by ") {
 		t.Fatalf("truce log: %s", out)
 	}
+	srv.kill(syscall.SIGTERM)
+	out, code := runAudit(t, "--data", data, "--witnesses", filepath.Join(data, "witnesses.json"))
+	if code != 0 || !regexp.MustCompile(`[1-9]\d* of \d+ checkpoints carry cosignatures`).MatchString(out) {
+		t.Fatalf("audit with witnesses: %d\n%s", code, out)
+	}
 }
 
 // SIGKILL at random points during appends, 100 times: after every restart

@@ -42,7 +42,7 @@ func commands() []command {
 		{"evidence", "evidence INCIDENT FILE [--name NAME] [--media-type TYPE] [--note TEXT]", clientEvidence},
 		{"link", "link INCIDENT OTHER [--note TEXT]", clientLink},
 		{"statements", "statements [--from N] [--limit N]", clientStatements},
-		{"audit", "audit --data DIR | --server URL [--token T] [--log-key VKEY] [--json]", auditCmd},
+		{"audit", "audit --data DIR | --server URL [--token T] [--log-key VKEY] [--witnesses FILE] [--json]", auditCmd},
 		{"log", "log [--json]", logStatus},
 		{"witness keygen", "witness keygen --name NAME --out FILE", witnessKeygen},
 		{"witness", "witness --key FILE --log VKEY [--log VKEY] [--data DIR] [--addr HOST:PORT]", witnessCmd},

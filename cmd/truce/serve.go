@@ -202,6 +202,11 @@ func demoCmd(args []string) (err error) {
 			return err
 		}
 		n.centre.Log.SetWitnesses(cfg)
+		// Saved for audits: truce audit --data DIR --witnesses DIR/witnesses.json
+		raw, _ := json.MarshalIndent(cfg, "", "  ")
+		if err := os.WriteFile(filepath.Join(dir, "witnesses.json"), raw, 0o644); err != nil {
+			return err
+		}
 	}
 	var tokens []demo.Token
 	if n.token != "" {
