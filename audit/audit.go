@@ -258,8 +258,8 @@ func keyFor(keys map[string]ed25519.PublicKey, s *ledger.Signed) ed25519.PublicK
 	return keys[s.Statement.Author]
 }
 
-// learnKeys follows key changes: the operator at genesis, members added
-// and revoked. (A refused statement never reaches the ledger, so every
+// learnKeys follows key changes: the operator at genesis, members added,
+// rotated and revoked. (A refused statement never reaches the ledger, so every
 // entry here took effect.)
 func learnKeys(keys map[string]ed25519.PublicKey, s *ledger.Signed) {
 	switch s.Statement.Type {
@@ -277,6 +277,11 @@ func learnKeys(keys map[string]ed25519.PublicKey, s *ledger.Signed) {
 		var r party.Revoke
 		if ledger.DecodePayload(s.Statement, &r) == nil {
 			delete(keys, r.Member)
+		}
+	case party.TypeRotate:
+		var r party.Rotate
+		if ledger.DecodePayload(s.Statement, &r) == nil {
+			keys[r.Member], _ = base64.StdEncoding.DecodeString(r.PublicKey)
 		}
 	}
 }

@@ -55,6 +55,15 @@ func ledgerOf(t testing.TB, n int) (*sqlite.Store, *storetest.Fixture) {
 func TestCleanLedger(t *testing.T) {
 	st, f := ledgerOf(t, 300)
 	f.Walk(t)
+	// Statements on both sides of a key rotation verify, each with the key
+	// of its time.
+	if _, err := f.Centre.RotateKey(context.Background(), storetest.UARep, nil, "test"); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := f.Centre.SessionOf(context.Background(), storetest.UARep)
+	if _, err := f.Centre.Say(context.Background(), s, incident.TypeReport, storetest.Report()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.Centre.Log.Checkpoint(context.Background()); err != nil {
 		t.Fatal(err)
 	}

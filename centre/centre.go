@@ -466,3 +466,36 @@ func (c *Centre) RegisterParty(ctx context.Context, r party.Register, at time.Ti
 // Subscribe returns a channel of appended statements, in ledger order, from
 // the ledger's size at the time of the call. Call cancel when done.
 func (c *Centre) Subscribe() (<-chan *ledger.Signed, uint64, func()) { return c.hub.subscribe() }
+
+// RotateKey gives a member a new signing key, as the operator. With pub nil
+// the centre makes the pair and keeps the private key; otherwise the member
+// holds it. Earlier statements keep verifying against the old key.
+func (c *Centre) RotateKey(ctx context.Context, member string, pub ed25519.PublicKey, reason string) (*ledger.Signed, error) {
+	op, err := c.Operator(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := c.Store.CredentialsOf(ctx, member)
+	if err != nil {
+		return nil, err
+	}
+	if cred == nil {
+		return nil, ledger.NotFound("no member %q", member)
+	}
+	var priv ed25519.PrivateKey
+	if pub == nil {
+		pub, priv, _ = ed25519.GenerateKey(rand.Reader)
+	}
+	s, err := c.Say(ctx, op, party.TypeRotate, party.Rotate{Member: member, PublicKey: base64.StdEncoding.EncodeToString(pub), Reason: reason})
+	if err != nil {
+		return nil, err
+	}
+	// The new private key is stored only once the rotation is in the
+	// ledger: until then the old one must keep signing.
+	cred.PrivateKey = priv
+	if err := c.Store.PutCredentials(ctx, *cred); err != nil {
+		return s, fmt.Errorf("the rotation is recorded, but storing the new key failed: %w", err)
+	}
+	c.forgetSessions()
+	return s, nil
+}

@@ -74,7 +74,8 @@ func Replay(ctx context.Context, src Reader, dst Store, progress func(done, tota
 			}
 			batch = append(batch, s)
 			// Membership changes alter keys: fold them before what follows.
-			if s.Statement.Type == party.TypeOpen || s.Statement.Type == party.TypeAdd || s.Statement.Type == party.TypeRevoke || len(batch) == 512 {
+			if s.Statement.Type == party.TypeOpen || s.Statement.Type == party.TypeAdd || s.Statement.Type == party.TypeRevoke ||
+				s.Statement.Type == party.TypeRotate || len(batch) == 512 {
 				if err := flush(); err != nil {
 					return err
 				}

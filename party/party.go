@@ -50,6 +50,7 @@ const (
 	TypeRegister = "party.register"
 	TypeAdd      = "member.add"
 	TypeRevoke   = "member.revoke"
+	TypeRotate   = "member.rotate"
 )
 
 // Party is the projection of a registered party.
@@ -111,6 +112,23 @@ type Add struct {
 type Revoke struct {
 	Member string `json:"member"`
 	Reason string `json:"reason,omitempty"`
+}
+
+// Rotate is the payload of member.rotate: from this statement on, the
+// member signs with a new key. Statements before it keep verifying with the
+// old one.
+type Rotate struct {
+	Member    string `json:"member"`
+	PublicKey string `json:"public_key"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// Validate checks the Rotate payload.
+func (r Rotate) Validate() error {
+	if !ledger.IDPattern.MatchString(r.Member) {
+		return ledger.Invalid("member", "must match %s", ledger.IDPattern)
+	}
+	return validKey("public_key", r.PublicKey)
 }
 
 // Validate checks the Open payload.

@@ -67,6 +67,8 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 		return addMember(tx, s, author)
 	case party.TypeRevoke:
 		return revokeMember(tx, s, author)
+	case party.TypeRotate:
+		return rotateKey(tx, s, author)
 	case incident.TypeReport:
 		return report(tx, s, by)
 	case incident.TypeLink:
@@ -367,4 +369,29 @@ func recordRound(tx Tx, s *ledger.Signed, by incident.Actor) (string, error) {
 	}
 	r.Seq = s.Seq
 	return r.ID, tx.PutRound(&r)
+}
+
+func rotateKey(tx Tx, s *ledger.Signed, by *party.Member) (string, error) {
+	if !party.CanAdminister(by) {
+		return "", ledger.Forbidden("only the centre's coordinators rotate keys")
+	}
+	r, err := decode[party.Rotate](s)
+	if err != nil {
+		return "", err
+	}
+	if err := r.Validate(); err != nil {
+		return "", ledger.Within("payload", err)
+	}
+	m, err := tx.Member(r.Member)
+	if err != nil || m == nil {
+		return "", firstErr(err, ledger.Invalid("payload.member", "no member %q", r.Member))
+	}
+	if m.Revoked {
+		return "", ledger.Conflict("member %s is revoked", m.ID)
+	}
+	if m.PublicKey == r.PublicKey {
+		return "", ledger.Conflict("member %s already has this key", m.ID)
+	}
+	m.PublicKey = r.PublicKey
+	return m.ID, tx.PutMember(m)
 }

@@ -28,6 +28,7 @@ func commands() []command {
 		{"demo", "demo [--addr HOST:PORT] [--data DIR]", demoCmd},
 		{"party add", "party add --id ID --name NAME --kind belligerent|mediator|monitor|observer [--data DIR]", partyAdd},
 		{"member add", "member add --party ID --name NAME --roles ROLE[,ROLE] [--id ID] [--key-out FILE] [--data DIR]", memberAdd},
+		{"member rotate", "member rotate --member ID [--key-out FILE] [--reason TEXT] [--data DIR]", memberRotate},
 		{"members", "members [--party ID]", clientMembers},
 		{"parties", "parties", clientParties},
 		{"report", "report --type TYPE --lon X --lat Y --text TEXT [--lang uk] [--at TIME] ... | --file REPORT.json", clientReport},

@@ -336,3 +336,41 @@ func memberAdd(args []string) error {
 	}
 	return nil
 }
+
+func memberRotate(args []string) error {
+	fs := flags("member rotate")
+	data := fs.String("data", defaultData, "data directory")
+	id := fs.String("member", "", "member ID")
+	keyOut := fs.String("key-out", "", "make the new key here, for the member to hold (default: the centre keeps it)")
+	reason := fs.String("reason", "", "why the key changes")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	var (
+		pub  ed25519.PublicKey
+		priv ed25519.PrivateKey
+	)
+	if *keyOut != "" {
+		if _, err := os.Stat(*keyOut); err == nil {
+			return fmt.Errorf("%s exists: choose another --key-out, a key file is never overwritten", *keyOut)
+		}
+		pub, priv, _ = ed25519.GenerateKey(rand.Reader)
+	}
+	ctx := context.Background()
+	n, err := openNode(ctx, *data, centre.Options{NoCheckpoints: true})
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	st, err := n.centre.RotateKey(ctx, *id, pub, *reason)
+	if err != nil {
+		return err
+	}
+	if priv != nil {
+		if err := writeKey(*keyOut, priv); err != nil {
+			return err
+		}
+	}
+	fmt.Println(msg.T("member.rotated", *id, st.Seq))
+	return nil
+}

@@ -206,6 +206,21 @@ func testReplay(t *testing.T, open Opener) {
 	if _, err := f.Centre.Say(ctx, f.S[centre.OperatorID], party.TypeRevoke, party.Revoke{Member: Mon2}); err != nil {
 		t.Fatal(err)
 	}
+	// A key rotation: statements before it verify with the old key, after
+	// it with the new one.
+	if _, err := f.Centre.RotateKey(ctx, UARep, nil, "scheduled rotation"); err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := f.Centre.SessionOf(ctx, UARep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Centre.Say(ctx, rotated, incident.TypeReport, Report()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Centre.Say(ctx, f.S[UARep], incident.TypeReport, Report()); !errors.Is(err, ledger.ErrUnauthenticated) {
+		t.Fatalf("the old key still signs: %v", err)
+	}
 	dst := open(t)
 	if err := centre.Replay(ctx, f.Store, dst, nil); err != nil {
 		t.Fatal(err)
