@@ -419,9 +419,14 @@ func clientShow(args []string) error {
 	tw.Flush()
 	fmt.Println()
 	fmt.Println(msg.T("show.history"))
-	tw = tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	return printStatements(hist.Items)
+}
+
+// printStatements prints ledger entries as a table.
+func printStatements(items []api.StatementView) error {
+	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.seq"), msg.T("col.time"), msg.T("col.statement"), msg.T("col.author"), msg.T("col.leaf")}, "\t"))
-	for _, h := range hist.Items {
+	for _, h := range items {
 		st, _, err := ledger.ParseStatement(h.Statement)
 		if err != nil {
 			return err
@@ -453,16 +458,7 @@ func clientStatements(args []string) error {
 	if *asJSON {
 		return printJSON(page)
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.seq"), msg.T("col.time"), msg.T("col.statement"), msg.T("col.author"), msg.T("col.leaf")}, "\t"))
-	for _, h := range page.Items {
-		st, _, err := ledger.ParseStatement(h.Statement)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s/%s\t%s…\n", h.Seq, st.Time.Format(time.RFC3339), st.Type, st.Party, st.Author, h.LeafHash[:16])
-	}
-	return tw.Flush()
+	return printStatements(page.Items)
 }
 
 func clientParties(args []string) error {

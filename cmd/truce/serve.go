@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -133,26 +132,12 @@ func listen(ctx context.Context, addr string, n *node, ready func(url string)) e
 }
 
 func serveOn(ctx context.Context, ln net.Listener, n *node, ready func(url string)) error {
-	srv := &http.Server{Handler: api.New(n.centre, n.blobs), ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout: 2 * time.Minute}
 	url := "http://" + ln.Addr().String()
 	slog.Info("serving", "url", url, "data", n.store.Path())
 	if ready != nil {
 		ready(url)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return serveHandler(ctx, ln, api.New(n.centre, n.blobs))
 }
 
 const demoTokens = "demo-tokens.json"
@@ -295,13 +280,11 @@ func memberAdd(args []string) error {
 			nm.Roles = append(nm.Roles, party.Role(r))
 		}
 	}
-	var priv ed25519.PrivateKey
-	if *keyOut != "" {
-		if _, err := os.Stat(*keyOut); err == nil {
-			return fmt.Errorf("%s exists: choose another --key-out, a key file is never overwritten", *keyOut)
-		}
-		nm.PublicKey, priv, _ = ed25519.GenerateKey(rand.Reader)
+	pub, priv, err := memberKey(*keyOut)
+	if err != nil {
+		return err
 	}
+	nm.PublicKey = pub
 	ctx := context.Background()
 	n, err := openNode(ctx, *data, centre.Options{NoCheckpoints: true})
 	if err != nil {
@@ -346,15 +329,9 @@ func memberRotate(args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	var (
-		pub  ed25519.PublicKey
-		priv ed25519.PrivateKey
-	)
-	if *keyOut != "" {
-		if _, err := os.Stat(*keyOut); err == nil {
-			return fmt.Errorf("%s exists: choose another --key-out, a key file is never overwritten", *keyOut)
-		}
-		pub, priv, _ = ed25519.GenerateKey(rand.Reader)
+	pub, priv, err := memberKey(*keyOut)
+	if err != nil {
+		return err
 	}
 	ctx := context.Background()
 	n, err := openNode(ctx, *data, centre.Options{NoCheckpoints: true})
@@ -373,4 +350,16 @@ func memberRotate(args []string) error {
 	}
 	fmt.Println(msg.T("member.rotated", *id, st.Seq))
 	return nil
+}
+
+// memberKey makes a key pair for a member who will hold its own key in
+// keyOut; with keyOut empty the centre makes and keeps the key (nil, nil).
+func memberKey(keyOut string) (ed25519.PublicKey, ed25519.PrivateKey, error) {
+	if keyOut == "" {
+		return nil, nil, nil
+	}
+	if _, err := os.Stat(keyOut); err == nil {
+		return nil, nil, fmt.Errorf("%s exists: choose another --key-out, a key file is never overwritten", keyOut)
+	}
+	return ed25519.GenerateKey(rand.Reader)
 }
