@@ -464,6 +464,28 @@ func (s *Store) Statements(ctx context.Context, from uint64, limit int) ([]*ledg
 	return out, rows.Err()
 }
 
+// RawStatements is Statements without parsing: Body, Sig and Seq only, for
+// readers that check every entry themselves (audits).
+func (s *Store) RawStatements(ctx context.Context, from uint64, limit int) ([]*ledger.Signed, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, body, sig FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	defer rows.Close()
+	var out []*ledger.Signed
+	for rows.Next() {
+		var (
+			seq       int64
+			body, sig []byte
+		)
+		if err := rows.Scan(&seq, &body, &sig); err != nil {
+			return nil, err
+		}
+		out = append(out, &ledger.Signed{Body: body, Sig: sig, Seq: uint64(seq)})
+	}
+	return out, rows.Err()
+}
+
 // Statement returns the statement at index seq, or nil.
 func (s *Store) Statement(ctx context.Context, seq uint64) (*ledger.Signed, error) {
 	out, err := s.Statements(ctx, seq, 1)
