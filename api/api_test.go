@@ -405,3 +405,23 @@ func TestStatementBatch(t *testing.T) {
 	}
 	e.must(e.post("/v1/statements/batch", storetest.UARep, map[string]any{"statements": []any{}}), 400)
 }
+
+// Problem titles follow Accept-Language; the field stays machine-readable.
+func TestProblemTitlesFollowLanguage(t *testing.T) {
+	e := newEnv(t)
+	for lang, want := range map[string]string{"uk-UA,uk;q=0.9": "Не дозволено", "zh-CN": "不允许", "de": "Not allowed"} {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/v1/parties", strings.NewReader(`{"id":"xx","name":"X","kind":"observer"}`))
+		req.Header.Set("Authorization", "Bearer "+e.f.Tokens[storetest.Viewer])
+		req.Header.Set("Accept-Language", lang)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p api.Problem
+		json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if resp.StatusCode != 403 || p.Title != want {
+			t.Errorf("%s: %d %q, want 403 %q", lang, resp.StatusCode, p.Title, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"truce/blobs"
+	"truce/i18n"
 	"truce/ledger"
 )
 
@@ -25,9 +26,25 @@ type Problem struct {
 
 const problemBase = "https://truce.invalid/problems/"
 
+// titleKeys maps problem titles to their message keys, so that titles
+// follow the caller's Accept-Language. Details stay as the centre wrote
+// them: they quote the record.
+var titleKeys = map[string]string{
+	"Invalid input": "problem.invalid_input", "Request body too large": "problem.too_large",
+	"Authentication required": "problem.unauthenticated", "Not allowed": "problem.forbidden",
+	"Not found": "problem.not_found", "Conflict with the record's state": "problem.conflict",
+	"Unsupported media type": "problem.media_type", "No such endpoint": "problem.no_endpoint",
+	"Shutting down": "problem.shutting_down", "Internal error": "problem.internal",
+}
+
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	if p.Type == "" {
 		p.Type = "about:blank"
+	}
+	if key, ok := titleKeys[p.Title]; ok {
+		lang := i18n.For(r.Header.Get("Accept-Language"))
+		p.Title = lang.T(key)
+		w.Header().Set("Content-Language", lang.Lang)
 	}
 	p.Instance = r.URL.Path
 	w.Header().Set("Content-Type", "application/problem+json")

@@ -91,6 +91,7 @@ func (c *client) do(method, path string, body io.Reader, contentType string, out
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	req.Header.Set("Accept-Language", msg.Lang)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"truce/api"
@@ -337,7 +336,7 @@ func clientList(args []string) error {
 	if *asJSON {
 		return printJSON(page)
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	tw := newTable(os.Stdout)
 	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.id"), msg.T("col.observed"), msg.T("col.type"), msg.T("col.status"),
 		msg.T("col.party"), msg.T("col.actor"), msg.T("col.place")}, "\t"))
 	for _, inc := range page.Items {
@@ -378,7 +377,7 @@ func clientShow(args []string) error {
 		return printJSON(map[string]any{"incident": inc, "history": hist.Items})
 	}
 	r := inc.Report
-	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	tw := newTable(os.Stdout)
 	row := func(k string, v any) { fmt.Fprintf(tw, "%s\t%v\n", msg.T(k), v) }
 	row("col.id", inc.ID)
 	row("col.type", msg.T("type."+string(r.Type)))
@@ -424,7 +423,7 @@ func clientShow(args []string) error {
 
 // printStatements prints ledger entries as a table.
 func printStatements(items []api.StatementView) error {
-	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	tw := newTable(os.Stdout)
 	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.seq"), msg.T("col.time"), msg.T("col.statement"), msg.T("col.author"), msg.T("col.leaf")}, "\t"))
 	for _, h := range items {
 		st, _, err := ledger.ParseStatement(h.Statement)
@@ -487,7 +486,7 @@ func clientParties(args []string) error {
 	if *asJSON {
 		return printJSON(map[string]any{"parties": page.Items, "rounds": rounds.Items})
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	tw := newTable(os.Stdout)
 	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.id"), msg.T("col.name"), msg.T("col.kind")}, "\t"))
 	for _, p := range page.Items {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.ID, p.Name, msg.T("kind."+string(p.Kind)))
@@ -495,7 +494,7 @@ func clientParties(args []string) error {
 	tw.Flush()
 	if len(rounds.Items) > 0 {
 		fmt.Println()
-		tw = tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+		tw = newTable(os.Stdout)
 		fmt.Fprintln(tw, strings.Join([]string{msg.T("col.round"), msg.T("col.date"), msg.T("col.place"), msg.T("col.participants")}, "\t"))
 		for _, r := range rounds.Items {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Start, r.Place, strings.Join(r.Participants, ", "))
@@ -526,7 +525,7 @@ func clientMembers(args []string) error {
 	if *asJSON {
 		return printJSON(page)
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	tw := newTable(os.Stdout)
 	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.member"), msg.T("col.party"), msg.T("col.name"), msg.T("col.roles")}, "\t"))
 	for _, m := range page.Items {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.ID, m.Party, m.Name, strings.Join(stringsOf(m.Roles), ","))

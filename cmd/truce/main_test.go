@@ -317,3 +317,15 @@ func TestCrashKeepsAcknowledgedStatements(t *testing.T) {
 		after.kill(syscall.SIGTERM)
 	}
 }
+
+func TestTableAlignsWideCharacters(t *testing.T) {
+	var b bytes.Buffer
+	tw := newTable(&b)
+	fmt.Fprintln(tw, "ID\t类型\t状态")
+	fmt.Fprintln(tw, "inc-1\t导弹\t已报告")
+	tw.Flush()
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if displayWidth(lines[0][:strings.Index(lines[0], "状态")]) != displayWidth(lines[1][:strings.Index(lines[1], "已报告")]) {
+		t.Fatalf("columns do not line up:\n%s", b.String())
+	}
+}

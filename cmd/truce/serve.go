@@ -16,7 +16,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"truce/api"
@@ -219,7 +218,7 @@ func demoCmd(args []string) (err error) {
 	return serveOn(ctx, ln, n, func(url string) {
 		fmt.Println()
 		fmt.Println(msg.T("demo.ready", url, dir))
-		tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+		tw := newTable(os.Stdout)
 		fmt.Fprintln(tw, strings.Join([]string{msg.T("col.member"), msg.T("col.party"), msg.T("col.roles"), msg.T("col.token")}, "\t"))
 		for _, t := range tokens {
 			roles := make([]string, len(t.Roles))
