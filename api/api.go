@@ -103,7 +103,18 @@ type ctxKey struct{}
 // ServeHTTP authenticates the caller, if a token is given, and routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if auth := r.Header.Get("Authorization"); auth != "" {
+	auth := r.Header.Get("Authorization")
+	if auth == "" && r.Method == http.MethodGet && r.URL.Path == "/v1/events" {
+		// Browsers' EventSource cannot set headers: the event stream alone
+		// also takes the token as a query parameter.
+		if tok := r.URL.Query().Get("access_token"); tok != "" {
+			auth = "Bearer " + tok
+			q := r.URL.Query()
+			q.Del("access_token")
+			r.URL.RawQuery = q.Encode()
+		}
+	}
+	if auth != "" {
 		token, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok {
 			fail(w, r, ledger.ErrUnauthenticated)

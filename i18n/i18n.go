@@ -147,3 +147,21 @@ func Keys(lang string) []string {
 	}
 	return ks
 }
+
+// Messages returns the catalogue entries of lang whose keys start with
+// prefix, falling back to English for missing ones: the web console loads
+// its texts this way.
+func Messages(lang, prefix string) map[string]json.RawMessage {
+	out := map[string]json.RawMessage{}
+	for k, v := range catalogs["en"] {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
+	}
+	for k, v := range catalogs[lang] {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
+	}
+	return out
+}

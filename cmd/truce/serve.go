@@ -24,6 +24,7 @@ import (
 	"truce/demo"
 	"truce/party"
 	"truce/store/sqlite"
+	"truce/web"
 	"truce/witness"
 )
 
@@ -136,7 +137,7 @@ func serveOn(ctx context.Context, ln net.Listener, n *node, ready func(url strin
 	if ready != nil {
 		ready(url)
 	}
-	return serveHandler(ctx, ln, api.New(n.centre, n.blobs))
+	return serveHandler(ctx, ln, web.Handler(api.New(n.centre, n.blobs)))
 }
 
 const demoTokens = "demo-tokens.json"

@@ -1,0 +1,82 @@
+// Package web is the centre's console: a page and a little JavaScript over
+// the JSON API, embedded in the binary and loading nothing from elsewhere,
+// since a centre may be air-gapped. Texts come from the message catalogues.
+package web
+
+import (
+	"embed"
+	"encoding/json"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strings"
+
+	"truce/i18n"
+)
+
+//go:embed static
+var static embed.FS
+
+var page = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="{{.Lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<link rel="stylesheet" href="/static/app.css">
+</head>
+<body data-lang="{{.Lang}}">
+<header>
+  <a href="#/incidents" class="brand">truce</a>
+  <nav id="nav"></nav>
+  <label for="lang" class="sr-only">{{.LangLabel}}</label>
+  <select id="lang">{{range .Langs}}<option value="{{.Code}}"{{if .Selected}} selected{{end}}>{{.Name}}</option>{{end}}</select>
+  <span id="who"></span>
+</header>
+<main id="main" tabindex="-1"></main>
+<div id="toast" role="status" aria-live="polite"></div>
+<script type="module" src="/static/app.js"></script>
+</body>
+</html>`))
+
+type lang struct {
+	Code, Name string
+	Selected   bool
+}
+
+// Handler serves the console at / and hands everything else to api.
+func Handler(api http.Handler) http.Handler {
+	files, _ := fs.Sub(static, "static")
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(files)))
+	mux.HandleFunc("GET /ui/messages", func(w http.ResponseWriter, r *http.Request) {
+		l := i18n.For(r.URL.Query().Get("lang")).Lang
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"lang": l, "messages": i18n.Messages(l, "ui.")})
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		// The first page follows the browser; the switch, remembered in a
+		// cookie, overrides it.
+		prefs := []string{r.Header.Get("Accept-Language")}
+		if c, err := r.Cookie("lang"); err == nil && slices.Contains(i18n.Languages, c.Value) {
+			prefs = []string{c.Value}
+		}
+		p := i18n.For(prefs...)
+		var langs []lang
+		for _, code := range i18n.Languages {
+			langs = append(langs, lang{Code: code, Name: i18n.Printer{Lang: code}.T("ui.lang_name"), Selected: code == p.Lang})
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'")
+		page.Execute(w, map[string]any{"Lang": p.Lang, "Title": p.T("ui.title"), "LangLabel": p.T("ui.language"), "Langs": langs})
+	})
+	mux.Handle("/", api)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/log/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,291 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"truce/api"
+	"truce/blobs"
+	"truce/i18n"
+	"truce/store/sqlite"
+	"truce/store/storetest"
+	"truce/web"
+)
+
+// browserPath finds Debian's chromium. Without one the browser tests skip,
+// unless TRUCE_REQUIRE_BROWSER is set (as .ci/run does), when they fail.
+func browserPath(t *testing.T) string {
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("TRUCE_REQUIRE_BROWSER") != "" {
+		t.Fatal("no chromium: install Debian's chromium package")
+	}
+	t.Skip("no chromium on this machine (apt-get install chromium); .ci/run installs it and requires these tests")
+	return ""
+}
+
+type console struct {
+	t   *testing.T
+	srv *httptest.Server
+	f   *storetest.Fixture
+	dir string // screenshots
+}
+
+func newConsole(t *testing.T) *console {
+	dir := t.TempDir()
+	st, err := sqlite.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := storetest.NewFixture(t, st)
+	b, _ := blobs.Open(filepath.Join(dir, "evidence"), api.MaxEvidence)
+	srv := httptest.NewServer(web.Handler(api.New(f.Centre, b)))
+	t.Cleanup(srv.Close)
+	art := os.Getenv("TRUCE_ARTIFACTS")
+	if art == "" {
+		art = filepath.Join(os.TempDir(), "truce-ui-artifacts")
+	}
+	os.MkdirAll(art, 0o755)
+	return &console{t: t, srv: srv, f: f, dir: art}
+}
+
+// browser starts a headless chromium of its own (its own storage: a
+// separate session).
+func (c *console) browser() context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browserPath(c.t)), chromedp.NoSandbox, chromedp.Flag("headless", true),
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1200, 900))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	c.t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+func (c *console) run(ctx context.Context, actions ...chromedp.Action) {
+	c.t.Helper()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		c.screenshot(ctx, "failure")
+		c.t.Fatal(err)
+	}
+}
+
+func (c *console) screenshot(ctx context.Context, name string) {
+	var png []byte
+	if chromedp.Run(ctx, chromedp.CaptureScreenshot(&png)) == nil {
+		os.WriteFile(filepath.Join(c.dir, c.t.Name()+"-"+name+".png"), png, 0o644)
+	}
+}
+
+// login opens the console and logs in with member's token.
+func (c *console) login(ctx context.Context, member string) {
+	c.run(ctx,
+		chromedp.Navigate(c.srv.URL+"/#/login"),
+		chromedp.WaitVisible("#token", chromedp.ByQuery),
+		chromedp.SendKeys("#token", c.f.Tokens[member], chromedp.ByQuery),
+		chromedp.Click("#login button", chromedp.ByQuery),
+		chromedp.WaitVisible("#rows", chromedp.ByQuery),
+	)
+}
+
+func text(sel string) (string, chromedp.Action) {
+	var s string
+	return s, chromedp.Text(sel, &s, chromedp.ByQuery)
+}
+
+// A representative reports on the phone-sized form, with an invalid
+// latitude first; a coordinator's console shows the report live; triage,
+// assignment, investigation and a finding follow through the buttons.
+func TestReportLiveAndVerify(t *testing.T) {
+	c := newConsole(t)
+	coord := c.browser()
+	c.login(coord, storetest.Coord)
+	rep := c.browser()
+	c.login(rep, storetest.UARep)
+	c.run(rep,
+		chromedp.Navigate(c.srv.URL+"/#/report"),
+		chromedp.WaitVisible("#f-lat", chromedp.ByQuery),
+		chromedp.SetValue("#f-type", "shelling", chromedp.ByQuery),
+		chromedp.SetValue("#f-observed_at", "2026-01-24T03:10", chromedp.ByQuery),
+		chromedp.SendKeys("#f-lon", "36.26", chromedp.ByQuery),
+		chromedp.SendKeys("#f-lat", "91", chromedp.ByQuery),
+		chromedp.SendKeys("#f-place", "Huliaipole", chromedp.ByQuery),
+		chromedp.SendKeys("#f-text", "Обстріл житлового кварталу.", chromedp.ByQuery),
+		chromedp.SetValue("#f-lang", "uk", chromedp.ByQuery),
+		chromedp.Click("#report button", chromedp.ByQuery),
+		chromedp.WaitVisible("#err-lat:not(:empty)", chromedp.ByQuery),
+	)
+	var latErr string
+	c.run(rep, chromedp.Text("#err-lat", &latErr, chromedp.ByQuery))
+	if !strings.Contains(latErr, "latitude 91") {
+		t.Fatalf("error next to the latitude field: %q", latErr)
+	}
+	c.screenshot(rep, "invalid-latitude")
+	c.run(rep,
+		chromedp.SetValue("#f-lat", "47.66", chromedp.ByQuery),
+		chromedp.Click("#report button", chromedp.ByQuery),
+		chromedp.WaitVisible(".status-reported", chromedp.ByQuery),
+	)
+	var loc string
+	c.run(rep, chromedp.Location(&loc))
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	// The coordinator's list shows it without a reload.
+	c.run(coord, chromedp.WaitVisible(fmt.Sprintf(`tr[data-id="%s"]`, id), chromedp.ByQuery))
+	c.screenshot(coord, "live")
+	// Triage and assign as the coordinator.
+	c.run(coord,
+		chromedp.Navigate(c.srv.URL+"/#/incident/"+id),
+		chromedp.WaitVisible(`form[data-step="triage"]`, chromedp.ByQuery),
+		chromedp.Click(`form[data-step="triage"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`form[data-step="assign"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`form[data-step="assign"] input`, storetest.Mon1, chromedp.ByQuery),
+		chromedp.Click(`form[data-step="assign"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(".status-assigned", chromedp.ByQuery),
+	)
+	mon := c.browser()
+	c.login(mon, storetest.Mon1)
+	c.run(mon,
+		chromedp.Navigate(c.srv.URL+"/#/incident/"+id),
+		chromedp.WaitVisible(`form[data-step="investigate"]`, chromedp.ByQuery),
+		chromedp.Click(`form[data-step="investigate"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`form[data-step="finding"]`, chromedp.ByQuery),
+		chromedp.SetValue(`form[data-step="finding"] select`, "serious_violation", chromedp.ByQuery),
+		chromedp.SetValue(`form[data-step="finding"] input`, "ru", chromedp.ByQuery),
+		chromedp.SendKeys(`form[data-step="finding"] textarea`, "Craters consistent with 122 mm rounds.", chromedp.ByQuery),
+		chromedp.Click(`form[data-step="finding"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(".status-finding", chromedp.ByQuery),
+	)
+	c.screenshot(mon, "finding")
+	inc, err := c.f.Store.Incident(context.Background(), id)
+	if err != nil || inc == nil || inc.Finding == nil || inc.Finding.Outcome != "serious_violation" || inc.Report.Description.Lang != "uk" {
+		t.Fatalf("the record after the console's steps: %+v %v", inc, err)
+	}
+}
+
+// The language switch shows the catalogues' labels and is remembered; the
+// first page follows Accept-Language.
+func TestLanguages(t *testing.T) {
+	c := newConsole(t)
+	ctx := c.browser()
+	c.login(ctx, storetest.Coord)
+	for _, lang := range []string{"uk", "ru", "zh", "en"} {
+		want := i18n.Printer{Lang: lang}.T("ui.nav.incidents")
+		c.run(ctx,
+			chromedp.SetValue("#lang", lang, chromedp.ByQuery),
+			chromedp.Evaluate(`document.getElementById("lang").dispatchEvent(new Event("change"))`, nil),
+			chromedp.WaitVisible(fmt.Sprintf(`html[lang="%s"]`, lang), chromedp.ByQuery),
+		)
+		var h1 string
+		c.run(ctx, chromedp.Poll(fmt.Sprintf(`document.querySelector("h1").textContent === %q`, want), nil), chromedp.Text("h1", &h1, chromedp.ByQuery))
+		if h1 != want {
+			t.Fatalf("%s: heading %q, want %q", lang, h1, want)
+		}
+		c.screenshot(ctx, lang)
+	}
+	// Remembered across a reload, over the browser's own language.
+	c.run(ctx, chromedp.SetValue("#lang", "zh", chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById("lang").dispatchEvent(new Event("change"))`, nil),
+		chromedp.WaitVisible(`html[lang="zh"]`, chromedp.ByQuery),
+		chromedp.Reload(), chromedp.WaitVisible(`html[lang="zh"]`, chromedp.ByQuery))
+	req, _ := http.NewRequest("GET", c.srv.URL+"/", nil)
+	req.Header.Set("Accept-Language", "uk-UA,uk;q=0.9")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	n, _ := resp.Body.Read(buf)
+	b.Write(buf[:n])
+	resp.Body.Close()
+	if !strings.Contains(b.String(), `<html lang="uk">`) {
+		t.Fatalf("first page ignores Accept-Language: %.200s", b.String())
+	}
+}
+
+// A viewer sees no action buttons, and the API refuses the actions anyway.
+// Labels, keyboard focus and the status colours' contrast are checked too.
+func TestViewerAndAccessibility(t *testing.T) {
+	c := newConsole(t)
+	id := c.f.Walk(t)
+	ctx := c.browser()
+	c.login(ctx, storetest.Viewer)
+	var forms int
+	c.run(ctx,
+		chromedp.Navigate(c.srv.URL+"/#/incident/"+id),
+		chromedp.WaitVisible(".status-published", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll("#actions form").length`, &forms),
+	)
+	if forms != 0 {
+		t.Fatalf("a viewer sees %d action forms", forms)
+	}
+	req, _ := http.NewRequest("POST", c.srv.URL+"/v1/incidents/"+id+"/triage", strings.NewReader(`{"priority":"high"}`))
+	req.Header.Set("Authorization", "Bearer "+c.f.Tokens[storetest.Viewer])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("viewer triage: %d", resp.StatusCode)
+	}
+	// Every form control on the report form has a label.
+	rep := c.browser()
+	c.login(rep, storetest.UARep)
+	var unlabeled []string
+	c.run(rep, chromedp.Navigate(c.srv.URL+"/#/report"), chromedp.WaitVisible("#f-lat", chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll("input, select, textarea")].filter(e => e.labels.length === 0 && !e.getAttribute("aria-label")).map(e => e.id || e.name)`, &unlabeled))
+	if len(unlabeled) != 0 {
+		t.Fatalf("controls without labels: %v", unlabeled)
+	}
+	// Keyboard: Tab alone reaches every field of the form and its button.
+	reached := map[string]bool{}
+	for i := 0; i < 40; i++ {
+		var id string
+		c.run(rep, chromedp.KeyEvent("\t"), chromedp.Evaluate(`document.activeElement.id || document.activeElement.tagName`, &id))
+		reached[id] = true
+	}
+	for _, want := range []string{"f-type", "f-lon", "f-lat", "f-text", "BUTTON", "lang"} {
+		if !reached[want] {
+			t.Fatalf("Tab never reaches %s (reached %v)", want, reached)
+		}
+	}
+	// Status colours: contrast of at least 4.5:1 (WCAG AA) for white text.
+	var ratios map[string]float64
+	c.run(ctx, chromedp.Evaluate(`(() => {
+		const lum = (c) => { const v = c.match(/\d+/g).slice(0,3).map(x => { x = x/255; return x <= 0.03928 ? x/12.92 : Math.pow((x+0.055)/1.055, 2.4) }); return 0.2126*v[0] + 0.7152*v[1] + 0.0722*v[2] };
+		const out = {};
+		for (const s of ["reported","triaged","assigned","investigating","finding","published"]) {
+			const el = document.createElement("span"); el.className = "status status-" + s; document.body.appendChild(el);
+			const st = getComputedStyle(el); const a = lum(st.color), b = lum(st.backgroundColor);
+			out[s] = (Math.max(a,b) + 0.05) / (Math.min(a,b) + 0.05); el.remove();
+		}
+		return out; })()`, &ratios))
+	for s, r := range ratios {
+		if r < 4.5 {
+			t.Errorf("status %s: contrast %.2f:1, want at least 4.5:1", s, r)
+		}
+	}
+	if len(ratios) != 6 {
+		t.Fatalf("measured %d status colours", len(ratios))
+	}
+}
