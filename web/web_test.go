@@ -107,11 +107,6 @@ func (c *console) login(ctx context.Context, member string) {
 	)
 }
 
-func text(sel string) (string, chromedp.Action) {
-	var s string
-	return s, chromedp.Text(sel, &s, chromedp.ByQuery)
-}
-
 // A representative reports on the phone-sized form, with an invalid
 // latitude first; a coordinator's console shows the report live; triage,
 // assignment, investigation and a finding follow through the buttons.
