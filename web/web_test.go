@@ -76,14 +76,22 @@ func (c *console) browser() context.Context {
 		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1200, 900))
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	c.t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	c.t.Cleanup(func() { cancel(); cancelAlloc() })
+	// Start the browser on this context: were the first Run given a step's
+	// shorter-lived child context, its end would close the browser.
+	if err := chromedp.Run(ctx); err != nil {
+		c.t.Fatal(err)
+	}
 	return ctx
 }
 
+// run runs actions with a deadline of their own, so that on failure the
+// browser is still there to take a screenshot.
 func (c *console) run(ctx context.Context, actions ...chromedp.Action) {
 	c.t.Helper()
-	if err := chromedp.Run(ctx, actions...); err != nil {
+	step, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Run(step, actions...); err != nil {
 		c.screenshot(ctx, "failure")
 		c.t.Fatal(err)
 	}

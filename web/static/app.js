@@ -184,6 +184,7 @@ async function submitStep(e, i) {
     return;
   }
   toast(t("ui.done", t("ui.action." + step)));
+  state.dirty = false;
   viewIncident(i.id);
 }
 
@@ -274,11 +275,17 @@ function listen() {
     const s = JSON.parse(e.data);
     if (s.statement.type === "incident.report") toast(t("ui.new_report", "inc-" + s.seq));
     clearTimeout(timer);
-    timer = setTimeout(route, 300);
+    timer = setTimeout(() => {
+      // Never redraw under someone's typing: a half-filled form stays, and
+      // the news waits for the next view.
+      if (state.dirty || $("#main").contains(document.activeElement) && document.activeElement.matches("input, select, textarea")) return;
+      route();
+    }, 300);
   });
 }
 
 async function route() {
+  state.dirty = false;
   const [path, query] = (location.hash.slice(1) || "/incidents").split("?");
   const params = new URLSearchParams(query || "");
   nav();
@@ -304,6 +311,7 @@ $("#lang").addEventListener("change", async (e) => {
   route();
 });
 window.addEventListener("hashchange", route);
+$("#main").addEventListener("input", () => { state.dirty = true; });
 
 await loadMessages();
 await whoami();
