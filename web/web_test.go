@@ -151,6 +151,15 @@ func TestReportLiveAndVerify(t *testing.T) {
 	var loc string
 	c.run(rep, chromedp.Location(&loc))
 	id := loc[strings.LastIndex(loc, "/")+1:]
+	// Evidence goes up with a progress bar and is attached by its hash.
+	photo := filepath.Join(t.TempDir(), "crater.txt")
+	os.WriteFile(photo, []byte("field note: crater 3 m wide"), 0o600)
+	c.run(rep,
+		chromedp.WaitVisible(`form[data-step="evidence"]`, chromedp.ByQuery),
+		chromedp.SetUploadFiles(`form[data-step="evidence"] input[type=file]`, []string{photo}, chromedp.ByQuery),
+		chromedp.Click(`form[data-step="evidence"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`a[download="crater.txt"]`, chromedp.ByQuery),
+	)
 	// The coordinator's list shows it without a reload.
 	c.run(coord, chromedp.WaitVisible(fmt.Sprintf(`tr[data-id="%s"]`, id), chromedp.ByQuery))
 	c.screenshot(coord, "live")

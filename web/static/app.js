@@ -162,8 +162,45 @@ function renderActions(i) {
   if (i.status === "finding" && neutral && has("coordinator")) form("publish", "");
   if (state.me && i.report.alleged_actor === state.me.member.party && has("representative"))
     form("respond", `<label>${esc(t("ui.field.response"))} <textarea name="text" required></textarea></label>`);
+  const me = state.me && state.me.member;
+  const mayAttach = me && i.status !== "published" && (
+    (me.party === i.party && (has("representative") || has("monitor"))) ||
+    (me.party === i.report.alleged_actor && has("representative")) || (assigned && has("monitor")) || (has("coordinator") && neutral));
+  if (mayAttach)
+    form("evidence", `<label>${esc(t("ui.field.file"))} <input type="file" name="file" required></label> <progress value="0" max="1" hidden></progress>`);
   el.innerHTML = forms.join("");
-  for (const f of el.querySelectorAll("form")) f.addEventListener("submit", (e) => submitStep(e, i));
+  for (const f of el.querySelectorAll("form")) f.addEventListener("submit", (e) => (f.dataset.step === "evidence" ? attachEvidence(e, i) : submitStep(e, i)));
+}
+
+// attachEvidence uploads a file with a progress bar, then attaches it by
+// its SHA-256: the file is stored unmodified, the record names its hash.
+function attachEvidence(e, i) {
+  e.preventDefault();
+  const f = e.currentTarget, file = f.file.files[0], bar = $("progress", f), err = $("[data-error]", f);
+  if (!file) return;
+  bar.hidden = false;
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", "/v1/evidence");
+  xhr.setRequestHeader("Authorization", "Bearer " + state.token);
+  xhr.setRequestHeader("Content-Type", "application/octet-stream");
+  xhr.upload.onprogress = (p) => { if (p.lengthComputable) bar.value = p.loaded / p.total; };
+  xhr.onerror = () => { err.textContent = t("ui.upload_failed"); };
+  xhr.onload = async () => {
+    const up = JSON.parse(xhr.responseText || "{}");
+    if (xhr.status !== 201) {
+      err.textContent = up.detail || up.title || String(xhr.status);
+      return;
+    }
+    const r = await api("POST", `/v1/incidents/${i.id}/evidence`, { evidence: { sha256: up.sha256, size: up.size, name: file.name, media_type: file.type || "application/octet-stream" } });
+    if (!r.ok) {
+      err.textContent = r.json ? `${r.json.title}: ${r.json.detail || ""}` : String(r.status);
+      return;
+    }
+    toast(t("ui.done", t("ui.action.evidence")));
+    state.dirty = false;
+    viewIncident(i.id);
+  };
+  xhr.send(file);
 }
 
 async function submitStep(e, i) {
