@@ -14,6 +14,18 @@ import (
 	"truce/store/storetest"
 )
 
+// signedReports signs n reports by the fixture's Ukrainian representative.
+func signedReports(b *testing.B, f *storetest.Fixture, n int) []*ledger.Signed {
+	key := f.Key(b, storetest.UARep)
+	raw, _ := json.Marshal(storetest.Report())
+	out := make([]*ledger.Signed, n)
+	for i := range out {
+		out[i], _ = ledger.Sign(ledger.Statement{Type: incident.TypeReport, Party: "ua", Author: storetest.UARep,
+			Time: time.Now().UTC(), Payload: raw, Nonce: ledger.NewNonce()}, key)
+	}
+	return out
+}
+
 // BenchmarkAppend measures durable appends of signed incident reports in
 // groups of 256, as the group committer forms them under load: the cost per
 // statement of the fold, the ledger insert and the share of one fsync.
@@ -24,18 +36,12 @@ func BenchmarkAppend(b *testing.B) {
 	}
 	defer st.Close()
 	f := storetest.NewFixture(b, st)
-	key := f.Key(b, storetest.UARep)
-	raw, _ := json.Marshal(storetest.Report())
 	const group = 256
 	ctx := context.Background()
 	b.ResetTimer()
 	for done := 0; done < b.N; done += group {
 		b.StopTimer()
-		batch := make([]*ledger.Signed, 0, group)
-		for i := 0; i < group; i++ {
-			s, _ := ledger.Sign(ledger.Statement{Type: incident.TypeReport, Party: "ua", Author: storetest.UARep, Time: time.Now().UTC(), Payload: raw, Nonce: ledger.NewNonce()}, key)
-			batch = append(batch, s)
-		}
+		batch := signedReports(b, f, group)
 		b.StartTimer()
 		errs, err := st.AppendBatch(ctx, batch)
 		if err != nil {
@@ -59,15 +65,9 @@ func BenchmarkInclusionProof(b *testing.B) {
 	}
 	defer st.Close()
 	f := storetest.NewFixture(b, st)
-	key := f.Key(b, storetest.UARep)
-	raw, _ := json.Marshal(storetest.Report())
 	ctx := context.Background()
 	for done := 0; done < 100000; done += 1000 {
-		batch := make([]*ledger.Signed, 1000)
-		for i := range batch {
-			batch[i], _ = ledger.Sign(ledger.Statement{Type: incident.TypeReport, Party: "ua", Author: storetest.UARep, Time: time.Now().UTC(), Payload: raw, Nonce: ledger.NewNonce()}, key)
-		}
-		if _, err := st.AppendBatch(ctx, batch); err != nil {
+		if _, err := st.AppendBatch(ctx, signedReports(b, f, 1000)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -441,27 +441,16 @@ func (s *Store) Size(ctx context.Context) (uint64, error) {
 
 // Statements returns up to limit statements from index from on, in order.
 func (s *Store) Statements(ctx context.Context, from uint64, limit int) ([]*ledger.Signed, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, body, sig FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), limit)
+	out, err := s.RawStatements(ctx, from, limit)
 	if err != nil {
-		return nil, fmt.Errorf("read ledger: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*ledger.Signed
-	for rows.Next() {
-		var (
-			seq       int64
-			body, sig []byte
-		)
-		if err := rows.Scan(&seq, &body, &sig); err != nil {
-			return nil, err
+	for _, st := range out {
+		if st.Statement, err = ledger.ParseStored(st.Body); err != nil {
+			return nil, fmt.Errorf("ledger row %d: %w", st.Seq, err)
 		}
-		st, err := ledger.ParseStored(body)
-		if err != nil {
-			return nil, fmt.Errorf("ledger row %d: %w", seq, err)
-		}
-		out = append(out, &ledger.Signed{Statement: st, Body: body, Sig: sig, Seq: uint64(seq)})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RawStatements is Statements without parsing: Body, Sig and Seq only, for
