@@ -60,6 +60,7 @@ func Routes() []Route {
 		{"POST", "/v1/rounds", (*Server).recordRound},
 		{"GET", "/v1/incidents", (*Server).listIncidents},
 		{"POST", "/v1/incidents", (*Server).reportIncident},
+		{"GET", "/v1/map", (*Server).mapIncidents},
 		{"GET", "/v1/incidents/{id}", (*Server).getIncident},
 		{"GET", "/v1/incidents/{id}/history", (*Server).incidentHistory},
 		{"POST", "/v1/incidents/{id}/triage", (*Server).triage},

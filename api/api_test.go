@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -424,4 +425,49 @@ func TestProblemTitlesFollowLanguage(t *testing.T) {
 			t.Errorf("%s: %d %q, want 403 %q", lang, resp.StatusCode, p.Title, want)
 		}
 	}
+}
+
+// The map endpoint clusters by zoom and keeps anonymous callers to
+// published incidents.
+func TestMapClusters(t *testing.T) {
+	e := newEnv(t)
+	at := func(lon, lat float64) {
+		r := storetest.Report()
+		r.Location.Geometry.Coordinates = json.RawMessage(fmt.Sprintf("[%g,%g]", lon, lat))
+		e.must(e.post("/v1/incidents", storetest.UARep, r), 201)
+	}
+	at(30.52, 50.45)
+	at(30.52, 50.45)
+	at(36.23, 49.99)
+	type fc struct {
+		Features []struct {
+			Geometry struct {
+				Coordinates []float64 `json:"coordinates"`
+			} `json:"geometry"`
+			Properties struct {
+				Count int    `json:"count"`
+				ID    string `json:"id"`
+			} `json:"properties"`
+		} `json:"features"`
+	}
+	var world, city fc
+	e.must(e.get("/v1/map?zoom=0", storetest.Coord), 200).json(t, &world)
+	if len(world.Features) != 1 || world.Features[0].Properties.Count != 3 {
+		t.Fatalf("zoom 0: %+v", world)
+	}
+	e.must(e.get("/v1/map?zoom=10&bbox=29,49,38,51", storetest.Coord), 200).json(t, &city)
+	counts := map[int]string{}
+	for _, f := range city.Features {
+		counts[f.Properties.Count] = f.Properties.ID
+	}
+	if len(city.Features) != 2 || counts[1] == "" || counts[2] != "" {
+		t.Fatalf("zoom 10: %+v", city)
+	}
+	var public fc
+	e.must(e.get("/v1/map?zoom=0", ""), 200).json(t, &public)
+	if len(public.Features) != 0 {
+		t.Fatalf("anonymous map shows %d unpublished clusters", len(public.Features))
+	}
+	e.must(e.get("/v1/map?zoom=23", storetest.Coord), 400)
+	e.must(e.get("/v1/map?zoom=2&bbox=1,2,3", storetest.Coord), 400)
 }

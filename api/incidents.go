@@ -21,7 +21,72 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, r, err)
 		return
 	}
+	f, err := filterOf(r, q)
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	if f.Before, err = q.uint("cursor", 0); err == nil {
+		f.Limit, err = q.limit(100, 1000)
+	}
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	page, err := s.centre.Store.Incidents(r.Context(), f)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	resp := map[string]any{"items": page.Items}
+	if page.Next > 0 {
+		resp["next_cursor"] = strconv.FormatUint(page.Next, 10)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// mapIncidents answers a map's viewport: the incidents in bbox, clustered
+// on a grid that suits zoom (about 16 cells across a 256-pixel tile), as
+// GeoJSON points whose properties carry the count.
+func (s *Server) mapIncidents(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "from", "to", "bbox", "type", "status", "party", "actor", "zoom")
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	f, err := filterOf(r, q)
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	zoom, err := q.uint("zoom", 0)
+	if err != nil || zoom > 22 {
+		badRequest(w, r, ledger.Invalid("zoom", "must be an integer from 0 to 22"))
+		return
+	}
+	cell := 360 / float64(uint64(1)<<zoom) / 16
+	cs, err := s.centre.Store.Clusters(r.Context(), f, cell)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	type feature struct {
+		Type       string           `json:"type"`
+		Geometry   map[string]any   `json:"geometry"`
+		Properties incident.Cluster `json:"properties"`
+	}
+	out := make([]feature, len(cs))
+	for i, c := range cs {
+		out[i] = feature{Type: "Feature", Geometry: map[string]any{"type": "Point", "coordinates": []float64{c.Lon, c.Lat}}, Properties: c}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"type": "FeatureCollection", "features": out})
+}
+
+// filterOf reads the filter parameters shared by lists and maps.
+// Anonymous callers are held to published incidents.
+func filterOf(r *http.Request, q params) (incident.Filter, error) {
 	var f incident.Filter
+	var err error
 	if f.From, err = q.time("from"); err == nil {
 		f.To, err = q.time("to")
 	}
@@ -34,28 +99,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		f.Statuses, err = enums(q, "status", incident.Statuses)
 	}
-	if err == nil {
-		f.Before, err = q.uint("cursor", 0)
-	}
-	if err == nil {
-		f.Limit, err = q.limit(100, 1000)
-	}
-	if err != nil {
-		badRequest(w, r, err)
-		return
-	}
 	f.Party, f.Actor, f.Event = q["party"], q["actor"], q["event"]
 	f.PublishedOnly = session(r) == nil
-	page, err := s.centre.Store.Incidents(r.Context(), f)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	resp := map[string]any{"items": page.Items}
-	if page.Next > 0 {
-		resp["next_cursor"] = strconv.FormatUint(page.Next, 10)
-	}
-	writeJSON(w, http.StatusOK, resp)
+	return f, err
 }
 
 // visible loads an incident the caller may see: members see every incident,

@@ -39,6 +39,7 @@ type Store interface {
 	Members(ctx context.Context, partyID string) ([]*party.Member, error)
 	Incident(ctx context.Context, id string) (*incident.Incident, error)
 	Incidents(ctx context.Context, f incident.Filter) (incident.Page, error)
+	Clusters(ctx context.Context, f incident.Filter, cell float64) ([]incident.Cluster, error)
 	EvidenceIncidents(ctx context.Context, sha string) ([]string, error)
 	Rounds(ctx context.Context) ([]*negotiation.Round, error)
 	PutCredentials(ctx context.Context, c party.Credentials) error

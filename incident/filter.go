@@ -26,3 +26,14 @@ type Page struct {
 	Items []*Incident `json:"items"`
 	Next  uint64      `json:"next,omitempty"`
 }
+
+// Cluster is a cell of incidents on a map: how many, where on average, and
+// — when they agree — their type and status. A cell of one names it.
+type Cluster struct {
+	Count  int     `json:"count"`
+	Lon    float64 `json:"lon"`
+	Lat    float64 `json:"lat"`
+	ID     string  `json:"id,omitempty"`
+	Type   Type    `json:"type,omitempty"`
+	Status Status  `json:"status,omitempty"`
+}

@@ -541,10 +541,72 @@ func (s *Store) Members(ctx context.Context, partyID string) ([]*party.Member, e
 
 // Incidents lists incidents matching f, newest report first.
 func (s *Store) Incidents(ctx context.Context, f incident.Filter) (incident.Page, error) {
-	var (
-		where []string
-		args  []any
-	)
+	where, args := filterSQL(f)
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	q := `SELECT doc FROM incidents`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY seq DESC LIMIT ?"
+	items, err := listDocs[incident.Incident](ctx, s.r, q, append(args, limit+1)...)
+	if err != nil {
+		return incident.Page{}, fmt.Errorf("list incidents: %w", err)
+	}
+	page := incident.Page{Items: items}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		page.Next = items[limit-1].Seq
+	}
+	if page.Items == nil {
+		page.Items = []*incident.Incident{}
+	}
+	return page, nil
+}
+
+// Clusters groups the incidents matching f on a grid of cell degrees, for
+// maps: one row per occupied cell, at the mean position of its incidents.
+// A cell with one incident names it.
+func (s *Store) Clusters(ctx context.Context, f incident.Filter, cell float64) ([]incident.Cluster, error) {
+	where, args := filterSQL(f)
+	q := `SELECT COUNT(*), AVG((west+east)/2), AVG((south+north)/2), MIN(seq), MIN(type), MIN(status), MAX(type), MAX(status) FROM incidents`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += ` GROUP BY CAST(((west+east)/2 + 180) / ? AS INTEGER), CAST(((south+north)/2 + 90) / ? AS INTEGER) LIMIT 20000`
+	rows, err := s.r.QueryContext(ctx, q, append(args, cell, cell)...)
+	if err != nil {
+		return nil, fmt.Errorf("cluster incidents: %w", err)
+	}
+	defer rows.Close()
+	out := []incident.Cluster{}
+	for rows.Next() {
+		var (
+			c                      incident.Cluster
+			seq                    int64
+			minT, minS, maxT, maxS string
+		)
+		if err := rows.Scan(&c.Count, &c.Lon, &c.Lat, &seq, &minT, &minS, &maxT, &maxS); err != nil {
+			return nil, err
+		}
+		if c.Count == 1 {
+			c.ID = incident.IDFor(uint64(seq))
+		}
+		if minT == maxT {
+			c.Type = incident.Type(minT)
+		}
+		if minS == maxS {
+			c.Status = incident.Status(minS)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// filterSQL turns a filter into SQL conditions over the incidents table.
+func filterSQL(f incident.Filter) (where []string, args []any) {
 	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
 	if !f.From.IsZero() {
 		add("t_until >= ?", f.From.UnixMilli())
@@ -576,28 +638,7 @@ func (s *Store) Incidents(ctx context.Context, f incident.Filter) (incident.Page
 	if f.Before > 0 {
 		add("seq < ?", int64(f.Before))
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	q := `SELECT doc FROM incidents`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY seq DESC LIMIT ?"
-	items, err := listDocs[incident.Incident](ctx, s.r, q, append(args, limit+1)...)
-	if err != nil {
-		return incident.Page{}, fmt.Errorf("list incidents: %w", err)
-	}
-	page := incident.Page{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		page.Next = items[limit-1].Seq
-	}
-	if page.Items == nil {
-		page.Items = []*incident.Incident{}
-	}
-	return page, nil
+	return where, args
 }
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
