@@ -79,7 +79,8 @@ func (s *Server) mapIncidents(w http.ResponseWriter, r *http.Request) {
 	for i, c := range cs {
 		out[i] = feature{Type: "Feature", Geometry: map[string]any{"type": "Point", "coordinates": []float64{c.Lon, c.Lat}}, Properties: c}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"type": "FeatureCollection", "features": out})
+	w.Header().Set("Content-Type", "application/geo+json")
+	json.NewEncoder(w).Encode(map[string]any{"type": "FeatureCollection", "features": out})
 }
 
 // filterOf reads the filter parameters shared by lists and maps.
