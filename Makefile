@@ -3,9 +3,24 @@ GO       ?= go
 BIN      := bin/truce
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build demo test lint fuzz bench bench-ingest clean
+.PHONY: build demo test lint fuzz bench bench-ingest clean web-assets
 
-build:
+# The console's third-party code (MapLibre, the world-atlas borders,
+# topojson-client) comes from the npm registry through web/assets'
+# lockfile and is embedded from web/static/vendor. Without npm the console
+# still works, without its map.
+VENDOR := web/static/vendor/maplibre-gl-csp.js
+web-assets: $(VENDOR)
+$(VENDOR): web/assets/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd web/assets && npm ci --no-audit --no-fund --loglevel=error && cd ../.. && \
+	  mkdir -p web/static/vendor && \
+	  cp web/assets/node_modules/maplibre-gl/dist/maplibre-gl-csp.js web/assets/node_modules/maplibre-gl/dist/maplibre-gl-csp-worker.js \
+	     web/assets/node_modules/maplibre-gl/dist/maplibre-gl.css web/assets/node_modules/topojson-client/dist/topojson-client.min.js \
+	     web/assets/node_modules/world-atlas/countries-50m.json web/static/vendor/; \
+	else echo "npm not found: building the console without its map"; fi
+
+build: web-assets
 	$(GO) build -o $(BIN) ./cmd/truce
 
 # Builds everything and starts a server with the Abu Dhabi scenario loaded;
@@ -14,7 +29,7 @@ demo: build
 	./$(BIN) demo
 
 # Formatting, vet, staticcheck and every test (with the race detector).
-test: lint
+test: lint web-assets
 	$(GO) test -race -count=1 ./...
 
 lint:
@@ -40,4 +55,4 @@ bench-ingest: build
 	./scripts/bench-ingest.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin web/static/vendor web/assets/node_modules

@@ -25,6 +25,9 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <link rel="stylesheet" href="/static/app.css">
+{{if .Map}}<link rel="stylesheet" href="/static/vendor/maplibre-gl.css">
+<script src="/static/vendor/maplibre-gl-csp.js"></script>
+<script src="/static/vendor/topojson-client.min.js"></script>{{end}}
 </head>
 <body data-lang="{{.Lang}}">
 <header>
@@ -44,6 +47,13 @@ type lang struct {
 	Code, Name string
 	Selected   bool
 }
+
+// hasMap tells whether the map's third-party code was built in (make
+// web-assets); without it the console works without a map.
+var hasMap = func() bool {
+	_, err := fs.Stat(static, "static/vendor/maplibre-gl-csp.js")
+	return err == nil
+}()
 
 // Handler serves the console at / and hands everything else to api.
 func Handler(api http.Handler) http.Handler {
@@ -68,8 +78,8 @@ func Handler(api http.Handler) http.Handler {
 			langs = append(langs, lang{Code: code, Name: i18n.Printer{Lang: code}.T("ui.lang_name"), Selected: code == p.Lang})
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'")
-		page.Execute(w, map[string]any{"Lang": p.Lang, "Title": p.T("ui.title"), "LangLabel": p.T("ui.language"), "Langs": langs})
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; worker-src 'self' blob:")
+		page.Execute(w, map[string]any{"Lang": p.Lang, "Title": p.T("ui.title"), "LangLabel": p.T("ui.language"), "Langs": langs, "Map": hasMap})
 	})
 	mux.Handle("/", api)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -80,3 +90,6 @@ func Handler(api http.Handler) http.Handler {
 		mux.ServeHTTP(w, r)
 	})
 }
+
+// HasMap reports whether the map's assets are built in.
+func HasMap() bool { return hasMap }

@@ -73,7 +73,9 @@ func (c *console) browser() context.Context {
 		chromedp.ExecPath(browserPath(c.t)), chromedp.NoSandbox, chromedp.Flag("headless", true),
 		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1200, 900))
+		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1200, 900),
+		// WebGL for the map, in software: headless machines have no GPU.
+		chromedp.Flag("enable-unsafe-swiftshader", true), chromedp.Flag("use-angle", "swiftshader"))
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	c.t.Cleanup(func() { cancel(); cancelAlloc() })
@@ -300,4 +302,47 @@ func TestViewerAndAccessibility(t *testing.T) {
 	if len(ratios) != 6 {
 		t.Fatalf("measured %d status colours", len(ratios))
 	}
+}
+
+// The map draws the borders and the incidents of the viewport, clustered by
+// the server; on the report form a click on the map sets the location.
+func TestMap(t *testing.T) {
+	c := newConsole(t)
+	if !web.HasMap() {
+		if os.Getenv("TRUCE_REQUIRE_BROWSER") != "" {
+			t.Fatal("the map's assets are not built in: run make web-assets")
+		}
+		t.Skip("the map's assets are not built in (make web-assets needs npm)")
+	}
+	c.f.Walk(t)
+	for i := 0; i < 5; i++ {
+		c.f.Say(t, storetest.UARep, "incident.report", storetest.Report())
+	}
+	ctx := c.browser()
+	c.login(ctx, storetest.Coord)
+	var status string
+	c.run(ctx,
+		chromedp.Navigate(c.srv.URL+"/#/map"),
+		chromedp.WaitVisible("#map canvas", chromedp.ByQuery),
+		chromedp.Poll(`/[1-9]/.test(document.getElementById("map-status").textContent)`, nil),
+		chromedp.Text("#map-status", &status, chromedp.ByQuery),
+	)
+	if !strings.Contains(status, "7 incidents") {
+		t.Fatalf("map status %q, want the 7 incidents", status)
+	}
+	c.screenshot(ctx, "map")
+	var lon, lat string
+	c.run(ctx,
+		chromedp.Navigate(c.srv.URL+"/#/report"),
+		chromedp.WaitVisible("#pick canvas", chromedp.ByQuery),
+		chromedp.Sleep(500*time.Millisecond),
+		chromedp.Click("#pick canvas", chromedp.ByQuery),
+		chromedp.Poll(`document.getElementById("f-lon").value !== ""`, nil),
+		chromedp.Value("#f-lon", &lon, chromedp.ByQuery),
+		chromedp.Value("#f-lat", &lat, chromedp.ByQuery),
+	)
+	if lon == "" || lat == "" {
+		t.Fatalf("a click on the map set lon %q lat %q", lon, lat)
+	}
+	c.screenshot(ctx, "pick")
 }

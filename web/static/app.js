@@ -56,7 +56,7 @@ function toast(text) {
 }
 
 function nav() {
-  const links = [["#/incidents", t("ui.nav.incidents")]];
+  const links = [["#/map", t("ui.nav.map")], ["#/incidents", t("ui.nav.incidents")]];
   if (has("monitor") || has("coordinator")) links.push(["#/queue", t("ui.nav.queue")]);
   if (has("representative") || has("monitor") || has("coordinator")) links.push(["#/report", t("ui.nav.report")]);
   links.push(state.token ? ["#/logout", t("ui.nav.logout")] : ["#/login", t("ui.nav.login")]);
@@ -253,6 +253,17 @@ async function viewReport() {
     ${input("text", t("ui.field.description"), `<textarea id="f-text" name="text" required></textarea>`)}
     ${input("lang", t("ui.field.text_lang"), `<input id="f-lang" name="lang" value="${esc(state.lang)}">`)}
     <button type="submit">${esc(t("ui.submit"))}</button><p class="error" id="err-form"></p></form>`;
+  if (window.maplibregl) {
+    $("#f-lon").closest(".field").insertAdjacentHTML("beforebegin", `<p>${esc(t("ui.map.pick"))}</p><div id="pick" class="map small" role="region" aria-label="${esc(t("ui.map.pick"))}"></div>`);
+    newMap("pick").then((map) => {
+      state.pickMap = map;
+      map.on("click", (e) => {
+        $("#f-lon").value = e.lngLat.lng.toFixed(5);
+        $("#f-lat").value = e.lngLat.lat.toFixed(5);
+        state.dirty = true;
+      });
+    });
+  }
   $("#report").addEventListener("submit", async (e) => {
     e.preventDefault();
     for (const el of document.querySelectorAll("#report .error")) el.textContent = "";
@@ -277,6 +288,71 @@ async function viewReport() {
     toast(t("ui.reported", r.json.record.id));
     location.hash = "#/incident/" + r.json.record.id;
   });
+}
+
+const statusColours = ["match", ["get", "status"], "published", "#24292f", "finding", "#1f6f43", "investigating", "#9c1c1c",
+  "assigned", "#0b5cad", "triaged", "#7a2e8e", "reported", "#8a4b00", "#57606a"];
+
+// newMap draws the borders from world-atlas (no tile server: the centre may
+// be air-gapped) and an incidents layer filled from /v1/map per viewport.
+async function newMap(container, opts = {}) {
+  maplibregl.setWorkerUrl("/static/vendor/maplibre-gl-csp-worker.js");
+  const world = await (await fetch("/static/vendor/countries-50m.json")).json();
+  const countries = topojson.feature(world, world.objects.countries);
+  const map = new maplibregl.Map({
+    container, center: opts.center || [34, 48.5], zoom: opts.zoom || 4.5, attributionControl: false,
+    style: {
+      version: 8,
+      sources: { countries: { type: "geojson", data: countries }, incidents: { type: "geojson", data: { type: "FeatureCollection", features: [] } } },
+      layers: [
+        { id: "sea", type: "background", paint: { "background-color": "#dbe9f4" } },
+        { id: "land", type: "fill", source: "countries", paint: { "fill-color": "#f4f1ea" } },
+        { id: "borders", type: "line", source: "countries", paint: { "line-color": "#8c8c8c", "line-width": 0.7 } },
+        { id: "incidents", type: "circle", source: "incidents", paint: {
+          "circle-radius": ["interpolate", ["linear"], ["get", "count"], 1, 5, 100, 14, 10000, 28],
+          "circle-color": statusColours, "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
+      ],
+    },
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  return map;
+}
+
+// viewportQuery is the /v1/map query for what the map shows.
+function viewportQuery(map, extra) {
+  const b = map.getBounds(), clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  const bbox = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)].map((v) => v.toFixed(5));
+  const q = new URLSearchParams({ zoom: String(Math.max(0, Math.min(22, Math.round(map.getZoom())))), bbox: bbox.join(",") });
+  for (const [k, v] of extra || []) if (v) q.set(k, v);
+  return q;
+}
+
+async function viewMap(params) {
+  if (!window.maplibregl) {
+    $("#main").innerHTML = `<h1>${esc(t("ui.nav.map"))}</h1><p>${esc(t("ui.map.no_assets"))}</p>`;
+    return;
+  }
+  $("#main").innerHTML = `<h1>${esc(t("ui.nav.map"))}</h1><div id="map" class="map" role="region" aria-label="${esc(t("ui.nav.map"))}"></div><p id="map-status" aria-live="polite"></p>`;
+  const map = await newMap("map");
+  state.map = map;
+  const refresh = async () => {
+    const r = await api("GET", "/v1/map?" + viewportQuery(map, [["status", params.get("status")], ["type", params.get("type")]]));
+    if (!r.ok || state.map !== map) return;
+    map.getSource("incidents").setData(r.json);
+    const n = r.json.features.reduce((a, f) => a + f.properties.count, 0);
+    state.mapShown = n;
+    $("#map-status").textContent = t("ui.map.shown", n);
+  };
+  state.mapRefresh = refresh;
+  map.on("load", refresh);
+  map.on("moveend", refresh);
+  map.on("click", "incidents", (e) => {
+    const p = e.features[0].properties;
+    if (p.id) location.hash = "#/incident/" + p.id;
+    else map.easeTo({ center: e.lngLat, zoom: map.getZoom() + 2 });
+  });
+  map.on("mouseenter", "incidents", () => (map.getCanvas().style.cursor = "pointer"));
+  map.on("mouseleave", "incidents", () => (map.getCanvas().style.cursor = ""));
 }
 
 function viewLogin() {
@@ -316,6 +392,7 @@ function listen() {
       // Never redraw under someone's typing: a half-filled form stays, and
       // the news waits for the next view.
       if (state.dirty || $("#main").contains(document.activeElement) && document.activeElement.matches("input, select, textarea")) return;
+      if (location.hash.startsWith("#/map") && state.mapRefresh) return state.mapRefresh();
       route();
     }, 300);
   });
@@ -323,6 +400,8 @@ function listen() {
 
 async function route() {
   state.dirty = false;
+  if (state.map) state.map.remove(), (state.map = null), (state.mapRefresh = null);
+  if (state.pickMap) state.pickMap.remove(), (state.pickMap = null);
   const [path, query] = (location.hash.slice(1) || "/incidents").split("?");
   const params = new URLSearchParams(query || "");
   nav();
@@ -335,6 +414,7 @@ async function route() {
     return;
   }
   if (path === "/login") return viewLogin();
+  if (path === "/map") return viewMap(params);
   if (path === "/queue") return viewQueue();
   if (path === "/report") return viewReport();
   if (path.startsWith("/incident/")) return viewIncident(path.slice("/incident/".length));
