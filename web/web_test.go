@@ -136,7 +136,7 @@ func TestReportLiveAndVerify(t *testing.T) {
 		chromedp.SendKeys("#f-place", "Huliaipole", chromedp.ByQuery),
 		chromedp.SendKeys("#f-text", "Обстріл житлового кварталу.", chromedp.ByQuery),
 		chromedp.SetValue("#f-lang", "uk", chromedp.ByQuery),
-		chromedp.Click("#report button", chromedp.ByQuery),
+		chromedp.Click(`#report button[type="submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible("#err-lat:not(:empty)", chromedp.ByQuery),
 	)
 	var latErr string
@@ -147,7 +147,7 @@ func TestReportLiveAndVerify(t *testing.T) {
 	c.screenshot(rep, "invalid-latitude")
 	c.run(rep,
 		chromedp.SetValue("#f-lat", "47.66", chromedp.ByQuery),
-		chromedp.Click("#report button", chromedp.ByQuery),
+		chromedp.Click(`#report button[type="submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(".status-reported", chromedp.ByQuery),
 	)
 	var loc string
@@ -334,6 +334,7 @@ func TestMap(t *testing.T) {
 	var lon, lat string
 	c.run(ctx,
 		chromedp.Navigate(c.srv.URL+"/#/report"),
+		chromedp.Click("#pick-open", chromedp.ByQuery),
 		chromedp.WaitVisible("#pick canvas", chromedp.ByQuery),
 		chromedp.Sleep(500*time.Millisecond),
 		chromedp.Click("#pick canvas", chromedp.ByQuery),

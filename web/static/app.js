@@ -254,8 +254,12 @@ async function viewReport() {
     ${input("lang", t("ui.field.text_lang"), `<input id="f-lang" name="lang" value="${esc(state.lang)}">`)}
     <button type="submit">${esc(t("ui.submit"))}</button><p class="error" id="err-form"></p></form>`;
   if (window.maplibregl) {
-    $("#f-lon").closest(".field").insertAdjacentHTML("beforebegin", `<p>${esc(t("ui.map.pick"))}</p><div id="pick" class="map small" role="region" aria-label="${esc(t("ui.map.pick"))}"></div>`);
-    newMap("pick").then((map) => {
+    // The map opens on request: on a phone, in the field, it costs data and battery.
+    $("#f-lon").closest(".field").insertAdjacentHTML("beforebegin", `<button type="button" id="pick-open">${esc(t("ui.map.pick"))}</button><div id="pick" class="map small" role="region" aria-label="${esc(t("ui.map.pick"))}" hidden></div>`);
+    $("#pick-open").addEventListener("click", async () => {
+      $("#pick-open").hidden = true;
+      $("#pick").hidden = false;
+      const map = await newMap("pick");
       state.pickMap = map;
       map.on("click", (e) => {
         $("#f-lon").value = e.lngLat.lng.toFixed(5);
