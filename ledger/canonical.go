@@ -470,6 +470,9 @@ func Decode(doc []byte, dst any) error {
 // decodeFields decodes a document already known to be well formed, refusing
 // unknown fields and type mismatches.
 func decodeFields(doc []byte, dst any) error {
+	if err := exactFields(doc, dst); err != nil {
+		return err
+	}
 	d := json.NewDecoder(bytes.NewReader(doc))
 	d.DisallowUnknownFields()
 	if err := d.Decode(dst); err != nil {

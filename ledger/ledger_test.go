@@ -64,7 +64,7 @@ func TestDecodeNamesField(t *testing.T) {
 			B int `json:"b"`
 		} `json:"a"`
 	}
-	cases := map[string]string{`{"a":{"b":"x"}}`: "a.b", `{"a":{"c":1}}`: "c", `{"a":{"b":1,"b":2}}`: "a.b"}
+	cases := map[string]string{`{"a":{"b":"x"}}`: "a.b", `{"a":{"c":1}}`: "a.c", `{"a":{"b":1,"b":2}}`: "a.b"}
 	for in, field := range cases {
 		err := Decode([]byte(in), &v)
 		var fe *FieldError
@@ -240,4 +240,32 @@ func FuzzOpenBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Field names match exactly: a second spelling of a field that
+// encoding/json would fold onto it ("Summary", "ſummary") is refused, so a
+// record can never take a value the signed bytes hide.
+func TestFieldNamesAreExact(t *testing.T) {
+	type inner struct {
+		Text string `json:"text"`
+	}
+	var v struct {
+		Summary inner   `json:"summary"`
+		Notes   []inner `json:"notes"`
+	}
+	for _, doc := range []string{
+		`{"summary":{"text":"benign"},"ſummary":{"text":"EVIL"}}`,
+		`{"Summary":{"text":"x"}}`,
+		`{"summary":{"TEXT":"x"}}`,
+		`{"notes":[{"text":"a"},{"Text":"b"}]}`,
+	} {
+		err := Decode([]byte(doc), &v)
+		var fe *FieldError
+		if !errors.As(err, &fe) {
+			t.Errorf("%s: accepted (%v)", doc, err)
+		}
+	}
+	if err := Decode([]byte(`{"summary":{"text":"ok"},"notes":[{"text":"a"}]}`), &v); err != nil || v.Summary.Text != "ok" {
+		t.Fatalf("exact names refused: %v", err)
+	}
 }
