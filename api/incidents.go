@@ -38,6 +38,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	for i, inc := range page.Items {
+		page.Items[i] = publicView(r, inc)
+	}
 	resp := map[string]any{"items": page.Items}
 	if page.Next > 0 {
 		resp["next_cursor"] = strconv.FormatUint(page.Next, 10)
@@ -123,8 +126,25 @@ func (s *Server) visible(w http.ResponseWriter, r *http.Request) *incident.Incid
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 	if inc := s.visible(w, r); inc != nil {
-		writeJSON(w, http.StatusOK, inc)
+		writeJSON(w, http.StatusOK, publicView(r, inc))
 	}
+}
+
+// publicView hides, from anonymous callers, the links to other reports:
+// those may not be published.
+func publicView(r *http.Request, inc *incident.Incident) *incident.Incident {
+	if session(r) != nil {
+		return inc
+	}
+	c := *inc
+	c.Linked = nil
+	c.Steps = nil
+	for _, st := range inc.Steps {
+		if st.Type != incident.TypeLink {
+			c.Steps = append(c.Steps, st)
+		}
+	}
+	return &c
 }
 
 func (s *Server) incidentHistory(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +152,7 @@ func (s *Server) incidentHistory(w http.ResponseWriter, r *http.Request) {
 	if inc == nil {
 		return
 	}
+	inc = publicView(r, inc)
 	out := make([]StatementView, 0, len(inc.Steps))
 	for _, step := range inc.Steps {
 		st, err := s.centre.Store.Statement(r.Context(), step.Seq)
@@ -255,7 +276,11 @@ func (s *Server) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	fi, err := f.Stat()
 	f.Close()
-	if err != nil || fi.Size() != p.Evidence.Size {
+	if err != nil {
+		fail(w, r, fmt.Errorf("stat evidence %s: %w", p.Evidence.SHA256, err))
+		return
+	}
+	if fi.Size() != p.Evidence.Size {
 		fail(w, r, ledger.Invalid("evidence.size", "the uploaded file has %d bytes", fi.Size()))
 		return
 	}

@@ -98,7 +98,12 @@ func (s *Server) logTile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A tile exists once the checkpointed tree covers it at this width. A
-	// level-L hash covers 256^L leaves; a tile holds up to 256 hashes.
+	// level-L hash covers 256^L leaves; a tile holds up to 256 hashes. Past
+	// level 6 a tile would span more than 2^63 leaves: none can exist.
+	if level > 6 {
+		fail(w, r, ledger.NotFound("no tile at level %d", level))
+		return
+	}
 	first, span := n<<TileHeight, int64(width)
 	if level >= 0 {
 		first, span = n<<(TileHeight*(level+1)), int64(width)<<(TileHeight*level)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -98,6 +99,9 @@ func problemFor(err error, r *http.Request) *Problem {
 		return &Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: detail(err, ledger.ErrNotFound)}
 	case errors.Is(err, ledger.ErrConflict):
 		return &Problem{Type: problemBase + "conflict", Title: "Conflict with the record's state", Status: http.StatusConflict, Detail: detail(err, ledger.ErrConflict)}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// The client went away or gave up: nothing to report, nothing to log.
+		return &Problem{Title: "Request cancelled", Status: 499}
 	case errors.Is(err, ledger.ErrClosed):
 		return &Problem{Title: "Shutting down", Status: http.StatusServiceUnavailable}
 	default:

@@ -53,10 +53,11 @@ type pathSeg struct {
 }
 
 type canonParser struct {
-	in   []byte
-	i    int
-	out  []byte
-	path []pathSeg
+	in     []byte
+	i      int
+	out    []byte
+	path   []pathSeg
+	copied int // bytes copied to reorder objects, bounded against hostile nesting
 }
 
 func (p *canonParser) where() string {
@@ -205,6 +206,12 @@ func (p *canonParser) object(depth int) error {
 			p.path = append(p.path, pathSeg{key: order[i].key, index: -1})
 			return Invalid(p.where(), "duplicate key %q", order[i].key)
 		}
+	}
+	// Each unsorted object copies its content once; nested unsorted objects
+	// copy again. Bound the total so that deep hostile nesting cannot make a
+	// small body cost gigabytes.
+	if p.copied += len(p.out) - start; p.copied > 16*len(p.in)+1<<16 {
+		return Invalid(p.where(), "too many nested objects with unsorted keys")
 	}
 	region := slices.Clone(p.out[start:])
 	p.out = append(p.out[:start], '{')

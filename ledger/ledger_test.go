@@ -269,3 +269,25 @@ func TestFieldNamesAreExact(t *testing.T) {
 		t.Fatalf("exact names refused: %v", err)
 	}
 }
+
+// Deeply nested objects with unsorted keys are refused before their
+// reordering costs more than a bounded multiple of the input.
+func TestCanonicalCopyBound(t *testing.T) {
+	var b strings.Builder
+	const depth = 60
+	for i := 0; i < depth; i++ {
+		b.WriteString(`{"z":1,"a":`)
+	}
+	b.WriteString(`"` + strings.Repeat("x", 100000) + `"`)
+	for i := 0; i < depth; i++ {
+		b.WriteString(`}`)
+	}
+	if _, err := Canonical([]byte(b.String())); err == nil {
+		t.Fatal("60 nested unsorted objects around 100 kB were canonicalised")
+	}
+	// A realistic unsorted statement of the same size still passes.
+	big := `{"z":{"y":{"x":{"w":"` + strings.Repeat("x", 100000) + `","a":1},"a":1},"a":1},"a":1}`
+	if _, err := Canonical([]byte(big)); err != nil {
+		t.Fatalf("four unsorted levels refused: %v", err)
+	}
+}

@@ -52,6 +52,10 @@ func LoadConfig(path string) (*Config, error) {
 	if _, err := c.Verifiers(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if len(c.Policy) == 0 {
+		// Without a rule every checkpoint would be final with no cosignature.
+		return nil, fmt.Errorf("%s: a witness configuration needs at least one policy group", path)
+	}
 	return &c, nil
 }
 
@@ -116,7 +120,7 @@ func (c *Config) Judge(cosigned []byte, log note.Verifier) (Verdict, error) {
 			}
 		}
 	}
-	out.Final = true
+	out.Final = len(c.Policy) > 0
 	for _, g := range c.Policy {
 		keys := map[string]bool{}
 		for _, w := range g.Witnesses {
