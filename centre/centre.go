@@ -43,6 +43,8 @@ type Store interface {
 	EvidenceIncidents(ctx context.Context, sha string) ([]string, error)
 	Rounds(ctx context.Context) ([]*negotiation.Round, error)
 	PutCredentials(ctx context.Context, c party.Credentials) error
+	CreateCredentials(ctx context.Context, c party.Credentials) error
+	DropCredentials(ctx context.Context, member string) error
 	CredentialsByToken(ctx context.Context, hash []byte) (*party.Credentials, error)
 	CredentialsOf(ctx context.Context, member string) (*party.Credentials, error)
 }
@@ -185,7 +187,7 @@ func (c *Centre) Close() {
 func (c *Centre) genesis(ctx context.Context, name string, at time.Time) (string, error) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	token := NewToken()
-	if err := c.Store.PutCredentials(ctx, party.Credentials{Member: OperatorID, TokenHash: HashToken(token), PrivateKey: priv}); err != nil {
+	if err := c.Store.CreateCredentials(ctx, party.Credentials{Member: OperatorID, TokenHash: HashToken(token), PrivateKey: priv}); err != nil {
 		return "", err
 	}
 	payload, _ := json.Marshal(party.Open{Name: name, Operator: OperatorID, Key: base64.StdEncoding.EncodeToString(pub)})
@@ -404,9 +406,11 @@ func (c *Centre) AddMember(ctx context.Context, nm NewMember) (string, *ledger.S
 		return "", nil, errors.Join(err, ledger.Conflict("member %q already exists", nm.ID))
 	}
 	token := NewToken()
-	// Credentials go first: should the statement then be refused they are an
-	// orphan that authenticates no one, since authentication needs the member.
-	if err := c.Store.PutCredentials(ctx, party.Credentials{Member: nm.ID, TokenHash: HashToken(token), PrivateKey: priv}); err != nil {
+	// Credentials go first, and only if none exist for this ID: a racing add
+	// of the same ID fails here rather than swap tokens. Should the statement
+	// then be refused, the orphan is dropped (it authenticates no one anyway:
+	// authentication needs the member).
+	if err := c.Store.CreateCredentials(ctx, party.Credentials{Member: nm.ID, TokenHash: HashToken(token), PrivateKey: priv}); err != nil {
 		return "", nil, err
 	}
 	at := nm.At
@@ -415,6 +419,7 @@ func (c *Centre) AddMember(ctx context.Context, nm NewMember) (string, *ledger.S
 	}
 	s, err := c.SayAt(ctx, op, party.TypeAdd, payload, at)
 	if err != nil {
+		c.Store.DropCredentials(ctx, nm.ID)
 		return "", nil, err
 	}
 	return token, s, nil

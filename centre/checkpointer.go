@@ -1,6 +1,8 @@
 package centre
 
 import (
+	"slices"
+	"strings"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -201,6 +203,24 @@ func (l *Log) ask(ctx context.Context, cfg *witness.Config, m witness.Member, si
 		if err != nil {
 			return err
 		}
+		wv, err := witness.NewVerifier(m.Key)
+		if err != nil {
+			return err
+		}
+		var mine []byte
+		for _, line := range strings.Split(string(lines), "\n") {
+			if !strings.HasPrefix(line, "— ") {
+				continue
+			}
+			n, err := note.Open(append(append([]byte{}, signed...), line+"\n"...), note.VerifierList(l.Verifier, wv))
+			if err == nil && slices.ContainsFunc(n.Sigs, func(s note.Signature) bool { return s.Hash == wv.KeyHash() && s.Name == wv.Name() }) {
+				mine = append(mine, line+"\n"...)
+			}
+		}
+		if len(mine) == 0 {
+			return fmt.Errorf("the witness answered without a cosignature of its own: %.100q", lines)
+		}
+		lines = mine
 		l.wmu.Lock()
 		l.at[m.Name] = size
 		l.wmu.Unlock()
@@ -251,8 +271,30 @@ func (l *Log) verify(ctx context.Context, from, to int64) error {
 			return err
 		}
 		for i, s := range page {
-			if h := s.LeafHash(); tlog.Hash(h) != stored[i] {
+			h := tlog.Hash(s.LeafHash())
+			if h != stored[i] {
 				return fmt.Errorf("ledger entry %d does not match its leaf in the tree", s.Seq)
+			}
+			// The interior hashes this leaf completes, recomputed from the
+			// (already checked) hashes before it, must be the stored ones:
+			// a root is built from them.
+			want, err := tlog.StoredHashesForRecordHash(int64(s.Seq), h, l.store)
+			if err != nil {
+				return err
+			}
+			base := tlog.StoredHashIndex(0, int64(s.Seq))
+			idx := make([]int64, len(want))
+			for k := range want {
+				idx[k] = base + int64(k)
+			}
+			have, err := l.store.ReadHashes(idx)
+			if err != nil {
+				return err
+			}
+			for k := range want {
+				if want[k] != have[k] {
+					return fmt.Errorf("the tree hashes stored with ledger entry %d are wrong", s.Seq)
+				}
 			}
 		}
 		from += int64(len(page))

@@ -680,6 +680,27 @@ func (s *Store) PutCredentials(ctx context.Context, c party.Credentials) error {
 	return nil
 }
 
+// CreateCredentials stores a new member's credentials, refusing to replace
+// any: two racing adds of one ID must not swap each other's token and key.
+func (s *Store) CreateCredentials(ctx context.Context, c party.Credentials) error {
+	res, err := s.w.ExecContext(ctx, `INSERT INTO credentials (member, token_hash, private_key) VALUES (?, ?, ?) ON CONFLICT(member) DO NOTHING`,
+		c.Member, c.TokenHash, c.PrivateKey)
+	if err != nil {
+		return fmt.Errorf("store credentials of %s: %w", c.Member, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ledger.Conflict("member %q already has credentials", c.Member)
+	}
+	return nil
+}
+
+// DropCredentials removes credentials that never got their member: the
+// member.add statement was refused.
+func (s *Store) DropCredentials(ctx context.Context, member string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM credentials WHERE member = ? AND NOT EXISTS (SELECT 1 FROM members WHERE id = ?)`, member, member)
+	return err
+}
+
 // CredentialsByToken finds credentials by token hash; nil if none.
 func (s *Store) CredentialsByToken(ctx context.Context, hash []byte) (*party.Credentials, error) {
 	return s.credentials(ctx, `SELECT member, token_hash, private_key FROM credentials WHERE token_hash = ?`, hash)
