@@ -18,8 +18,10 @@ import (
 
 	"truce/api"
 	"truce/blobs"
+	"truce/centre"
 	"truce/incident"
 	"truce/ledger"
+	"truce/party"
 	"truce/store/sqlite"
 	"truce/store/storetest"
 )
@@ -470,4 +472,34 @@ func TestMapClusters(t *testing.T) {
 	}
 	e.must(e.get("/v1/map?zoom=23", storetest.Coord), 400)
 	e.must(e.get("/v1/map?zoom=2&bbox=1,2,3", storetest.Coord), 400)
+}
+
+// A member revoked while following the event stream stops receiving.
+func TestEventStreamEndsOnRevocation(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/v1/events?access_token="+e.f.Tokens[storetest.Viewer], nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("events with access_token: %d", resp.StatusCode)
+	}
+	if _, err := e.f.Centre.Say(ctx, e.f.S[centre.OperatorID], party.TypeRevoke, party.Revoke{Member: storetest.Viewer}); err != nil {
+		t.Fatal(err)
+	}
+	e.report(storetest.UARep)
+	body, err := io.ReadAll(resp.Body) // the server ends the stream
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(body), "incident.report") {
+		t.Fatal("a revoked member received a report after its revocation")
+	}
+	if r := e.get("/v1/me", storetest.Viewer); r.status != 401 {
+		t.Fatalf("revoked token: %d", r.status)
+	}
 }

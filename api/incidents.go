@@ -422,6 +422,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			if st.Seq < from {
 				continue
 			}
+			// A member revoked while listening stops hearing at once.
+			if sess := session(r); sess != nil && st.Statement.Type == party.TypeRevoke {
+				if m, err := s.centre.Store.Member(r.Context(), sess.Member.ID); err != nil || m == nil || m.Revoked {
+					return
+				}
+			}
 			if send(st) != nil {
 				return
 			}

@@ -68,6 +68,7 @@ type Centre struct {
 
 	mu       sync.Mutex
 	sessions map[[32]byte]cached
+	gen      uint64 // bumped when membership changes; guarded by mu
 	// cpu bounds concurrent signature work to the number of cores: more
 	// only adds scheduling and cache thrash, and starves the single writer.
 	cpu chan struct{}
@@ -217,6 +218,7 @@ func HashToken(token string) []byte {
 func (c *Centre) forgetSessions() {
 	c.mu.Lock()
 	clear(c.sessions)
+	c.gen++
 	c.mu.Unlock()
 }
 
@@ -226,6 +228,7 @@ func (c *Centre) Authenticate(ctx context.Context, token string) (*Session, erro
 	now := time.Now()
 	c.mu.Lock()
 	e, ok := c.sessions[h]
+	gen := c.gen
 	c.mu.Unlock()
 	if ok && now.Before(e.expires) {
 		return e.s, nil
@@ -245,7 +248,11 @@ func (c *Centre) Authenticate(ctx context.Context, token string) (*Session, erro
 	if len(c.sessions) > 10000 {
 		clear(c.sessions)
 	}
-	c.sessions[h] = cached{s: s, expires: now.Add(sessionTTL)}
+	// A membership change committed while this session was read may have
+	// made it stale: use it once, but do not keep it.
+	if c.gen == gen {
+		c.sessions[h] = cached{s: s, expires: now.Add(sessionTTL)}
+	}
 	c.mu.Unlock()
 	return s, nil
 }
