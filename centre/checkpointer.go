@@ -1,14 +1,14 @@
 package centre
 
 import (
-	"slices"
-	"strings"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
