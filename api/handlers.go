@@ -95,7 +95,7 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	nm := centre.NewMember{ID: req.ID, Party: req.Party, Name: req.Name, Roles: req.Roles}
+	nm := centre.NewMember{ID: req.ID, Party: req.Party, Name: req.Name, Roles: req.Roles, By: sess}
 	if req.PublicKey != "" {
 		k, err := base64.StdEncoding.DecodeString(req.PublicKey)
 		if err != nil || len(k) != ed25519.PublicKeySize {

@@ -108,6 +108,7 @@ func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
 	}
 	rep := &Report{Entries: int64(size)}
 	keys := map[string]ed25519.PublicKey{} // member → current key, as the ledger has it so far
+	admins := map[string]bool{}            // who may change keys: the centre's coordinators
 	leaves := make([]tlog.Hash, 0, size)
 	tree := &memTree{}
 	type job struct {
@@ -163,7 +164,9 @@ func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
 			} else {
 				s.Statement = st
 				jobs <- job{s: s, key: keyFor(keys, s)}
-				learnKeys(keys, s)
+				if err := learnKeys(keys, admins, s); err != nil {
+					rep.add(i, "%v", err)
+				}
 			}
 			leaves = append(leaves, tlog.Hash(s.LeafHash()))
 			from = s.Seq + 1
@@ -268,31 +271,52 @@ func keyFor(keys map[string]ed25519.PublicKey, s *ledger.Signed) ed25519.PublicK
 }
 
 // learnKeys follows key changes: the operator at genesis, members added,
-// rotated and revoked. (A refused statement never reaches the ledger, so every
-// entry here took effect.)
-func learnKeys(keys map[string]ed25519.PublicKey, s *ledger.Signed) {
-	switch s.Statement.Type {
-	case party.TypeOpen:
-		var o party.Open
-		if ledger.DecodePayload(s.Statement, &o) == nil {
-			keys[o.Operator], _ = base64.StdEncoding.DecodeString(o.Key)
+// rotated and revoked. Only the centre's coordinators may change keys, and
+// only index 0 opens the centre: the audit holds the ledger to the fold's
+// rules here, since a key change it wrongly accepted would make later
+// forgeries verify.
+func learnKeys(keys map[string]ed25519.PublicKey, admins map[string]bool, s *ledger.Signed) error {
+	st := s.Statement
+	if st.Type == party.TypeOpen {
+		if s.Seq != 0 {
+			return fmt.Errorf("a second %s", party.TypeOpen)
 		}
+		var o party.Open
+		if ledger.DecodePayload(st, &o) == nil {
+			keys[o.Operator], _ = base64.StdEncoding.DecodeString(o.Key)
+			admins[o.Operator] = true
+		}
+		return nil
+	}
+	isKeyChange := st.Type == party.TypeAdd || st.Type == party.TypeRotate || st.Type == party.TypeRevoke
+	if !isKeyChange {
+		return nil
+	}
+	if !admins[st.Author] || st.Party != party.CentreID {
+		return fmt.Errorf("%s by %s/%s, who is not a coordinator of the centre", st.Type, st.Party, st.Author)
+	}
+	switch st.Type {
 	case party.TypeAdd:
 		var a party.Add
-		if ledger.DecodePayload(s.Statement, &a) == nil {
+		if ledger.DecodePayload(st, &a) == nil {
 			keys[a.ID], _ = base64.StdEncoding.DecodeString(a.PublicKey)
-		}
-	case party.TypeRevoke:
-		var r party.Revoke
-		if ledger.DecodePayload(s.Statement, &r) == nil {
-			delete(keys, r.Member)
+			if a.Party == party.CentreID && slices.Contains(a.Roles, party.Coordinator) {
+				admins[a.ID] = true
+			}
 		}
 	case party.TypeRotate:
 		var r party.Rotate
-		if ledger.DecodePayload(s.Statement, &r) == nil {
+		if ledger.DecodePayload(st, &r) == nil {
 			keys[r.Member], _ = base64.StdEncoding.DecodeString(r.PublicKey)
 		}
+	case party.TypeRevoke:
+		var r party.Revoke
+		if ledger.DecodePayload(st, &r) == nil {
+			delete(keys, r.Member)
+			delete(admins, r.Member)
+		}
 	}
+	return nil
 }
 
 // memTree is an in-memory tlog hash store built from recomputed leaves.

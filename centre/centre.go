@@ -388,14 +388,19 @@ type NewMember struct {
 	Roles           []party.Role
 	PublicKey       ed25519.PublicKey
 	At              time.Time // when; zero means now (the demo backdates)
+	By              *Session  // who adds the member; nil means the operator
 }
 
-// AddMember adds a member as the operator and returns its bearer token, the
-// only time the token is seen.
+// AddMember adds a member and returns its bearer token, the only time the
+// token is seen. The statement is made by the operator, or by nm.By (a
+// coordinator of the centre adding members through the API).
 func (c *Centre) AddMember(ctx context.Context, nm NewMember) (string, *ledger.Signed, error) {
-	op, err := c.Operator(ctx)
-	if err != nil {
-		return "", nil, err
+	op := nm.By
+	if op == nil {
+		var err error
+		if op, err = c.Operator(ctx); err != nil {
+			return "", nil, err
+		}
 	}
 	if nm.ID == "" {
 		nm.ID = c.memberID(ctx, nm.Party, nm.Name)
