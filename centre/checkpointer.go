@@ -150,13 +150,18 @@ func (l *Log) Status(ctx context.Context) (latest int64, verdict *witness.Verdic
 	return c.Size, &v, err
 }
 
-// collect asks every witness to cosign the checkpoint of size and records
+// Collect asks every witness to cosign a signed checkpoint and records
 // what they return.
-func (l *Log) collect(ctx context.Context, size int64, signed []byte) {
+func (l *Log) Collect(ctx context.Context, signed []byte) {
 	cfg := l.Witnesses()
 	if cfg == nil {
 		return
 	}
+	c, _, err := checkpoint.Open(signed, l.Verifier)
+	if err != nil {
+		return
+	}
+	size := c.Size
 	var wg sync.WaitGroup
 	for _, m := range cfg.Witnesses {
 		if m.URL == "" {
@@ -378,9 +383,7 @@ func (l *Log) run(ctx context.Context, interval time.Duration) {
 			slog.Warn("checkpoint", "err", err)
 		}
 		if signed != nil {
-			if c, _, err := checkpoint.Open(signed, l.Verifier); err == nil {
-				l.collect(ctx, c.Size, signed)
-			}
+			l.Collect(ctx, signed)
 		}
 		select {
 		case <-ctx.Done():
