@@ -52,8 +52,13 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 	if author.Revoked {
 		return "", fmt.Errorf("%w: member %s is revoked", ledger.ErrUnauthenticated, author.ID)
 	}
-	if s.Key == nil || !bytes.Equal(s.Key, author.Key()) {
-		return "", fmt.Errorf("%w: statement is not verified against %s's current key", ledger.ErrUnauthenticated, author.ID)
+	if s.Key == nil {
+		return "", fmt.Errorf("%w: the statement was not verified", ledger.ErrUnauthenticated)
+	}
+	if !bytes.Equal(s.Key, author.Key()) {
+		// Verified, but against a key the member no longer has (a rotation
+		// got in between): the token is fine, the statement must be signed again.
+		return "", ledger.Conflict("the statement is signed with a key %s no longer holds; sign it again with the current key", author.ID)
 	}
 	ap, err := tx.Party(author.Party)
 	if err != nil {

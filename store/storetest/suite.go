@@ -218,7 +218,7 @@ func testReplay(t *testing.T, open Opener) {
 	if _, err := f.Centre.Say(ctx, rotated, incident.TypeReport, Report()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Centre.Say(ctx, f.S[UARep], incident.TypeReport, Report()); !errors.Is(err, ledger.ErrUnauthenticated) {
+	if _, err := f.Centre.Say(ctx, f.S[UARep], incident.TypeReport, Report()); !errors.Is(err, ledger.ErrConflict) {
 		t.Fatalf("the old key still signs: %v", err)
 	}
 	dst := open(t)
