@@ -19,6 +19,7 @@ import (
 	"truce/api"
 	"truce/blobs"
 	"truce/centre"
+	"truce/geo"
 	"truce/incident"
 	"truce/ledger"
 	"truce/party"
@@ -501,5 +502,41 @@ func TestEventStreamEndsOnRevocation(t *testing.T) {
 	}
 	if r := e.get("/v1/me", storetest.Viewer); r.status != 401 {
 		t.Fatalf("revoked token: %d", r.status)
+	}
+}
+
+// The in-memory map index and the store cluster alike.
+func TestMapIndexAgreesWithStore(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 40; i++ {
+		r := storetest.Report()
+		r.Location.Geometry.Coordinates = json.RawMessage(fmt.Sprintf("[%g,%g]", 30+float64(i%7)*1.3, 46.5+float64(i%5)*0.9))
+		if i%3 == 0 {
+			r.Type = incident.Drone
+		}
+		e.must(e.post("/v1/incidents", storetest.UARep, r), 201)
+	}
+	e.f.Walk(t)
+	ctx := context.Background()
+	if !e.f.Centre.MapCaughtUp(ctx) {
+		t.Fatal("the map index does not catch up")
+	}
+	for _, f := range []incident.Filter{{}, {Types: []incident.Type{incident.Drone}}, {PublishedOnly: true}, {Party: "ua"}, {BBox: &geo.BBox{31, 47, 36, 50}}} {
+		for _, cell := range []float64{22.5, 1.4, 0.1} {
+			fromStore, err := e.f.Store.Clusters(ctx, f, cell)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fromIndex := e.f.Centre.Map.Clusters(f, cell)
+			total := func(cs []incident.Cluster) (n int) {
+				for _, c := range cs {
+					n += c.Count
+				}
+				return n
+			}
+			if len(fromStore) != len(fromIndex) || total(fromStore) != total(fromIndex) {
+				t.Fatalf("filter %+v, cell %g: store %d clusters/%d incidents, index %d/%d", f, cell, len(fromStore), total(fromStore), len(fromIndex), total(fromIndex))
+			}
+		}
 	}
 }

@@ -68,8 +68,10 @@ func (s *Server) mapIncidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cell := 360 / float64(uint64(1)<<zoom) / 16
-	cs, err := s.centre.Store.Clusters(r.Context(), f, cell)
-	if err != nil {
+	var cs []incident.Cluster
+	if s.centre.Map.Serves(f) && s.centre.MapCaughtUp(r.Context()) {
+		cs = s.centre.Map.Clusters(f, cell)
+	} else if cs, err = s.centre.Store.Clusters(r.Context(), f, cell); err != nil {
 		fail(w, r, err)
 		return
 	}

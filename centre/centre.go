@@ -40,6 +40,7 @@ type Store interface {
 	Incident(ctx context.Context, id string) (*incident.Incident, error)
 	Incidents(ctx context.Context, f incident.Filter) (incident.Page, error)
 	Clusters(ctx context.Context, f incident.Filter, cell float64) ([]incident.Cluster, error)
+	MapRows(ctx context.Context, seqs []uint64, after uint64, limit int) ([]incident.MapRow, error)
 	EvidenceIncidents(ctx context.Context, sha string) ([]string, error)
 	Rounds(ctx context.Context) ([]*negotiation.Round, error)
 	PutCredentials(ctx context.Context, c party.Credentials) error
@@ -58,8 +59,10 @@ const MaxClockSkew = 5 * time.Minute
 
 // Centre is a running centre.
 type Centre struct {
-	Store  Store
-	Log    *Log
+	Store Store
+	Log   *Log
+	// Map holds incident positions in memory for maps (see MapCaughtUp).
+	Map    *incident.MapIndex
 	commit *ledger.Committer
 	hub    *hub
 	now    func() time.Time
@@ -168,8 +171,15 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 	c.hub.start()
 	bg, stop := context.WithCancel(context.Background())
 	c.stop, c.done = stop, make(chan struct{})
+	c.Map = incident.NewMapIndex()
+	mapDone := make(chan struct{})
+	go func() {
+		defer close(mapDone)
+		c.followMap(bg)
+	}()
 	go func() {
 		defer close(c.done)
+		defer func() { <-mapDone }()
 		if !opt.NoCheckpoints {
 			c.Log.run(bg, opt.CheckpointInterval)
 		}
@@ -516,4 +526,106 @@ func (c *Centre) RotateKey(ctx context.Context, member string, pub ed25519.Publi
 	}
 	c.forgetSessions()
 	return s, nil
+}
+
+// followMap keeps the map index current: subscribed first, it loads every
+// incident, then applies what each statement changed. Should it fall behind
+// the hub drops it, and it starts over.
+func (c *Centre) followMap(ctx context.Context) {
+	for ctx.Err() == nil {
+		ch, next, cancel := c.Subscribe()
+		after := uint64(0)
+		for ctx.Err() == nil {
+			rows, err := c.Store.MapRows(ctx, nil, after, 10000)
+			if err != nil {
+				cancel()
+				return
+			}
+			c.Map.Put(rows...)
+			if len(rows) < 10000 {
+				break
+			}
+			after = rows[len(rows)-1].Seq + 1
+		}
+		c.Map.SetApplied(next)
+		for open := true; open && ctx.Err() == nil; {
+			var batch []*ledger.Signed
+			select {
+			case <-ctx.Done():
+				cancel()
+				return
+			case s, ok := <-ch:
+				if !ok {
+					open = false
+					continue
+				}
+				batch = append(batch, s)
+			}
+		drain:
+			for len(batch) < 1000 {
+				select {
+				case s, ok := <-ch:
+					if !ok {
+						open = false
+						break drain
+					}
+					batch = append(batch, s)
+				default:
+					break drain
+				}
+			}
+			if seqs := touchedIncidents(batch); len(seqs) > 0 {
+				rows, err := c.Store.MapRows(ctx, seqs, 0, len(seqs))
+				if err != nil {
+					break // start over from the store
+				}
+				c.Map.Put(rows...)
+			}
+			c.Map.SetApplied(batch[len(batch)-1].Seq + 1)
+		}
+		cancel()
+	}
+}
+
+// touchedIncidents lists the incidents (by report index) that statements
+// created or changed.
+func touchedIncidents(batch []*ledger.Signed) []uint64 {
+	var out []uint64
+	for _, s := range batch {
+		switch {
+		case s.Statement.Type == incident.TypeReport:
+			out = append(out, s.Seq)
+		case strings.HasPrefix(s.Statement.Type, "incident."):
+			var p struct {
+				Incident string `json:"incident"`
+				With     string `json:"with"`
+			}
+			if json.Unmarshal(s.Statement.Payload, &p) == nil {
+				for _, id := range []string{p.Incident, p.With} {
+					if seq, ok := incident.SeqOf(id); ok {
+						out = append(out, seq)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// MapCaughtUp waits briefly until the map index reflects the whole ledger as
+// it stands now, so that a map shows what its viewer just reported. It
+// reports false when the index lags (maps then read the store).
+func (c *Centre) MapCaughtUp(ctx context.Context) bool {
+	size, err := c.Store.Size(ctx)
+	if err != nil {
+		return false
+	}
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for c.Map.Applied() < size {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return true
 }

@@ -921,3 +921,37 @@ func (s *Store) LatestFinal(ctx context.Context) (int64, error) {
 	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(size), 0) FROM checkpoints WHERE final = 1`).Scan(&n)
 	return n, err
 }
+
+// MapRows returns the map rows of the incidents reported at seqs; with
+// seqs nil, of every incident, from seq after on, in order, at most limit.
+func (s *Store) MapRows(ctx context.Context, seqs []uint64, after uint64, limit int) ([]incident.MapRow, error) {
+	q := `SELECT seq, (west+east)/2, (south+north)/2, type, status, party FROM incidents WHERE seq > ? ORDER BY seq LIMIT ?`
+	args := []any{int64(after) - 1, limit}
+	if seqs != nil {
+		if len(seqs) == 0 {
+			return nil, nil
+		}
+		list, _ := json.Marshal(seqs)
+		q = `SELECT seq, (west+east)/2, (south+north)/2, type, status, party FROM incidents WHERE seq IN (SELECT value FROM json_each(?))`
+		args = []any{string(list)}
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("map rows: %w", err)
+	}
+	defer rows.Close()
+	var out []incident.MapRow
+	for rows.Next() {
+		var (
+			r         incident.MapRow
+			seq       int64
+			typ, stat string
+		)
+		if err := rows.Scan(&seq, &r.Lon, &r.Lat, &typ, &stat, &r.Party); err != nil {
+			return nil, err
+		}
+		r.Seq, r.Type, r.Status = uint64(seq), incident.Type(typ), incident.Status(stat)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
