@@ -117,12 +117,12 @@ func Open(dir string) (*Store, error) {
 		return "file:" + path + "?" + q.Encode() + extra
 	}
 	// The writer keeps the indexes it updates in a larger page cache.
-	w, err := sql.Open("sqlite", dsn(64<<10, "&_txlock=immediate"))
+	w, err := sql.Open("sqlite", dsn(32<<10, "&_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", dsn(8<<10, ""))
+	r, err := sql.Open("sqlite", dsn(2<<10, ""))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
