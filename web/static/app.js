@@ -339,10 +339,14 @@ async function viewMap(params) {
   $("#main").innerHTML = `<h1>${esc(t("ui.nav.map"))}</h1><div id="map" class="map" role="region" aria-label="${esc(t("ui.nav.map"))}"></div><p id="map-status" aria-live="polite"></p>`;
   const map = await newMap("map");
   state.map = map;
+  window.truceMap = map; // for the performance harness and the curious
   const refresh = async () => {
     const r = await api("GET", "/v1/map?" + viewportQuery(map, [["status", params.get("status")], ["type", params.get("type")]]));
     if (!r.ok || state.map !== map) return;
     map.getSource("incidents").setData(r.json);
+    // Marks for the performance harness: data in, then the frame drawn.
+    performance.mark("truce-map-data");
+    map.once("idle", () => performance.mark("truce-map-idle"));
     const n = r.json.features.reduce((a, f) => a + f.properties.count, 0);
     state.mapShown = n;
     $("#map-status").textContent = t("ui.map.shown", n);

@@ -1,0 +1,49 @@
+package web_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestMapTimings measures, in the browser, the map's first render and the
+// update after a pan and a zoom, against a running server given by
+// TRUCE_UI_BENCH_URL (with TRUCE_UI_BENCH_TOKEN), for example one serving a
+// million incidents. It is a measurement, not a check: it logs and never
+// fails on speed. Without the variables it skips.
+func TestMapTimings(t *testing.T) {
+	url, token := os.Getenv("TRUCE_UI_BENCH_URL"), os.Getenv("TRUCE_UI_BENCH_TOKEN")
+	if url == "" {
+		t.Skip("set TRUCE_UI_BENCH_URL and TRUCE_UI_BENCH_TOKEN to measure a running server")
+	}
+	c := &console{t: t, dir: os.TempDir()}
+	ctx := c.browser()
+	var first float64
+	c.run(ctx,
+		chromedp.Navigate(url+"/#/login"),
+		chromedp.WaitVisible("#token", chromedp.ByQuery),
+		chromedp.SendKeys("#token", token, chromedp.ByQuery),
+		chromedp.Click("#login button", chromedp.ByQuery),
+		chromedp.WaitVisible("#rows", chromedp.ByQuery),
+		chromedp.Navigate(url+"/#/map"),
+		chromedp.Reload(), // a fresh page load: the first render counts from navigation start
+		chromedp.Poll(`performance.getEntriesByName("truce-map-idle").length > 0`, nil),
+		chromedp.Evaluate(`performance.getEntriesByName("truce-map-idle")[0].startTime`, &first),
+	)
+	t.Logf("first render of the map, from navigation start to the incidents drawn: %.0f ms", first)
+	for _, step := range []struct{ name, js string }{
+		{"pan", `window.truceMap.panBy([300, 120], {animate: false})`},
+		{"zoom in", `window.truceMap.zoomIn({animate: false})`},
+		{"zoom out", `window.truceMap.zoomTo(4, {animate: false})`},
+	} {
+		var took float64
+		c.run(ctx,
+			chromedp.Evaluate(`performance.clearMarks("truce-map-idle"); window.truceT0 = performance.now(); `+step.js+`; 0`, nil),
+			chromedp.Poll(`performance.getEntriesByName("truce-map-idle").length > 0`, nil, chromedp.WithPollingTimeout(30*time.Second)),
+			chromedp.Evaluate(`performance.getEntriesByName("truce-map-idle")[0].startTime - window.truceT0`, &took),
+		)
+		t.Logf("%s: viewport updated and drawn in %.0f ms", step.name, took)
+	}
+}
