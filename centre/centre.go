@@ -93,9 +93,6 @@ type Session struct {
 	key    ed25519.PrivateKey // nil when the member signs for itself
 }
 
-// Actor is the session as the incident workflow sees it.
-func (s *Session) Actor() incident.Actor { return incident.Actor{Member: s.Member, Kind: s.Kind} }
-
 // CanSign reports whether the centre holds the member's key.
 func (s *Session) CanSign() bool { return s.key != nil }
 

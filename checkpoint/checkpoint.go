@@ -4,7 +4,6 @@
 package checkpoint
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -95,9 +94,6 @@ func Open(signed []byte, verifiers ...note.Verifier) (Checkpoint, *note.Note, er
 	if len(verifiers) > 0 && c.Origin != verifiers[0].Name() {
 		return Checkpoint{}, nil, fmt.Errorf("checkpoint origin %q is not the log's (%q)", c.Origin, verifiers[0].Name())
 	}
-	if !bytes.Contains(signed, []byte("\n\n")) {
-		return Checkpoint{}, nil, errors.New("checkpoint: no signature block")
-	}
 	return c, n, nil
 }
 
@@ -124,9 +120,6 @@ type Follower struct {
 
 // NewFollower follows the log whose checkpoints v verifies.
 func NewFollower(v note.Verifier) *Follower { return &Follower{v: v} }
-
-// Latest is the checkpoint accepted last, nil at first.
-func (f *Follower) Latest() *Checkpoint { return f.last }
 
 // Observe checks a newly seen checkpoint against the last one, with a
 // consistency proof from the last size to the new. A fork or a rollback is

@@ -57,13 +57,6 @@ func (m *MapIndex) SetApplied(n uint64) {
 	}
 }
 
-// Len is the number of incidents indexed.
-func (m *MapIndex) Len() int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return len(m.pts)
-}
-
 // Put adds or updates rows.
 func (m *MapIndex) Put(rows ...MapRow) {
 	m.mu.Lock()

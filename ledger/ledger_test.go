@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -129,7 +130,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 	var obj map[string]any
 	json.Unmarshal(env.Statement, &obj)
 	respelled, _ := json.MarshalIndent(obj, "", "   ")
-	opened, err := Envelope{Statement: respelled, Signature: env.Signature}.Open()
+	opened, err := openRef(Envelope{Statement: respelled, Signature: env.Signature})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,8 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		{Statement: bytes.Replace(env.Statement, []byte(`"2026-01-24T03:15:00.123Z"`), []byte(`"2026-01-24T03:15:00Z"`), 1), Signature: env.Signature},
 		{Statement: bytes.Replace(env.Statement, []byte(`"incident.report"`), []byte(`"Incident Report"`), 1), Signature: env.Signature},
 	} {
-		if _, err := bad.Open(); err == nil {
+		raw, _ := json.Marshal(bad)
+		if _, err := OpenEnvelope(raw); err == nil {
 			t.Errorf("opened %s", bad.Statement)
 		}
 	}
@@ -194,7 +196,7 @@ func FuzzEnvelope(f *testing.F) {
 		var opened *Signed
 		err := derr
 		if err == nil {
-			opened, err = env.Open()
+			opened, err = openRef(env)
 		}
 		if (ferr == nil) != (err == nil) {
 			t.Fatalf("OpenEnvelope error %v, Decode+Open error %v", ferr, err)
@@ -290,4 +292,21 @@ func TestCanonicalCopyBound(t *testing.T) {
 	if _, err := Canonical([]byte(big)); err != nil {
 		t.Fatalf("four unsorted levels refused: %v", err)
 	}
+}
+
+// openRef is the envelope reader by the general path — strict decoding,
+// then ParseStatement — that the fuzzers hold OpenEnvelope to.
+func openRef(e Envelope) (*Signed, error) {
+	if len(e.Statement) == 0 {
+		return nil, Invalid("statement", "is required")
+	}
+	st, body, err := ParseStatement(e.Statement)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := base64.StdEncoding.DecodeString(e.Signature)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, Invalid("signature", "must be a base64 ed25519 signature of 64 bytes")
+	}
+	return &Signed{Statement: st, Body: body, Sig: sig}, nil
 }

@@ -198,24 +198,7 @@ type Envelope struct {
 	Signature string          `json:"signature"` // base64 (standard) ed25519
 }
 
-// Open parses and canonicalises a submitted envelope. It does not verify the
-// signature: that needs the author's key.
-func (e Envelope) Open() (*Signed, error) {
-	if len(e.Statement) == 0 {
-		return nil, Invalid("statement", "is required")
-	}
-	st, body, err := ParseStatement(e.Statement)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := base64.StdEncoding.DecodeString(e.Signature)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return nil, Invalid("signature", "must be a base64 ed25519 signature of 64 bytes")
-	}
-	return &Signed{Statement: st, Body: body, Sig: sig}, nil
-}
-
-// Seal is the inverse of Open: the envelope a client sends for s.
+// Seal is the envelope a client sends for s (OpenEnvelope reads it).
 func (s *Signed) Seal() Envelope {
 	return Envelope{Statement: s.Body, Signature: base64.StdEncoding.EncodeToString(s.Sig)}
 }

@@ -755,25 +755,12 @@ func (s *Store) Dump(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// LeafHash returns the stored leaf hash at seq, for audits and tests.
-func (s *Store) LeafHash(ctx context.Context, seq uint64) ([]byte, error) {
-	var h []byte
-	err := s.r.QueryRowContext(ctx, `SELECT leaf_hash FROM ledger WHERE seq = ?`, int64(seq)).Scan(&h)
-	return h, err
-}
-
 // Checkpoint folds the WAL into the main database file; used on shutdown.
 func (s *Store) Checkpoint(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
-}
-
-// ExecForTest runs raw SQL on the writer connection; tests use it to prove
-// what the schema refuses.
-func (s *Store) ExecForTest(ctx context.Context, q string) (sql.Result, error) {
-	return s.w.ExecContext(ctx, q)
 }
 
 // ReadHashes implements tlog.HashReader over committed tree hashes.
