@@ -37,9 +37,8 @@ func incidentCmd(name string, args []string, define func(fs *flag.FlagSet)) (*cl
 	if err != nil {
 		return nil, "", false, err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return nil, "", false, fmt.Errorf("%s", msg.T("cli.need_incident"))
+	if err := arity(fs, pos, 1, "cli.need_incident"); err != nil {
+		return nil, "", false, err
 	}
 	c, err := connect()
 	return c, pos[0], *asJSON, err
@@ -143,9 +142,8 @@ func clientLink(args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return fmt.Errorf("%s", msg.T("cli.need_two_incidents"))
+	if err := arity(fs, pos, 2, "cli.need_two_incidents"); err != nil {
+		return err
 	}
 	c, err := connect()
 	if err != nil {
@@ -166,9 +164,8 @@ func clientEvidence(args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return fmt.Errorf("%s", msg.T("cli.need_incident_file"))
+	if err := arity(fs, pos, 2, "cli.need_incident_file"); err != nil {
+		return err
 	}
 	c, err := connect()
 	if err != nil {
@@ -531,4 +528,14 @@ func clientMembers(args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.ID, m.Party, m.Name, strings.Join(stringsOf(m.Roles), ","))
 	}
 	return tw.Flush()
+}
+
+// arity checks the number of positional arguments, showing the usage and
+// the catalogue message key when it is wrong.
+func arity(fs *flag.FlagSet, pos []string, n int, key string) error {
+	if len(pos) == n {
+		return nil
+	}
+	fs.Usage()
+	return fmt.Errorf("%s", msg.T(key))
 }

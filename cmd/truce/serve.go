@@ -59,13 +59,20 @@ func openNode(ctx context.Context, dir string, opt centre.Options) (*node, error
 	return &node{store: st, blobs: bs, centre: c, token: token}, nil
 }
 
-// announce tells the operator that an administration command just opened a
-// new centre, and gives the operator token, which is shown only this once.
-func (n *node) announce(dir string) {
-	if n.token != "" {
+// adminNode opens a data directory for an administration command: no
+// checkpointer (the server signs checkpoints), and should the directory be
+// new, the operator token of the centre just opened is shown (announce), the
+// only time it ever is.
+func adminNode(ctx context.Context, dir string, announce bool) (*node, error) {
+	n, err := openNode(ctx, dir, centre.Options{NoCheckpoints: true})
+	if err != nil {
+		return nil, err
+	}
+	if n.token != "" && announce {
 		fmt.Println(msg.T("serve.opened", dir))
 		fmt.Println(msg.T("serve.operator_token", n.token))
 	}
+	return n, nil
 }
 
 func (n *node) close() {
@@ -252,12 +259,11 @@ func partyAdd(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	n, err := openNode(ctx, *data, centre.Options{NoCheckpoints: true})
+	n, err := adminNode(ctx, *data, true)
 	if err != nil {
 		return err
 	}
 	defer n.close()
-	n.announce(*data)
 	st, err := n.centre.RegisterParty(ctx, party.Register{ID: *id, Name: *name, Kind: party.Kind(*kind)}, time.Time{})
 	if err != nil {
 		return err
@@ -290,14 +296,11 @@ func memberAdd(args []string) error {
 	}
 	nm.PublicKey = pub
 	ctx := context.Background()
-	n, err := openNode(ctx, *data, centre.Options{NoCheckpoints: true})
+	n, err := adminNode(ctx, *data, !*asJSON) // --json carries the operator token itself
 	if err != nil {
 		return err
 	}
 	defer n.close()
-	if !*asJSON {
-		n.announce(*data)
-	}
 	token, st, err := n.centre.AddMember(ctx, nm)
 	if err != nil {
 		return err
@@ -338,7 +341,7 @@ func memberRotate(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	n, err := openNode(ctx, *data, centre.Options{NoCheckpoints: true})
+	n, err := adminNode(ctx, *data, true)
 	if err != nil {
 		return err
 	}
