@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -63,7 +64,13 @@ func Handler(api http.Handler) http.Handler {
 	mux.HandleFunc("GET /ui/messages", func(w http.ResponseWriter, r *http.Request) {
 		l := i18n.For(r.URL.Query().Get("lang")).Lang
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"lang": l, "messages": i18n.Messages(l, "ui.")})
+		msgs := i18n.Messages(l, "ui.")
+		// The sentences of a possible violation and the names of prohibited
+		// actions are shared with the CLI (i18n/violation.go): one wording.
+		for _, prefix := range []string{"violation.", "action."} {
+			maps.Copy(msgs, i18n.Messages(l, prefix))
+		}
+		json.NewEncoder(w).Encode(map[string]any{"lang": l, "messages": msgs})
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		// The first page follows the browser; the switch, remembered in a

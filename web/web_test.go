@@ -41,10 +41,12 @@ func browserPath(t *testing.T) string {
 }
 
 type console struct {
-	t   *testing.T
-	srv *httptest.Server
-	f   *storetest.Fixture
-	dir string // screenshots
+	t      *testing.T
+	srv    *httptest.Server
+	f      *storetest.Fixture // nil for the demo scenario
+	st     *sqlite.Store
+	tokens map[string]string // member ID → bearer token
+	dir    string            // screenshots
 }
 
 func newConsole(t *testing.T) *console {
@@ -58,12 +60,18 @@ func newConsole(t *testing.T) *console {
 	b, _ := blobs.Open(filepath.Join(dir, "evidence"), api.MaxEvidence)
 	srv := httptest.NewServer(web.Handler(api.New(f.Centre, b)))
 	t.Cleanup(srv.Close)
+	return &console{t: t, srv: srv, f: f, st: st, tokens: f.Tokens, dir: artifacts()}
+}
+
+// artifacts is where screenshots go: $TRUCE_ARTIFACTS, else a directory
+// under the system's temporary one.
+func artifacts() string {
 	art := os.Getenv("TRUCE_ARTIFACTS")
 	if art == "" {
 		art = filepath.Join(os.TempDir(), "truce-ui-artifacts")
 	}
 	os.MkdirAll(art, 0o755)
-	return &console{t: t, srv: srv, f: f, dir: art}
+	return art
 }
 
 // browser starts a headless chromium of its own (its own storage: a
@@ -99,9 +107,11 @@ func (c *console) run(ctx context.Context, actions ...chromedp.Action) {
 	}
 }
 
+// screenshot saves the whole page, not only what the window shows: the
+// plans side by side run long.
 func (c *console) screenshot(ctx context.Context, name string) {
 	var png []byte
-	if chromedp.Run(ctx, chromedp.CaptureScreenshot(&png)) == nil {
+	if chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)) == nil {
 		os.WriteFile(filepath.Join(c.dir, c.t.Name()+"-"+name+".png"), png, 0o644)
 	}
 }
@@ -111,7 +121,7 @@ func (c *console) login(ctx context.Context, member string) {
 	c.run(ctx,
 		chromedp.Navigate(c.srv.URL+"/#/login"),
 		chromedp.WaitVisible("#token", chromedp.ByQuery),
-		chromedp.SendKeys("#token", c.f.Tokens[member], chromedp.ByQuery),
+		chromedp.SendKeys("#token", c.tokens[member], chromedp.ByQuery),
 		chromedp.Click("#login button", chromedp.ByQuery),
 		chromedp.WaitVisible("#rows", chromedp.ByQuery),
 	)

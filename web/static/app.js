@@ -1,7 +1,7 @@
 // The truce console: hash-routed views over the JSON API. No framework and
 // nothing fetched from outside the centre.
 const $ = (sel, el = document) => el.querySelector(sel);
-const state = { token: localStorage.getItem("truce.token") || "", me: null, lang: document.body.dataset.lang, msg: {}, events: null };
+const state = { token: localStorage.getItem("truce.token") || "", me: null, lang: document.body.dataset.lang, msg: {}, events: null, terms: {} };
 
 // t renders a catalogue message, filling %s/%d/%v in order.
 function t(key, ...args) {
@@ -59,16 +59,469 @@ function nav() {
   const links = [["#/map", t("ui.nav.map")], ["#/incidents", t("ui.nav.incidents")]];
   if (has("monitor") || has("coordinator")) links.push(["#/queue", t("ui.nav.queue")]);
   if (has("representative") || has("monitor") || has("coordinator")) links.push(["#/report", t("ui.nav.report")]);
+  if (state.me) links.push(["#/plans", t("ui.nav.plans")], ["#/agreements", t("ui.nav.agreements")]);
   links.push(state.token ? ["#/logout", t("ui.nav.logout")] : ["#/login", t("ui.nav.login")]);
   $("#nav").innerHTML = links.map(([h, l]) => `<a href="${h}">${esc(l)}</a>`).join("");
   $("#who").textContent = state.me ? `${state.me.member.id} · ${state.me.member.party} · ${roles().join(", ")}` : t("ui.public");
+}
+
+// loadParties keeps the parties' names for display; parties are public.
+async function loadParties() {
+  if (state.parties) return state.parties;
+  const r = await api("GET", "/v1/parties");
+  state.parties = Object.fromEntries((r.ok ? r.json.items : []).map((p) => [p.id, p]));
+  return state.parties;
+}
+const partyName = (id) => (state.parties && state.parties[id] ? state.parties[id].name : id);
+
+// pick chooses a text of a document in the UI language, then English, then
+// any, and says which language it is in.
+function pick(texts) {
+  if (!texts) return ["", ""];
+  for (const l of [state.lang, "en"]) if (texts[l]) return [texts[l], l];
+  const k = Object.keys(texts).sort()[0];
+  return k ? [texts[k], k] : ["", ""];
+}
+
+// textHTML shows a document's text marked with its language, and names
+// the language when it is not the UI's.
+function textHTML(texts) {
+  const [s, l] = pick(texts);
+  if (!s) return "";
+  return `<span lang="${esc(l)}">${esc(s)}</span>${l !== state.lang ? ` <small class="lang-tag">(${esc(l)})</small>` : ""}`;
+}
+const plain = (texts) => pick(texts)[0];
+const num = (x) => (x === undefined || x === null ? "?" : new Intl.NumberFormat(state.lang, { maximumFractionDigits: 3 }).format(x));
+const fmtDate = (s) => (s ? new Intl.DateTimeFormat(state.lang, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(s)) : "—");
+const list = (xs) => (Intl.ListFormat ? new Intl.ListFormat(state.lang, { type: "conjunction" }).format(xs) : xs.join(", "));
+const problem = (r) => (r.json ? `${r.json.title}${r.json.detail ? ": " + r.json.detail : ""}` : String(r.status));
+
+function showProblem(r) {
+  const login = r.status === 401 ? ` <a href="#/login">${esc(t("ui.nav.login"))}</a>` : "";
+  $("#main").innerHTML = `<p class="error">${esc(problem(r))}</p>${login}`;
+}
+
+const siteKinds = ["nuclear", "energy", "water", "hospital"];
+
+function vertices(g) {
+  if (!g) return 0;
+  if (g.type === "LineString") return g.coordinates.length;
+  if (g.type === "MultiLineString") return g.coordinates.reduce((n, l) => n + l.length, 0);
+  return 0;
+}
+
+// summary says in a few words what a term requires, in the UI language: the
+// same reading as the server's (agreement.Summary), which is English only.
+function summary(term) {
+  switch (term.type) {
+    case "effective":
+      return term.duration_days > 0 ? t("ui.sum.effective_for", term.duration_days, fmtDate(term.from)) : t("ui.sum.effective_indefinite", fmtDate(term.from));
+    case "reference_line":
+      return t("ui.sum.line", vertices(term.geometry), term.party ? partyName(term.party) : t("ui.sum.common"));
+    case "disengagement_zone": {
+      let s = t("ui.sum.zone", num(term.width_km));
+      if (term.areas && term.areas.length) s += "; " + t("ui.sum.areas", list(term.areas.map((a) => a.name)));
+      return s;
+    }
+    case "withdrawal":
+      return (term.classes || []).map((c) => t("ui.sum.class", plain(c.label) || c.class, num(c.min_km))).join("; ");
+    case "protected_sites": {
+      const kinds = siteKinds.map((k) => [k, (term.sites || []).filter((x) => x.kind === k).length]).filter(([, n]) => n > 0).map(([k, n]) => t("ui.sites." + k, n));
+      return term.radius_km ? t("ui.sum.sites", list(kinds), num(term.radius_km)) : t("ui.sum.sites_own", list(kinds));
+    }
+    case "prohibited_action":
+      return t("action." + term.action) + (term.zone ? " " + t("ui.sum.in_zone", term.zone) : "");
+    case "precondition":
+      return t("ui.sum.precondition", term.days, term.zone, term.before);
+    case "monitoring":
+      return (term.monitors || []).map((m) => t("ui.sum.monitor", m.representatives, partyName(m.party))).join(", ");
+    case "guarantees":
+      return t("ui.sum.guarantors", list((term.guarantors || []).map(partyName)));
+    case "clause": {
+      const r = [...plain(term.text)];
+      return r.length > 80 ? r.slice(0, 79).join("") + "…" : r.join("");
+    }
+  }
+  return term.type;
+}
+
+// stancesHTML lists the parties' stances on a term. A withdrawal term is
+// shown a weapon class a row: there a counter-proposal is shown for the
+// row's class (cell.class), and the stance is said to be on the whole term.
+function stancesHTML(stances, cell) {
+  if (!stances || !stances.length) return "";
+  const cls = cell && cell.class;
+  return `<ul class="stances">${stances.map((s) => {
+    let counter = "";
+    if (s.counter) {
+      let c = s.counter;
+      if (cls && c.type === "withdrawal") {
+        const only = (c.classes || []).filter((x) => x.class === cls);
+        if (only.length) c = { ...c, classes: only };
+      }
+      const same = cell && summary(c) === summary(cell.detail);
+      counter = ` <span class="counter">${esc(summary(c))}</span>${same ? ` <small>(${esc(t("ui.stance.same"))})</small>` : ""}`;
+    }
+    const note = s.note ? ` <q class="note">${esc(s.note)}</q>` : "";
+    const whole = cls ? ` <small>${esc(t("ui.stance.whole_term", s.term))}</small>` : "";
+    return `<li class="stance stance-${esc(s.stance)}" data-party="${esc(s.party)}" title="${esc(s.member + " · " + fmtTime(s.at))}"><strong>${esc(partyName(s.party))}</strong>: <span class="stance-label">${esc(t("ui.stance." + s.stance))}</span>${counter}${note}${whole}</li>`;
+  }).join("")}</ul>`;
+}
+
+// own notes the ledger index of the member's own statement: the page
+// redraws at once and need not again when the event stream brings it.
+function own(r) {
+  if (r.json && r.json.statement) state.own = Math.max(state.own || 0, r.json.statement.seq);
+}
+
+// mayTakeStance: representatives of belligerents and mediators say where
+// they stand on a term; the server checks again.
+const mayTakeStance = () => has("representative") && ["belligerent", "mediator"].includes(kind());
+
+// stanceFormHTML offers a stance on one term of a plan or agreement draft.
+// The counter-proposal is the term itself as JSON, filled in on request
+// from state.terms (a line of contact can be long).
+function stanceFormHTML(on, target, term, version) {
+  const key = `${target}:${on}:${term}`;
+  // A withdrawal term spans several rows: each form needs ids of its own.
+  stanceFormHTML.n = (stanceFormHTML.n || 0) + 1;
+  const id = "st" + stanceFormHTML.n;
+  return `<details class="stance-form"><summary>${esc(t("ui.stance.record_on", term))}</summary>
+    <form data-stance data-on="${esc(on)}" data-target="${esc(target)}" data-term="${esc(term)}"${version ? ` data-version="${version}"` : ""} data-key="${esc(key)}">
+    <label for="${id}-s">${esc(t("ui.stance.field"))}</label> <select id="${id}-s" name="stance">${["accept", "reject", "counter"].map((x) => `<option value="${x}">${esc(t("ui.stance.opt." + x))}</option>`).join("")}</select>
+    <div class="counter-field" hidden><label for="${id}-c">${esc(t("ui.stance.counter_json"))}</label><textarea id="${id}-c" name="counter" rows="8" spellcheck="false"></textarea></div>
+    <label for="${id}-n">${esc(t("ui.stance.note"))}</label><textarea id="${id}-n" name="note" rows="2"></textarea>
+    <button type="submit">${esc(t("ui.stance.submit"))}</button><p class="error" data-error aria-live="polite"></p></form></details>`;
+}
+
+function wireStanceForms() {
+  for (const f of document.querySelectorAll("form[data-stance]")) {
+    f.stance.addEventListener("change", () => {
+      const box = $(".counter-field", f);
+      box.hidden = f.stance.value !== "counter";
+      if (!box.hidden && !f.counter.value && state.terms[f.dataset.key]) f.counter.value = JSON.stringify(state.terms[f.dataset.key], null, 2);
+    });
+    f.addEventListener("submit", submitStance);
+  }
+}
+
+async function submitStance(e) {
+  e.preventDefault();
+  const f = e.currentTarget, err = $("[data-error]", f);
+  err.textContent = "";
+  const body = { term: f.dataset.term, stance: f.stance.value };
+  if (f.dataset.version) body.version = Number(f.dataset.version);
+  if (f.note.value.trim()) body.note = f.note.value.trim();
+  if (body.stance === "counter") {
+    try {
+      body.counter = JSON.parse(f.counter.value);
+    } catch (x) {
+      err.textContent = t("ui.stance.bad_json", x.message);
+      return;
+    }
+  }
+  const base = f.dataset.target === "agreement" ? "/v1/agreements/" : "/v1/plans/";
+  const r = await api("POST", base + encodeURIComponent(f.dataset.on) + "/stances", body);
+  if (!r.ok) {
+    err.textContent = problem(r);
+    return;
+  }
+  own(r);
+  toast(t("ui.stance.recorded", f.dataset.term));
+  state.dirty = false;
+  route();
+}
+
+const typeLabel = (type) => t("ui.term." + type);
+
+// topicLabel names a row of the comparison: what its terms are about.
+function topicLabel(row) {
+  const [topic, n] = row.topic.split("#");
+  const [, what] = topic.split(/:(.*)/);
+  const cell = row.cells.find((c) => c);
+  let s = typeLabel(row.type);
+  if (row.type === "reference_line") s += ": " + (what === "common" ? t("ui.sum.common") : partyName(what));
+  else if (row.type === "withdrawal") s += ": " + ((cell && plain(cell.detail.classes[0].label)) || what);
+  else if (row.type === "prohibited_action") s += ": " + t("action." + what);
+  else if (row.type === "clause") s += " " + ((cell && plain(cell.detail.title)) || what);
+  return n ? `${s} (${n})` : s;
+}
+
+// viewPlans lists the plans and agreements the member may read and sets
+// the chosen ones side by side, term by term.
+async function viewPlans(params) {
+  await loadParties();
+  const [pl, ag] = await Promise.all([api("GET", "/v1/plans"), api("GET", "/v1/agreements")]);
+  if (!pl.ok) return showProblem(pl);
+  const plans = pl.json.items, agreements = ag.ok ? ag.json.items : [];
+  const docs = await Promise.all(plans.map((p) => api("GET", "/v1/plans/" + encodeURIComponent(p.id))));
+  const titles = {};
+  plans.forEach((p, i) => (titles[p.id] = docs[i].ok ? docs[i].json.document.title : null));
+  for (const a of agreements) titles[a.id] = a.document.title;
+  const chosen = (params.get("compare") || "").split(",").filter(Boolean);
+  const me = state.me && state.me.member;
+  const box = (id) => `<label class="pick"><input type="checkbox" name="pick" value="${esc(id)}"${chosen.includes(id) ? " checked" : ""}><span class="sr-only">${esc(t("ui.plans.pick", plain(titles[id]) || id))}</span></label>`;
+  const planRows = plans.map((p) => {
+    const share = !p.shared && me && me.party === p.party && has("representative") ? `<button type="button" data-share="${esc(p.id)}">${esc(t("ui.plans.share"))}</button>` : "";
+    return `<tr data-plan="${esc(p.id)}"><td>${box(p.id)}</td><td>${textHTML(titles[p.id])} <small><code>${esc(p.id)}</code></small></td><td>${esc(partyName(p.party))}</td><td>${p.version}</td>
+      <td>${p.shared ? esc(t("ui.plans.shared")) : `<span class="private">${esc(t("ui.plans.private", partyName(p.party)))}</span>`}</td><td>${esc(fmtTime(p.updated))}</td><td>${share}</td></tr>`;
+  }).join("");
+  const agRows = agreements.map((a) => `<tr data-agreement="${esc(a.id)}"><td>${box(a.id)}</td><td><a href="#/agreement/${encodeURIComponent(a.id)}">${textHTML(a.document.title)}</a> <small><code>${esc(a.id)}</code></small></td><td>${a.version}</td><td>${agreementBadge(a)}</td></tr>`).join("");
+  $("#main").innerHTML = `<h1>${esc(t("ui.nav.plans"))}</h1>
+    <form id="compare-form">
+    <h2>${esc(t("ui.plans.heading"))}</h2>
+    ${plans.length ? `<table class="list" id="plans"><thead><tr><th><span class="sr-only">${esc(t("ui.plans.compare_col"))}</span></th><th>${esc(t("ui.plans.plan"))}</th><th>${esc(t("ui.plans.party"))}</th><th>${esc(t("ui.plans.version"))}</th><th>${esc(t("ui.plans.visibility"))}</th><th>${esc(t("ui.plans.updated"))}</th><th><span class="sr-only">${esc(t("ui.actions"))}</span></th></tr></thead><tbody>${planRows}</tbody></table>` : `<p>${esc(t("ui.plans.none"))}</p>`}
+    ${agreements.length ? `<h2>${esc(t("ui.plans.agreements"))}</h2><table class="list" id="drafts"><thead><tr><th><span class="sr-only">${esc(t("ui.plans.compare_col"))}</span></th><th>${esc(t("ui.agreement.title"))}</th><th>${esc(t("ui.plans.version"))}</th><th>${esc(t("ui.field.status"))}</th></tr></thead><tbody>${agRows}</tbody></table>` : ""}
+    <p><button type="submit">${esc(t("ui.plans.compare"))}</button> <span class="error" id="err-compare" aria-live="polite"></span></p></form>
+    <section id="comparison"></section>`;
+  $("#compare-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const ids = [...document.querySelectorAll('input[name="pick"]:checked')].map((x) => x.value);
+    if (ids.length < 2) {
+      $("#err-compare").textContent = t("ui.plans.pick_two");
+      return;
+    }
+    location.hash = "#/plans?compare=" + ids.map(encodeURIComponent).join(",");
+  });
+  for (const b of document.querySelectorAll("button[data-share]")) b.addEventListener("click", async () => {
+    const r = await api("POST", `/v1/plans/${encodeURIComponent(b.dataset.share)}/share`, {});
+    if (!r.ok) return toast(problem(r));
+    own(r);
+    toast(t("ui.plans.shared_done", b.dataset.share));
+    route();
+  });
+  if (chosen.length >= 2) await renderComparison(chosen, titles, plans, agreements);
+}
+
+async function renderComparison(ids, titles, plans, agreements) {
+  const el = $("#comparison");
+  const r = await api("GET", "/v1/plans/compare?plans=" + ids.map(encodeURIComponent).join(","));
+  if (!r.ok) {
+    el.innerHTML = `<p class="error">${esc(problem(r))}</p>`;
+    return;
+  }
+  const cmp = r.json, me = state.me && state.me.member;
+  const kindOf = (id) => (agreements.some((a) => a.id === id) ? "agreement" : "plan");
+  // The whole term of each column, for counter-proposals: a withdrawal term
+  // comes split by weapon class.
+  state.terms = {};
+  for (const row of cmp.rows) for (const c of row.cells) {
+    if (!c) continue;
+    const key = `${kindOf(c.plan)}:${c.plan}:${c.term}`;
+    const have = state.terms[key];
+    if (have && c.detail.type === "withdrawal") have.classes = [...have.classes, ...c.detail.classes];
+    else if (!have) state.terms[key] = structuredClone(c.detail);
+  }
+  const mayStance = (id) => {
+    if (!mayTakeStance()) return false;
+    if (kindOf(id) === "agreement") return !agreements.find((a) => a.id === id).signed;
+    const p = plans.find((x) => x.id === id);
+    return p && p.party !== me.party;
+  };
+  const version = (id) => (kindOf(id) === "agreement" ? agreements.find((a) => a.id === id).version : 0);
+  const head = cmp.plans.map((id) => {
+    const p = plans.find((x) => x.id === id);
+    return `<th scope="col" data-col="${esc(id)}">${textHTML(titles[id]) || esc(id)}<br><small><code>${esc(id)}</code>${p ? " · " + esc(partyName(p.party)) : " · " + esc(t("ui.plans.draft"))}</small></th>`;
+  }).join("");
+  const body = cmp.rows.map((row) => {
+    const cells = row.cells.map((c, i) => {
+      if (!c) return `<td class="absent">${esc(t("ui.compare.absent"))}</td>`;
+      const title = plain(c.detail.title);
+      const form = mayStance(cmp.plans[i]) ? stanceFormHTML(c.plan, kindOf(c.plan), c.term, version(c.plan)) : "";
+      return `<td data-plan="${esc(c.plan)}" data-term="${esc(c.term)}"><div class="term-ref">${esc(t("ui.term_n", c.term))}${title ? " · " + esc(title) : ""}</div>
+        <div class="summary" title="${esc(c.summary)}">${esc(summary(c.detail))}</div>${stancesHTML(c.stances, c)}${form}</td>`;
+    }).join("");
+    const mark = row.agree ? `<div class="agree-mark">✓ ${esc(t("ui.compare.agree"))}</div>` : "";
+    return `<tr data-topic="${esc(row.topic)}"${row.agree ? ' class="agree"' : ""}><th scope="row">${esc(topicLabel(row))}${mark}</th>${cells}</tr>`;
+  }).join("");
+  const agreed = cmp.rows.filter((x) => x.agree).length;
+  el.innerHTML = `<h2 id="cmp-h">${esc(t("ui.compare.heading"))}</h2><p>${esc(t("ui.compare.agreed", agreed, cmp.rows.length))}</p>
+    <div class="scroll" role="region" tabindex="0" aria-labelledby="cmp-h"><table class="compare"><thead><tr><th scope="col">${esc(t("ui.compare.topic"))}</th>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+  wireStanceForms();
+}
+
+// agreementState says where a version stands: a draft, superseded, or
+// signed and in force, not yet in force or expired, by its own effective
+// term (the demo's agreement was in force in February 2026, not now).
+function agreementState(a) {
+  if (a.superseded) return "superseded";
+  if (!a.signed) return "draft";
+  if (a.in_force) return "in_force";
+  const w = effectiveWindow(a.document);
+  if (w && w.from > Date.now()) return "pending";
+  if (w && w.until && w.until <= Date.now()) return "expired";
+  return "not_in_force";
+}
+
+function effectiveWindow(doc) {
+  const e = doc.terms.find((x) => x.type === "effective");
+  if (!e) return null;
+  const from = Date.parse(e.from);
+  return { from, until: e.duration_days > 0 ? from + e.duration_days * 86400000 : 0 };
+}
+
+const agreementBadge = (a) => `<span class="badge badge-${agreementState(a)}">${esc(t("ui.agreement.state." + agreementState(a)))}</span>`;
+
+async function viewAgreements() {
+  await loadParties();
+  const r = await api("GET", "/v1/agreements");
+  if (!r.ok) return showProblem(r);
+  const items = r.json.items;
+  $("#main").innerHTML = `<h1>${esc(t("ui.nav.agreements"))}</h1>${items.length ? `<table class="list"><thead><tr><th>${esc(t("ui.agreement.title"))}</th><th>${esc(t("ui.plans.version"))}</th><th>${esc(t("ui.field.status"))}</th><th>${esc(t("ui.agreement.signed_by"))}</th><th>${esc(t("ui.agreement.missing"))}</th></tr></thead><tbody>${items
+    .map((a) => `<tr data-agreement="${esc(a.id)}"><td><a href="#/agreement/${encodeURIComponent(a.id)}">${textHTML(a.document.title)}</a> <small><code>${esc(a.id)}</code></small></td><td>${a.version}</td><td>${agreementBadge(a)}</td><td>${esc(list(a.signed_by.map(partyName)))}</td><td>${esc(list(a.missing.map(partyName)))}</td></tr>`).join("")}</tbody></table>` : `<p>${esc(t("ui.agreement.none"))}</p>`}`;
+}
+
+// sourceHTML says where a term of the draft came from.
+function sourceHTML(src, id) {
+  if (!src) return esc(t("ui.source.unknown"));
+  if (src === "mediator") return esc(t("ui.source.mediator"));
+  const [plan, term] = src.split("/");
+  return `${esc(t("ui.source.plan_term", term || "?"))} <a href="#/plans?compare=${encodeURIComponent(plan)},${encodeURIComponent(id)}">${esc(plan)}</a>`;
+}
+
+// termBody shows what a term says, by its type.
+function termBody(term, a) {
+  const row = (label, value) => (value ? `<tr><th scope="row">${esc(label)}</th><td>${value}</td></tr>` : "");
+  const lines = (ids) => esc(ids && ids.length ? list(ids.map((x) => t("ui.term_n", x))) : t("ui.term.all_lines"));
+  let rows = "";
+  switch (term.type) {
+    case "effective": {
+      const w = effectiveWindow(a.document);
+      rows += row(t("ui.agreement.from"), esc(fmtTime(term.from)));
+      rows += row(t("ui.agreement.until"), esc(w.until ? fmtTime(new Date(w.until).toISOString()) : t("ui.agreement.indefinite")));
+      break;
+    }
+    case "reference_line":
+      rows += row(t("ui.term.line_of"), esc(term.party ? partyName(term.party) : t("ui.sum.common")));
+      rows += row(t("ui.term.vertices"), esc(num(vertices(term.geometry))) + ` · <a href="#/map">${esc(t("ui.term.on_map"))}</a>`);
+      break;
+    case "disengagement_zone":
+      rows += row(t("ui.term.width"), esc(t("ui.sum.zone", num(term.width_km))));
+      rows += row(t("ui.term.from_lines"), lines(term.lines));
+      rows += row(t("ui.term.areas"), esc(list((term.areas || []).map((x) => x.name))));
+      break;
+    case "withdrawal":
+      rows += row(t("ui.term.from_lines"), lines(term.lines));
+      rows += row(t("ui.term.classes"), `<table class="inner"><thead><tr><th>${esc(t("ui.term.class"))}</th><th>${esc(t("ui.term.min_km"))}</th><th>${esc(t("ui.term.weapons"))}</th></tr></thead><tbody>${(term.classes || [])
+        .map((c) => `<tr data-class="${esc(c.class)}"><td>${textHTML(c.label) || esc(c.class)}</td><td>${esc(num(c.min_km))}</td><td>${esc((c.weapons || []).join(", "))}</td></tr>`).join("")}</tbody></table>`);
+      break;
+    case "protected_sites": {
+      const sites = term.sites || [];
+      const table = `<table class="inner"><thead><tr><th>${esc(t("ui.term.site"))}</th><th>${esc(t("ui.term.kind"))}</th><th>${esc(t("ui.term.radius"))}</th></tr></thead><tbody>${sites
+        .map((x) => `<tr><td>${esc(x.name)}</td><td>${esc(t("ui.site_kind." + x.kind))}</td><td>${esc(num(x.radius_km ?? term.radius_km))}</td></tr>`).join("")}</tbody></table>`;
+      rows += row(t("ui.term.radius_default"), term.radius_km ? esc(num(term.radius_km)) : "");
+      rows += row(t("ui.term.sites"), sites.length > 12 ? `<details><summary>${esc(summary(term))}</summary>${table}</details>` : table);
+      break;
+    }
+    case "prohibited_action":
+      rows += row(t("ui.term.action"), esc(t("action." + term.action)));
+      rows += row(t("ui.term.zone"), term.zone ? esc(t("ui.term_n", term.zone)) : "");
+      break;
+    case "precondition": {
+      rows += row(t("ui.term.condition"), esc(summary(term)));
+      const p = (a.preconditions || []).find((x) => x.term === term.id);
+      if (p) rows += row(t("ui.term.condition_now"), esc(t(p.met ? "ui.term.met" : "ui.term.not_met", fmtTime(p.quiet_since))) + (p.last_flagged ? ` · <a href="#/incident/${esc(p.last_flagged)}">${esc(p.last_flagged)}</a>` : ""));
+      break;
+    }
+    case "monitoring":
+      rows += row(t("ui.term.monitors"), `<ul>${(term.monitors || []).map((m) => `<li>${esc(t("ui.sum.monitor", m.representatives, partyName(m.party)))}${m.access && m.access.length ? ` — ${esc(list(m.access.map((x) => t("ui.access." + x))))}` : ""}</li>`).join("")}</ul>`);
+      break;
+    case "guarantees":
+      rows += row(t("ui.term.guarantors"), esc(list((term.guarantors || []).map(partyName))));
+      break;
+  }
+  if (term.applies_to && term.applies_to.length) rows += row(t("ui.term.applies_to"), esc(list(term.applies_to.map((x) => t("ui.type." + x)))));
+  const text = term.text ? `<p class="term-text">${textHTML(term.text)}</p>` : "";
+  return (rows ? `<table class="fields">${rows}</table>` : "") + text;
+}
+
+// viewAgreement shows a version of an agreement term by term, where each
+// term came from, who has signed and who has not.
+async function viewAgreement(id, params) {
+  await loadParties();
+  const v = params.get("version");
+  const r = await api("GET", `/v1/agreements/${encodeURIComponent(id)}` + (v ? "?version=" + encodeURIComponent(v) : ""));
+  if (!r.ok) return showProblem(r);
+  const a = r.json, d = a.document, me = state.me && state.me.member;
+  const w = effectiveWindow(d);
+  const span = !w ? t("ui.agreement.no_effective") : w.until ? t("ui.agreement.window", fmtDate(w.from), fmtDate(w.until)) : t("ui.agreement.window_open", fmtDate(w.from));
+  const versions = a.versions.map((n) => (n === a.version ? `<strong aria-current="page">${n}</strong>` : `<a href="#/agreement/${encodeURIComponent(id)}?version=${n}">${n}</a>`)).join(" ");
+  const sigs = a.signatures.map((s) => `<tr data-party="${esc(s.party)}"><td>${esc(partyName(s.party))}</td><td>${esc(s.member)}</td><td>${esc(fmtTime(s.at))}</td><td><code title="${esc(s.signature)}">${esc(s.key)}</code></td></tr>`).join("");
+  const canSign = me && has("representative") && a.missing.includes(me.party) && !a.superseded;
+  let sign = "";
+  if (canSign && state.me.centre_signs)
+    sign = `<form id="sign" class="action"><h3>${esc(t("ui.agreement.sign_heading"))}</h3>
+      <p><label><input type="checkbox" name="confirm" required> ${esc(t("ui.agreement.sign_confirm", a.version, partyName(me.party), a.digest))}</label></p>
+      <button type="submit">${esc(t("ui.agreement.sign", partyName(me.party)))}</button><p class="error" data-error aria-live="polite"></p></form>`;
+  else if (canSign) sign = `<p class="note">${esc(t("ui.agreement.sign_cli", id, a.version))}</p>`;
+  const stanceOK = mayTakeStance() && !a.signed && !a.superseded;
+  state.terms = {};
+  const terms = d.terms.map((term) => {
+    state.terms[`agreement:${id}:${term.id}`] = term;
+    const stances = (a.stances || []).filter((s) => s.term === term.id && s.version === a.version);
+    const flagged = a.signed && ["disengagement_zone", "withdrawal", "protected_sites", "prohibited_action"].includes(term.type)
+      ? `<p><a href="#/incidents?term=${encodeURIComponent(id + "/" + term.id)}">${esc(t("ui.agreement.flagged"))}</a></p>` : "";
+    return `<article class="term" id="term-${esc(term.id)}" data-term="${esc(term.id)}" tabindex="-1" aria-labelledby="term-h-${esc(term.id)}">
+      <h3 id="term-h-${esc(term.id)}">${esc(t("ui.term_n", term.id))} · ${term.title ? `${textHTML(term.title)} <small class="type">${esc(typeLabel(term.type))}</small>` : esc(typeLabel(term.type))}</h3>
+      <p class="source">${esc(t("ui.agreement.source"))}: ${sourceHTML(a.sources[term.id], id)}</p>
+      ${termBody(term, a)}${stancesHTML(stances)}${flagged}${stanceOK ? stanceFormHTML(id, "agreement", term.id, a.version) : ""}</article>`;
+  }).join("");
+  $("#main").innerHTML = `<h1>${textHTML(d.title)}</h1>
+    <p id="agreement-status">${agreementBadge(a)} ${a.in_force ? "" : `<span>${esc(t("ui.agreement.not_in_force_now"))}</span>`}</p>
+    <table class="fields">
+      ${fieldRow(t("ui.field.id"), `<code>${esc(id)}</code>`)}
+      ${fieldRow(t("ui.agreement.versions"), versions + (a.document.amends ? " " + esc(t("ui.agreement.amends", a.document.amends)) : ""))}
+      ${fieldRow(t("ui.agreement.effective"), esc(span))}
+      ${fieldRow(t("ui.agreement.parties"), esc(list(d.parties.map(partyName))))}
+      ${fieldRow(t("ui.agreement.drafted"), esc(fmtTime(a.drafted_at) + " · " + a.drafted_by))}
+      ${fieldRow(t("ui.agreement.signed_at"), a.signed_at ? esc(fmtTime(a.signed_at)) : "")}
+      ${fieldRow(t("ui.agreement.digest"), `<code>${esc(a.digest)}</code>`)}
+    </table>
+    <h2>${esc(t("ui.agreement.signatures"))}</h2>
+    ${sigs ? `<table class="list" id="signatures"><thead><tr><th>${esc(t("ui.plans.party"))}</th><th>${esc(t("ui.agreement.member"))}</th><th>${esc(t("ui.field.time"))}</th><th>${esc(t("ui.agreement.key"))}</th></tr></thead><tbody>${sigs}</tbody></table>` : `<p>${esc(t("ui.agreement.no_signatures"))}</p>`}
+    <p id="missing">${a.missing.length ? esc(t("ui.agreement.awaiting", list(a.missing.map(partyName)))) : esc(t("ui.agreement.all_signed"))}</p>
+    ${sign}
+    <p><button type="button" id="download">${esc(t(a.signed ? "ui.agreement.download" : "ui.agreement.download_draft"))}</button></p>
+    <h2>${esc(t("ui.agreement.terms"))}</h2>${terms}`;
+  $("#download").addEventListener("click", () => download(`/v1/agreements/${encodeURIComponent(id)}/file?version=${a.version}`, `${id}-v${a.version}.json`));
+  if ($("#sign")) $("#sign").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = e.currentTarget;
+    const s = await api("POST", `/v1/agreements/${encodeURIComponent(id)}/sign`, { version: a.version });
+    if (!s.ok) {
+      $("[data-error]", f).textContent = problem(s);
+      return;
+    }
+    own(s);
+    toast(t("ui.agreement.signed_done", id));
+    state.dirty = false;
+    route();
+  });
+  wireStanceForms();
+  const focus = params.get("term") && document.getElementById("term-" + params.get("term"));
+  if (focus) focus.scrollIntoView(), focus.focus(), focus.classList.add("target");
+}
+
+// download saves what an authenticated GET returns: a plain link would not
+// carry the member's token.
+async function download(path, name) {
+  const resp = await fetch(path, { headers: { Authorization: "Bearer " + state.token } });
+  if (!resp.ok) return toast(String(resp.status));
+  const url = URL.createObjectURL(await resp.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 const statusBadge = (s) => `<span class="status status-${esc(s)}">${esc(t("ui.status." + s))}</span>`;
 
 async function viewIncidents(params) {
   const q = new URLSearchParams({ limit: "100" });
-  for (const k of ["status", "type", "party"]) if (params.get(k)) q.set(k, params.get(k));
+  for (const k of ["status", "type", "party", "term"]) if (params.get(k)) q.set(k, params.get(k));
   const r = await api("GET", "/v1/incidents?" + q);
   const opts = (name, values, label) => `<label>${esc(label)} <select name="${name}"><option value="">${esc(t("ui.any"))}</option>${values
     .map((v) => `<option value="${v}"${params.get(name) === v ? " selected" : ""}>${esc(t("ui." + name + "." + v))}</option>`).join("")}</select></label>`;
@@ -76,7 +529,8 @@ async function viewIncidents(params) {
   const statuses = ["reported", "triaged", "assigned", "investigating", "finding", "published"];
   const items = (r.json && r.json.items) || [];
   $("#main").innerHTML = `<h1>${esc(t("ui.nav.incidents"))}</h1>
-    <form id="filters" class="filters">${opts("status", statuses, t("ui.field.status"))}${opts("type", types, t("ui.field.type"))}</form>
+    <form id="filters" class="filters">${opts("status", statuses, t("ui.field.status"))}${opts("type", types, t("ui.field.type"))}${params.get("term") ? `<input type="hidden" name="term" value="${esc(params.get("term"))}">` : ""}</form>
+    ${params.get("term") ? `<p class="note" id="term-filter">${esc(t("ui.incidents.flagged", params.get("term")))} <a href="#/incidents">${esc(t("ui.incidents.all"))}</a></p>` : ""}
     <p class="count">${esc(t("ui.count", items.length))}</p>
     <table class="list"><thead><tr><th>${esc(t("ui.field.id"))}</th><th>${esc(t("ui.field.observed"))}</th><th>${esc(t("ui.field.type"))}</th><th>${esc(t("ui.field.status"))}</th><th>${esc(t("ui.field.party"))}</th><th>${esc(t("ui.field.place"))}</th></tr></thead>
     <tbody id="rows">${items.map((i) => `<tr data-id="${i.id}"><td><a href="#/incident/${i.id}">${i.id}</a></td><td>${esc(fmtTime(i.observed_from))}</td><td>${esc(t("ui.type." + i.report.type))}</td><td>${statusBadge(i.status)}</td><td>${esc(i.party)}</td><td>${esc(i.report.location.place || "")}</td></tr>`).join("")}</tbody></table>`;
@@ -135,11 +589,58 @@ async function viewIncident(id) {
       ${fieldRow(t("ui.field.evidence"), evidence ? `<ul>${evidence}</ul>` : "")}
       ${fieldRow(t("ui.field.finding"), finding)}
       ${fieldRow(t("ui.field.responses"), responses ? `<ul>${responses}</ul>` : "")}
+      ${fieldRow(t("ui.field.violations"), i.evaluation ? await evaluationHTML(i.evaluation) : "")}
     </table>
     <section id="actions" aria-label="${esc(t("ui.actions"))}"></section>
     <h2>${esc(t("ui.history"))}</h2>
     <table class="list"><thead><tr><th>#</th><th>${esc(t("ui.field.time"))}</th><th>${esc(t("ui.field.statement"))}</th><th>${esc(t("ui.field.author"))}</th><th>${esc(t("ui.field.signature"))}</th><th>${esc(t("ui.field.leaf"))}</th></tr></thead><tbody>${history}</tbody></table>`;
   renderActions(i);
+}
+
+// agreementDoc fetches an agreement version once per page load: the
+// incident page names its terms and weapon classes in the UI language.
+async function agreementDoc(id, version) {
+  state.docs = state.docs || {};
+  const key = id + "/" + version;
+  if (!(key in state.docs)) {
+    const r = await api("GET", `/v1/agreements/${encodeURIComponent(id)}?version=${version}`);
+    state.docs[key] = r.ok ? r.json.document : null;
+  }
+  return state.docs[key];
+}
+
+// violationText says what a possible violation names, as i18n/violation.go
+// does for the CLI, with the weapon class in the UI language when the
+// agreement is readable.
+function violationText(v, doc) {
+  const term = doc && doc.terms.find((x) => x.id === v.term);
+  switch (v.rule) {
+    case "withdrawal": {
+      const c = term && (term.classes || []).find((x) => x.class === v.class);
+      const what = (c && plain(c.label)) || v.class_label || v.class;
+      return t("violation.withdrawal", what, num(v.measured_km), v.term, num(v.limit_km));
+    }
+    case "zone":
+      return v.area ? t("violation.zone_area", v.area, v.term) : t("violation.zone", num(v.measured_km), v.term, num(v.limit_km));
+    case "site":
+      return t("violation.site", num(v.measured_km), v.site_name, v.term, num(v.limit_km));
+    case "action":
+      return t("violation.action", v.term, t("action." + v.action));
+  }
+  return v.term;
+}
+
+async function evaluationHTML(ev) {
+  const doc = state.token ? await agreementDoc(ev.agreement, ev.version) : null;
+  const name = doc ? plain(doc.title) : ev.agreement;
+  const link = (term) => `#/agreement/${encodeURIComponent(ev.agreement)}?version=${ev.version}&term=${encodeURIComponent(term)}`;
+  const items = ev.violations.map((v) => {
+    const term = doc && doc.terms.find((x) => x.id === v.term);
+    const title = term ? plain(term.title) : "";
+    return `<li data-term="${esc(v.term)}" data-rule="${esc(v.rule)}"><span class="violation">${esc(violationText(v, doc))}</span> — <a href="${link(v.term)}">${esc(t("ui.term_n", v.term))}${title ? " · " + esc(title) : ""}</a></li>`;
+  }).join("");
+  const about = esc(t("ui.evaluation.about", name, ev.version, fmtTime(ev.at)));
+  return ev.violations.length ? `<p class="note">${about}</p><ul id="violations">${items}</ul>` : `<p id="violations">${esc(t("ui.evaluation.none", name, ev.version))}</p>`;
 }
 
 // renderActions offers the steps the member's role allows; the server
@@ -331,18 +832,171 @@ function viewportQuery(map, extra) {
   return q;
 }
 
+// signedAgreement finds the agreement whose terms the map draws: the one
+// in force if any, else the version signed last. An agreement's latest
+// version may be an unsigned amendment; its signed version is earlier.
+async function signedAgreement() {
+  const r = await api("GET", "/v1/agreements");
+  if (!r.ok) return null;
+  const found = [];
+  for (const a of r.json.items) {
+    if (a.signed) {
+      found.push(a);
+      continue;
+    }
+    for (const n of a.versions.filter((x) => x < a.version).sort((x, y) => y - x)) {
+      const v = await api("GET", `/v1/agreements/${encodeURIComponent(a.id)}?version=${n}`);
+      if (v.ok && v.json.signed) {
+        found.push(v.json);
+        break;
+      }
+    }
+  }
+  found.sort((x, y) => (y.in_force - x.in_force) || Date.parse(y.signed_at) - Date.parse(x.signed_at));
+  return found[0] || null;
+}
+
+// Rough geometry for drawing only (the evaluation is the server's): a
+// local equirectangular projection around the line, in kilometres.
+const KM_LAT = 110.574;
+const kmLon = (lat) => 111.32 * Math.cos((lat * Math.PI) / 180);
+
+// band outlines a line widened by w km on each side: vertices offset along
+// the joints' bisectors, the mitres clamped to twice the width. It sketches
+// the zone; the evaluation measures the real distance on the server.
+function band(coords, w) {
+  const lat0 = coords.reduce((a, c) => a + c[1], 0) / coords.length, kx = kmLon(lat0);
+  const p = coords.map(([x, y]) => [x * kx, y * KM_LAT]);
+  const seg = [];
+  for (let i = 0; i + 1 < p.length; i++) seg.push(norm(p[i], p[i + 1]));
+  const left = [], right = [];
+  for (let i = 0; i < p.length; i++) {
+    const a = seg[Math.max(0, i - 1)], b = seg[Math.min(seg.length - 1, i)];
+    let mx = a[0] + b[0], my = a[1] + b[1];
+    const ml = Math.hypot(mx, my) || 1;
+    mx /= ml;
+    my /= ml;
+    const d = w / Math.max(0.5, mx * a[0] + my * a[1]);
+    left.push([(p[i][0] + mx * d) / kx, (p[i][1] + my * d) / KM_LAT]);
+    right.push([(p[i][0] - mx * d) / kx, (p[i][1] - my * d) / KM_LAT]);
+  }
+  return [[...left, ...right.reverse(), left[0]]];
+}
+
+// norm is the left-hand unit normal of the segment from a to b.
+function norm(a, b) {
+  const dx = b[0] - a[0], dy = b[1] - a[1], l = Math.hypot(dx, dy) || 1;
+  return [-dy / l, dx / l];
+}
+
+function circle(lon, lat, r) {
+  const ring = [];
+  for (let i = 0; i <= 48; i++) {
+    const a = (i / 48) * 2 * Math.PI;
+    ring.push([lon + (r * Math.cos(a)) / kmLon(lat), lat + (r * Math.sin(a)) / KM_LAT]);
+  }
+  return [ring];
+}
+
+const partsOf = (g) => (g.type === "LineString" ? [g.coordinates] : g.type === "MultiLineString" ? g.coordinates : []);
+
+// agreementFeatures turns the agreement's geographic terms into GeoJSON.
+function agreementFeatures(doc) {
+  const fc = () => ({ type: "FeatureCollection", features: [] });
+  const out = { lines: fc(), zones: fc(), sites: fc(), radii: fc() };
+  const lines = doc.terms.filter((x) => x.type === "reference_line");
+  for (const l of lines) out.lines.features.push({ type: "Feature", geometry: l.geometry, properties: { term: l.id, party: l.party || "" } });
+  for (const z of doc.terms.filter((x) => x.type === "disengagement_zone")) {
+    for (const l of lines.filter((x) => !z.lines || !z.lines.length || z.lines.includes(x.id)))
+      for (const part of partsOf(l.geometry)) if (z.width_km) out.zones.features.push({ type: "Feature", geometry: { type: "Polygon", coordinates: band(part, z.width_km) }, properties: { term: z.id, kind: "band" } });
+    for (const a of z.areas || []) out.zones.features.push({ type: "Feature", geometry: a.geometry, properties: { term: z.id, kind: "area", name: a.name } });
+  }
+  for (const ps of doc.terms.filter((x) => x.type === "protected_sites"))
+    for (const x of ps.sites || []) {
+      const r = x.radius_km ?? ps.radius_km;
+      out.sites.features.push({ type: "Feature", geometry: { type: "Point", coordinates: [x.lon, x.lat] }, properties: { term: ps.id, name: x.name, kind: x.kind, radius: r } });
+      if (r) out.radii.features.push({ type: "Feature", geometry: { type: "Polygon", coordinates: circle(x.lon, x.lat, r) }, properties: { term: ps.id, kind: x.kind } });
+    }
+  return out;
+}
+
+const agreementLayerGroups = {
+  lines: ["ag-lines"],
+  zones: ["ag-zones-fill", "ag-zones-line"],
+  sites: ["ag-radii", "ag-sites"],
+};
+
+// addAgreementLayers draws the agreement under the incidents.
+function addAgreementLayers(map, f) {
+  for (const [k, data] of Object.entries(f)) map.addSource("ag-" + k, { type: "geojson", data });
+  const layers = [
+    { id: "ag-zones-fill", type: "fill", source: "ag-zones", paint: { "fill-color": ["match", ["get", "kind"], "area", "#d9822b", "#e3c04a"], "fill-opacity": ["match", ["get", "kind"], "area", 0.35, 0.2] } },
+    { id: "ag-zones-line", type: "line", source: "ag-zones", paint: { "line-color": "#8a5a00", "line-width": 1, "line-dasharray": [3, 2] } },
+    { id: "ag-lines", type: "line", source: "ag-lines", paint: { "line-color": ["match", ["get", "party"], "", "#b3261e", "#6f2da8"], "line-width": 2.5 } },
+    { id: "ag-radii", type: "line", source: "ag-radii", paint: { "line-color": "#1f6f43", "line-width": 1, "line-dasharray": [2, 2] } },
+    { id: "ag-sites", type: "circle", source: "ag-sites", paint: { "circle-radius": 5, "circle-color": ["match", ["get", "kind"], "nuclear", "#6f2da8", "energy", "#1f6f43", "water", "#0b5cad", "#57606a"], "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } },
+  ];
+  for (const l of layers) map.addLayer(l, "incidents");
+  map.on("click", "ag-sites", (e) => {
+    const p = e.features[0].properties;
+    new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<strong>${esc(p.name)}</strong><br>${esc(t("ui.site_kind." + p.kind))} · ${esc(t("ui.map.site_radius", num(p.radius)))} · ${esc(t("ui.term_n", p.term))}`).addTo(map);
+  });
+}
+
+const mapTypes = ["shelling", "missile", "drone", "air_strike", "small_arms_fire", "ground_assault", "weapons_in_zone", "infrastructure_damage", "monitor_restriction", "casualties"];
+const mapStatuses = ["reported", "triaged", "assigned", "investigating", "finding", "published"];
+const DAY = 86400000;
+
 async function viewMap(params) {
   if (!window.maplibregl) {
     $("#main").innerHTML = `<h1>${esc(t("ui.nav.map"))}</h1><p>${esc(t("ui.map.no_assets"))}</p>`;
     return;
   }
-  $("#main").innerHTML = `<h1>${esc(t("ui.nav.map"))}</h1><div id="map" class="map" role="region" aria-label="${esc(t("ui.nav.map"))}"></div><p id="map-status" aria-live="polite"></p>`;
+  await loadParties();
+  const sel = (name, values, label) => `<label>${esc(label)} <select name="${name}"><option value="">${esc(t("ui.any"))}</option>${values
+    .map(([v, l]) => `<option value="${esc(v)}"${params.get(name) === v ? " selected" : ""}>${esc(l)}</option>`).join("")}</select></label>`;
+  const day = (name, label) => `<label>${esc(label)} <input type="date" name="${name}" value="${esc(params.get(name) || "")}"></label>`;
+  $("#main").innerHTML = `<h1>${esc(t("ui.nav.map"))}</h1>
+    <form id="map-filters" class="filters" aria-label="${esc(t("ui.map.filters"))}">
+      ${day("from", t("ui.map.from"))}${day("to", t("ui.map.to"))}
+      ${sel("type", mapTypes.map((x) => [x, t("ui.type." + x)]), t("ui.field.type"))}
+      ${sel("status", mapStatuses.map((x) => [x, t("ui.status." + x)]), t("ui.field.status"))}
+      ${sel("party", Object.values(state.parties).map((p) => [p.id, p.name]), t("ui.field.party"))}
+    </form>
+    <fieldset id="replay" class="filters"><legend>${esc(t("ui.map.replay"))}</legend>
+      <label>${esc(t("ui.map.window"))} <select id="replay-window"><option value="1">${esc(t("ui.map.day"))}</option><option value="7">${esc(t("ui.map.week"))}</option></select></label>
+      <label class="grow">${esc(t("ui.map.replay_end"))} <input type="range" id="replay-at" min="0" max="1" step="1" value="0" disabled></label>
+      <button type="button" id="replay-toggle" aria-pressed="false">${esc(t("ui.map.replay_start"))}</button>
+      <button type="button" id="replay-play" disabled>${esc(t("ui.map.play"))}</button>
+      <output id="replay-label" for="replay-at" aria-live="polite"></output>
+    </fieldset>
+    <fieldset id="layers" class="filters" hidden><legend id="layers-legend"></legend>
+      ${Object.keys(agreementLayerGroups).map((k) => `<label><input type="checkbox" data-layer="${k}" checked> <span class="swatch swatch-${k}"></span>${esc(t("ui.map.layer." + k))}</label>`).join("")}
+      <small>${esc(t("ui.map.band_note"))}</small>
+    </fieldset>
+    <div id="map" class="map" role="region" aria-label="${esc(t("ui.nav.map"))}"></div><p id="map-status" aria-live="polite"></p>`;
   const map = await newMap("map");
   state.map = map;
-  window.truceMap = map; // for the performance harness and the curious
+  window.truceMap = map; // for the performance harness, the tests and the curious
+  const replay = { on: false, end: 0, timer: null };
+  state.replay = replay;
+  let asked = 0;
+  const filters = () => {
+    const f = new FormData($("#map-filters"));
+    const q = [["type", f.get("type")], ["status", f.get("status")], ["party", f.get("party")]];
+    if (replay.on) {
+      const days = Number($("#replay-window").value);
+      q.push(["from", new Date(replay.end - days * DAY).toISOString()], ["to", new Date(replay.end).toISOString()]);
+    } else {
+      if (f.get("from")) q.push(["from", f.get("from")]);
+      if (f.get("to")) q.push(["to", new Date(Date.parse(f.get("to")) + DAY - 1000).toISOString()]);
+    }
+    return q;
+  };
   const refresh = async () => {
-    const r = await api("GET", "/v1/map?" + viewportQuery(map, [["status", params.get("status")], ["type", params.get("type")]]));
-    if (!r.ok || state.map !== map) return;
+    const n0 = ++asked;
+    const r = await api("GET", "/v1/map?" + viewportQuery(map, filters()));
+    if (!r.ok || state.map !== map || n0 !== asked) return;
     map.getSource("incidents").setData(r.json);
     // Marks for the performance harness: data in, then the frame drawn.
     performance.mark("truce-map-data");
@@ -352,7 +1006,16 @@ async function viewMap(params) {
     $("#map-status").textContent = t("ui.map.shown", n);
   };
   state.mapRefresh = refresh;
-  map.on("load", refresh);
+  map.on("load", async () => {
+    refresh();
+    if (!state.token) return;
+    const a = await signedAgreement();
+    if (!a || state.map !== map) return;
+    addAgreementLayers(map, agreementFeatures(a.document));
+    state.mapAgreement = a.id + "/" + a.version;
+    $("#layers-legend").textContent = t("ui.map.layers", plain(a.document.title), a.version, t("ui.agreement.state." + agreementState(a)));
+    $("#layers").hidden = false;
+  });
   map.on("moveend", refresh);
   map.on("click", "incidents", (e) => {
     const p = e.features[0].properties;
@@ -361,6 +1024,81 @@ async function viewMap(params) {
   });
   map.on("mouseenter", "incidents", () => (map.getCanvas().style.cursor = "pointer"));
   map.on("mouseleave", "incidents", () => (map.getCanvas().style.cursor = ""));
+  // Filters go into the address (to share or reload) without a new view.
+  $("#map-filters").addEventListener("change", () => {
+    const f = new URLSearchParams(new FormData($("#map-filters")));
+    for (const [k, v] of [...f]) if (!v) f.delete(k);
+    history.replaceState(null, "", "#/map" + (f.size ? "?" + f : ""));
+    if (replay.on) setupReplay();
+    refresh();
+  });
+  for (const box of document.querySelectorAll("#layers input[data-layer]"))
+    box.addEventListener("change", () => {
+      for (const id of agreementLayerGroups[box.dataset.layer]) if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none");
+    });
+  // Replay: a window of a day or a week whose end the slider moves, one
+  // hour a step, between the filter's dates (or the 30 days to the latest
+  // incident).
+  const slider = $("#replay-at"), label = () => {
+    const days = Number($("#replay-window").value);
+    $("#replay-label").textContent = replay.on ? t("ui.map.showing", fmtTime(new Date(replay.end - days * DAY).toISOString()), fmtTime(new Date(replay.end).toISOString())) : "";
+  };
+  const setupReplay = async () => {
+    const f = new FormData($("#map-filters"));
+    let to = f.get("to") ? Date.parse(f.get("to")) + DAY : 0;
+    if (!to) {
+      const last = await api("GET", "/v1/incidents?limit=1");
+      const it = last.ok && last.json.items[0];
+      to = it ? Math.ceil(Date.parse(it.observed_until || it.observed_from) / DAY) * DAY : Math.ceil(Date.now() / DAY) * DAY;
+    }
+    const from = f.get("from") ? Date.parse(f.get("from")) : to - 30 * DAY;
+    slider.min = String(from / 3600000);
+    slider.max = String(to / 3600000);
+    const days = Number($("#replay-window").value);
+    replay.end = Math.min(to, from + days * DAY);
+    slider.value = String(replay.end / 3600000);
+    label();
+  };
+  $("#replay-toggle").addEventListener("click", async (e) => {
+    replay.on = !replay.on;
+    e.currentTarget.setAttribute("aria-pressed", String(replay.on));
+    e.currentTarget.textContent = t(replay.on ? "ui.map.replay_stop" : "ui.map.replay_start");
+    if (!replay.on) stopReplay();
+    else await setupReplay();
+    // Enabled once the slider's range is set.
+    slider.disabled = $("#replay-play").disabled = !replay.on;
+    label();
+    refresh();
+  });
+  $("#replay-window").addEventListener("change", () => {
+    label();
+    if (replay.on) refresh();
+  });
+  slider.addEventListener("input", () => {
+    replay.end = Number(slider.value) * 3600000;
+    label();
+    refresh();
+  });
+  $("#replay-play").addEventListener("click", (e) => {
+    if (replay.timer) return stopReplay();
+    e.currentTarget.textContent = t("ui.map.pause");
+    // Each tick moves the window by an hour for a day, six for a week.
+    replay.timer = setInterval(() => {
+      const step = Number($("#replay-window").value) === 1 ? 1 : 6;
+      if (Number(slider.value) + step > Number(slider.max)) return stopReplay();
+      slider.value = String(Number(slider.value) + step);
+      slider.dispatchEvent(new Event("input"));
+    }, 700);
+  });
+}
+
+function stopReplay() {
+  const r = state.replay;
+  if (!r || !r.timer) return;
+  clearInterval(r.timer);
+  r.timer = null;
+  const b = $("#replay-play");
+  if (b) b.textContent = t("ui.map.play");
 }
 
 function viewLogin() {
@@ -391,12 +1129,16 @@ function listen() {
   if (state.events) state.events.close();
   const url = "/v1/events" + (state.token ? "?access_token=" + encodeURIComponent(state.token) : "");
   state.events = new EventSource(url);
-  let timer;
+  let timer, latest = 0;
   state.events.addEventListener("statement", (e) => {
     const s = JSON.parse(e.data);
     if (s.statement.type === "incident.report") toast(t("ui.new_report", "inc-" + s.seq));
+    latest = Math.max(latest, s.seq);
     clearTimeout(timer);
     timer = setTimeout(() => {
+      // The page redrew after the member's own statement, with everything
+      // before it: nothing newer, nothing to draw.
+      if (latest <= (state.own || 0)) return;
       // Never redraw under someone's typing: a half-filled form stays, and
       // the news waits for the next view.
       if (state.dirty || $("#main").contains(document.activeElement) && document.activeElement.matches("input, select, textarea")) return;
@@ -408,6 +1150,7 @@ function listen() {
 
 async function route() {
   state.dirty = false;
+  stopReplay();
   if (state.map) state.map.remove(), (state.map = null), (state.mapRefresh = null);
   if (state.pickMap) state.pickMap.remove(), (state.pickMap = null);
   const [path, query] = (location.hash.slice(1) || "/incidents").split("?");
@@ -426,6 +1169,9 @@ async function route() {
   if (path === "/queue") return viewQueue();
   if (path === "/report") return viewReport();
   if (path.startsWith("/incident/")) return viewIncident(path.slice("/incident/".length));
+  if (path === "/plans") return viewPlans(params);
+  if (path === "/agreements") return viewAgreements();
+  if (path.startsWith("/agreement/")) return viewAgreement(decodeURIComponent(path.slice("/agreement/".length)), params);
   return viewIncidents(params);
 }
 
