@@ -58,6 +58,19 @@ func Routes() []Route {
 		{"POST", "/v1/members", (*Server).addMember},
 		{"GET", "/v1/rounds", (*Server).listRounds},
 		{"POST", "/v1/rounds", (*Server).recordRound},
+		{"GET", "/v1/plans", (*Server).listPlans},
+		{"POST", "/v1/plans", (*Server).submitPlan},
+		{"POST", "/v1/plans/documents", (*Server).uploadPlan},
+		{"GET", "/v1/plans/compare", (*Server).comparePlans},
+		{"GET", "/v1/plans/{id}", (*Server).getPlan},
+		{"POST", "/v1/plans/{id}/share", (*Server).sharePlan},
+		{"POST", "/v1/plans/{id}/stances", (*Server).planStance},
+		{"GET", "/v1/agreements", (*Server).listAgreements},
+		{"POST", "/v1/agreements", (*Server).draftAgreement},
+		{"GET", "/v1/agreements/{id}", (*Server).getAgreement},
+		{"GET", "/v1/agreements/{id}/file", (*Server).agreementFile},
+		{"POST", "/v1/agreements/{id}/sign", (*Server).signAgreement},
+		{"POST", "/v1/agreements/{id}/stances", (*Server).agreementStance},
 		{"GET", "/v1/incidents", (*Server).listIncidents},
 		{"POST", "/v1/incidents", (*Server).reportIncident},
 		{"GET", "/v1/map", (*Server).mapIncidents},
@@ -165,8 +178,11 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		}
 	}
 	limit := int64(MaxBody)
-	if strings.HasSuffix(r.URL.Path, "/batch") {
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/batch"):
 		limit = MaxBatchBody
+	case r.URL.Path == "/v1/plans" || r.URL.Path == "/v1/plans/documents" || r.URL.Path == "/v1/agreements":
+		limit = MaxPlanBody
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {

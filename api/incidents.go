@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"truce/centre"
@@ -16,7 +17,7 @@ import (
 )
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
-	q, err := query(r, "from", "to", "bbox", "type", "status", "party", "actor", "event", "cursor", "limit")
+	q, err := query(r, "from", "to", "bbox", "type", "status", "party", "actor", "event", "term", "cursor", "limit")
 	if err != nil {
 		badRequest(w, r, err)
 		return
@@ -106,6 +107,11 @@ func filterOf(r *http.Request, q params) (incident.Filter, error) {
 		f.Statuses, err = enums(q, "status", incident.Statuses)
 	}
 	f.Party, f.Actor, f.Event = q["party"], q["actor"], q["event"]
+	if t := q["term"]; err == nil && t != "" {
+		if f.Agreement, f.Term, _ = strings.Cut(t, "/"); f.Term == "" || !ledger.IDPattern.MatchString(f.Agreement) {
+			err = ledger.Invalid("term", "must be agreement/term, such as abu-dhabi/4.2")
+		}
+	}
 	f.PublishedOnly = session(r) == nil
 	return f, err
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"truce/blobs"
 	"truce/incident"
 	"truce/ledger"
 	"truce/negotiation"
@@ -43,6 +44,7 @@ type Store interface {
 	MapRows(ctx context.Context, seqs []uint64, after uint64, limit int) ([]incident.MapRow, error)
 	EvidenceIncidents(ctx context.Context, sha string) ([]string, error)
 	Rounds(ctx context.Context) ([]*negotiation.Round, error)
+	agreementStore
 	PutCredentials(ctx context.Context, c party.Credentials) error
 	CreateCredentials(ctx context.Context, c party.Credentials) error
 	DropCredentials(ctx context.Context, member string) error
@@ -71,7 +73,9 @@ type Centre struct {
 
 	mu       sync.Mutex
 	sessions map[[32]byte]cached
-	gen      uint64 // bumped when membership changes; guarded by mu
+	gen      uint64       // bumped when membership changes; guarded by mu
+	docs     *blobs.Store // plan documents, kept off the ledger
+	evals    evaluators
 	// cpu bounds concurrent signature work to the number of cores: more
 	// only adds scheduling and cache thrash, and starves the single writer.
 	cpu chan struct{}
@@ -112,13 +116,18 @@ type Options struct {
 	// Witnesses, if set, cosign checkpoints; a checkpoint is published as
 	// final only once their policy is met.
 	Witnesses *witness.Config
+	// Documents stores plan documents (see SubmitPlan).
+	Documents *blobs.Store
+	// Evaluate runs the evaluator: each reported incident is judged against
+	// the agreement in force, and the result recorded by the centre.
+	Evaluate bool
 }
 
 // Open starts a centre over store. A new store is opened with the genesis
 // statement; the operator's token is then returned (and never again).
 func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error) {
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0))}
+		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents}
 	size, err := store.Size(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("read ledger size: %w", err)
@@ -174,9 +183,16 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 		defer close(mapDone)
 		c.followMap(bg)
 	}()
+	evalDone := make(chan struct{})
+	go func() {
+		defer close(evalDone)
+		if opt.Evaluate {
+			c.followEvaluations(bg)
+		}
+	}()
 	go func() {
 		defer close(c.done)
-		defer func() { <-mapDone }()
+		defer func() { <-mapDone; <-evalDone }()
 		if !opt.NoCheckpoints {
 			c.Log.run(bg, opt.CheckpointInterval)
 		}
@@ -186,9 +202,10 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 
 // Close stops the committer, the checkpointer and the event hub.
 func (c *Centre) Close() {
-	c.commit.Close()
+	// Followers first: the evaluator appends through the committer.
 	c.stop()
 	<-c.done
+	c.commit.Close()
 	c.hub.stop()
 }
 

@@ -7,20 +7,28 @@ package demo
 import (
 	"bytes"
 	"context"
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
+	"truce/agreement"
 	"truce/blobs"
 	"truce/centre"
 	"truce/incident"
+	"truce/ledger"
 	"truce/party"
 )
 
 //go:embed scenario.json
 var scenarioJSON []byte
+
+// Documents the scenario refers to as "file:NAME". The agreement is also
+// the complete example of the format (docs/agreements.md).
+//
+//go:embed agreement.json
+var files embed.FS
 
 // Scenario is the demo's data.
 type Scenario struct {
@@ -132,6 +140,29 @@ func (r *resolver) step(ctx context.Context, c *centre.Centre, st Step) error {
 	if err != nil {
 		return err
 	}
+	switch st.Type {
+	case agreement.TypePlanSubmit:
+		// The plan itself goes to the document store; the ledger gets its digest.
+		var p struct {
+			Plan  agreement.Document `json:"plan"`
+			Round string             `json:"round"`
+		}
+		if err := ledger.Decode(st.Payload, &p); err != nil {
+			return err
+		}
+		_, err := c.SubmitPlan(ctx, sess, &p.Plan, p.Round, st.At)
+		return err
+	case agreement.TypeSign:
+		var p struct {
+			Agreement string `json:"agreement"`
+			Version   int    `json:"version"`
+		}
+		if err := ledger.Decode(st.Payload, &p); err != nil {
+			return err
+		}
+		_, err := c.SignAgreement(ctx, sess, p.Agreement, p.Version, st.At)
+		return err
+	}
 	signed, err := c.SayAt(ctx, sess, st.Type, payload, st.At)
 	if err != nil {
 		return err
@@ -145,6 +176,16 @@ func (r *resolver) step(ctx context.Context, c *centre.Centre, st Step) error {
 func (r *resolver) resolve(v any) (any, error) {
 	switch t := v.(type) {
 	case string:
+		if name, ok := strings.CutPrefix(t, "file:"); ok {
+			raw, err := files.ReadFile(name)
+			if err != nil {
+				return nil, err
+			}
+			var doc any
+			d := json.NewDecoder(bytes.NewReader(raw))
+			d.UseNumber()
+			return doc, d.Decode(&doc)
+		}
 		if ref, ok := strings.CutPrefix(t, "@"); ok {
 			id, found := r.refs[ref]
 			if !found {

@@ -2,9 +2,11 @@ package demo_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"truce/blobs"
 	"truce/centre"
@@ -28,11 +30,17 @@ func TestScenario(t *testing.T) {
 	}
 	defer st.Close()
 	b, _ := blobs.Open(filepath.Join(dir, "evidence"), 1<<20)
-	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: sc.Centre, OpenedAt: sc.Start()})
+	docs, _ := blobs.Open(filepath.Join(dir, "documents"), 16<<20)
+	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: sc.Centre, OpenedAt: sc.Start(), Documents: docs, Evaluate: true})
 	if err != nil || opTok == "" {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			c.Close()
+		}
+	}()
 	calls := 0
 	tokens, err := sc.Run(ctx, c, b, func(done, total int) { calls++ })
 	if err != nil {
@@ -41,6 +49,9 @@ func TestScenario(t *testing.T) {
 	if len(tokens) != len(sc.Members) || calls != len(sc.Parties)+len(sc.Members)+len(sc.Steps) {
 		t.Fatalf("%d tokens, %d progress calls", len(tokens), calls)
 	}
+	checkAgreement(t, ctx, c, st)
+	c.Close() // no more evaluations: the ledger is final
+	closed = true
 	page, err := st.Incidents(ctx, incident.Filter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -87,5 +98,72 @@ func TestScenario(t *testing.T) {
 	bb, _ := dst.Dump(ctx)
 	if !slices.Equal(a, bb) {
 		t.Fatal("the replayed demo differs")
+	}
+}
+
+// checkAgreement: both plans are submitted and shared, the agreement is
+// signed by both parties, and the incidents after its entry into force are
+// flagged against the right terms.
+func checkAgreement(t *testing.T, ctx context.Context, c *centre.Centre, st *sqlite.Store) {
+	t.Helper()
+	plans, err := st.Plans(ctx)
+	if err != nil || len(plans) != 2 || !plans[0].Shared || !plans[1].Shared || len(plans[0].Stances) == 0 {
+		t.Fatalf("plans: %v %+v", err, plans)
+	}
+	v, err := st.Agreement(ctx, "abu-dhabi-ceasefire", 0)
+	if err != nil || v == nil || !v.Signed || len(v.Signatures) != 2 {
+		t.Fatalf("agreement: %v %+v", err, v)
+	}
+	// The evaluator works behind the ledger; wait for it to reach the
+	// incidents it must flag.
+	want := map[string]func(incident.PossibleViolation) bool{
+		"BM-21 Grad MLRS (4 launchers)": func(p incident.PossibleViolation) bool {
+			return p.Term == "4.2" && p.Class == "mlrs" && p.MeasuredKM != nil && *p.MeasuredKM > 20 && *p.MeasuredKM < 70 && *p.LimitKM == 70
+		},
+		"self-propelled howitzers (2)": func(p incident.PossibleViolation) bool {
+			return p.Term == "4.2" && p.Class == "artillery-100mm" && *p.MeasuredKM < 50
+		},
+	}
+	var missing []string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		page, err := st.Incidents(ctx, incident.Filter{From: time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC), Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing = missing[:0]
+		site := false
+		for _, inc := range page.Items {
+			if inc.Evaluation == nil {
+				missing = append(missing, inc.ID+" unevaluated")
+				continue
+			}
+			if check, ok := want[inc.Report.Weapon]; ok && !slices.ContainsFunc(inc.Evaluation.Violations, check) {
+				missing = append(missing, fmt.Sprintf("%s %+v", inc.Report.Weapon, inc.Evaluation.Violations))
+			}
+			if slices.ContainsFunc(inc.Evaluation.Violations, func(p incident.PossibleViolation) bool { return p.Site == "znpp" }) {
+				site = true
+			}
+		}
+		if !site {
+			missing = append(missing, "no incident flagged near the Zaporizhzhia NPP")
+		}
+		if len(missing) == 0 {
+			break
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("evaluations: %v", missing)
+	}
+	// Incidents before entry into force are not judged against it.
+	early, _ := st.Incidents(ctx, incident.Filter{To: time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC), Limit: 1000})
+	for _, inc := range early.Items {
+		if inc.Evaluation != nil {
+			t.Errorf("%s (observed %s) was evaluated against an agreement not yet in force", inc.ID, inc.From)
+		}
+	}
+	// Queryable by term.
+	byTerm, err := st.Incidents(ctx, incident.Filter{Agreement: "abu-dhabi-ceasefire", Term: "4.2", Limit: 100})
+	if err != nil || len(byTerm.Items) < 2 {
+		t.Fatalf("incidents by term 4.2: %v %d", err, len(byTerm.Items))
 	}
 }

@@ -85,7 +85,7 @@ func (m *MapIndex) Put(rows ...MapRow) {
 // Serves reports whether the index can answer f: it knows position, type,
 // status and reporting party, not times, actors or events.
 func (m *MapIndex) Serves(f Filter) bool {
-	return f.From.IsZero() && f.To.IsZero() && f.Actor == "" && f.Event == ""
+	return f.From.IsZero() && f.To.IsZero() && f.Actor == "" && f.Event == "" && f.Term == ""
 }
 
 // Clusters groups the incidents matching f on a grid of cell degrees, as

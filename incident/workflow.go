@@ -153,6 +153,7 @@ type Incident struct {
 	Finding    *RecordedFinding `json:"finding,omitempty"`
 	Responses  []Response       `json:"responses,omitempty"`
 	Linked     []string         `json:"linked,omitempty"` // other reports of the same event
+	Evaluation *Evaluation      `json:"evaluation,omitempty"`
 	Steps      []Step           `json:"steps"`
 	Updated    time.Time        `json:"updated"`
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 
+	"truce/agreement"
 	"truce/incident"
 	"truce/ledger"
 	"truce/negotiation"
@@ -29,6 +30,14 @@ type Tx interface {
 	EventIncidents(event string) ([]string, error)
 	Round(id string) (*negotiation.Round, error)
 	PutRound(r *negotiation.Round) error
+	Plan(id string) (*agreement.Plan, error)
+	PutPlan(p *agreement.Plan) error
+	// Agreement returns a version of an agreement; version 0 is the latest.
+	Agreement(id string, version int) (*agreement.Version, error)
+	PutAgreement(v *agreement.Version) error
+	// PutViolations replaces the terms an incident may breach, for queries
+	// by term.
+	PutViolations(incident, agreementID string, terms []string) error
 }
 
 // Apply folds s, whose Seq is already set, into tx. It returns the subject of
@@ -80,6 +89,10 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 		return link(tx, s, by)
 	case negotiation.TypeRound:
 		return recordRound(tx, s, by)
+	case agreement.TypePlanSubmit, agreement.TypePlanShare, agreement.TypeStance, agreement.TypeDraft, agreement.TypeSign:
+		return negotiate(tx, s, agreement.Actor{Member: author, Kind: ap.Kind})
+	case incident.TypeEvaluate:
+		return evaluate(tx, s, by)
 	}
 	return workflow(tx, s, by)
 }
@@ -399,4 +412,143 @@ func rotateKey(tx Tx, s *ledger.Signed, by *party.Member) (string, error) {
 	}
 	m.PublicKey = r.PublicKey
 	return m.ID, tx.PutMember(m)
+}
+
+func negotiate(tx Tx, s *ledger.Signed, by agreement.Actor) (string, error) {
+	seq, t := s.Seq, s.Statement.Time
+	switch s.Statement.Type {
+	case agreement.TypePlanSubmit:
+		p, err := decode[agreement.SubmitPlan](s)
+		if err != nil {
+			return "", err
+		}
+		if v, err := tx.Agreement(p.Plan, 0); err != nil || v != nil {
+			return "", firstErr(err, ledger.Conflict("%q is an agreement; a plan needs its own ID", p.Plan))
+		}
+		if p.Round != "" {
+			if r, err := tx.Round(p.Round); err != nil || r == nil {
+				return "", firstErr(err, ledger.Invalid("payload.round", "no round %q", p.Round))
+			}
+		}
+		old, err := tx.Plan(p.Plan)
+		if err != nil {
+			return "", err
+		}
+		plan, err := agreement.Submit(old, by, p, seq, t)
+		if err != nil {
+			return "", ledger.Within("payload", err)
+		}
+		return plan.ID, tx.PutPlan(plan)
+	case agreement.TypePlanShare:
+		p, err := decode[agreement.SharePlan](s)
+		if err != nil {
+			return "", err
+		}
+		plan, err := tx.Plan(p.Plan)
+		if err != nil || plan == nil || !plan.VisibleTo(by.Party) {
+			return "", firstErr(err, ledger.NotFound("no plan %q", p.Plan))
+		}
+		if err := agreement.Share(plan, by, seq, t); err != nil {
+			return "", err
+		}
+		return plan.ID, tx.PutPlan(plan)
+	case agreement.TypeStance:
+		p, err := decode[agreement.TakeStance](s)
+		if err != nil {
+			return "", err
+		}
+		plan, err := tx.Plan(p.On)
+		if err != nil {
+			return "", err
+		}
+		if plan != nil {
+			if err := agreement.StanceOnPlan(plan, by, p, seq, t); err != nil {
+				return "", ledger.Within("payload", err)
+			}
+			return plan.ID, tx.PutPlan(plan)
+		}
+		v, err := tx.Agreement(p.On, p.Version)
+		if err != nil || v == nil {
+			return "", firstErr(err, ledger.NotFound("no plan or agreement %q version %d", p.On, p.Version))
+		}
+		if err := agreement.StanceOnDraft(v, by, p, seq, t); err != nil {
+			return "", ledger.Within("payload", err)
+		}
+		return v.ID, tx.PutAgreement(v)
+	case agreement.TypeDraft:
+		p, err := decode[agreement.DraftAgreement](s)
+		if err != nil {
+			return "", err
+		}
+		id := p.Agreement.ID
+		if plan, err := tx.Plan(id); err != nil || plan != nil {
+			return "", firstErr(err, ledger.Conflict("%q is a plan; an agreement needs its own ID", id))
+		}
+		latest, err := tx.Agreement(id, 0)
+		if err != nil {
+			return "", err
+		}
+		var lookupErr error
+		known := func(id string) bool {
+			p, err := tx.Party(id)
+			lookupErr = firstErr(lookupErr, err)
+			return p != nil
+		}
+		v, err := agreement.Draft(latest, by, p, seq, t, known)
+		if err != nil {
+			return "", firstErr(lookupErr, ledger.Within("payload", err))
+		}
+		if latest != nil && !latest.Signed {
+			latest.Superseded = true
+			if err := tx.PutAgreement(latest); err != nil {
+				return "", err
+			}
+		}
+		return v.ID, tx.PutAgreement(v)
+	case agreement.TypeSign:
+		p, err := decode[agreement.SignAgreement](s)
+		if err != nil {
+			return "", err
+		}
+		v, err := tx.Agreement(p.Agreement, p.Version)
+		if err != nil || v == nil {
+			return "", firstErr(err, ledger.Invalid("payload.agreement", "no agreement %q version %d", p.Agreement, p.Version))
+		}
+		if err := agreement.Sign(v, by, by.Key(), p, seq, t); err != nil {
+			return "", ledger.Within("payload", err)
+		}
+		return v.ID, tx.PutAgreement(v)
+	}
+	return "", ledger.Invalid("statement.type", "unknown statement type %q", s.Statement.Type)
+}
+
+func evaluate(tx Tx, s *ledger.Signed, by incident.Actor) (string, error) {
+	p, err := decode[incident.Evaluate](s)
+	if err != nil {
+		return "", err
+	}
+	inc, err := load(tx, p.Incident, "payload.incident")
+	if err != nil {
+		return "", err
+	}
+	v, err := tx.Agreement(p.Agreement, p.Version)
+	if err != nil || v == nil || !v.Signed {
+		return "", firstErr(err, ledger.Invalid("payload.agreement", "no signed agreement %q version %d", p.Agreement, p.Version))
+	}
+	if err := inc.Evaluated(s.Seq, s.Statement.Time, by, p); err != nil {
+		return "", ledger.Within("payload", err)
+	}
+	terms := make([]string, 0, len(p.Violations))
+	for _, x := range p.Violations {
+		if v.Document.Term(x.Term) == nil {
+			return "", ledger.Invalid("payload.violations", "agreement %s version %d has no term %q", v.ID, v.Version, x.Term)
+		}
+		if !slices.Contains(terms, x.Term) {
+			terms = append(terms, x.Term)
+		}
+	}
+	if err := tx.PutViolations(inc.ID, p.Agreement, terms); err != nil {
+		return "", err
+	}
+	return inc.ID, tx.PutIncident(inc)
 }

@@ -104,6 +104,9 @@ func auditCmd(args []string) error {
 		if err := auditEvidence(ctx, local, filepath.Join(*data, "evidence"), rep); err != nil {
 			return err
 		}
+		if err := auditPlans(ctx, local, filepath.Join(*data, "documents"), rep); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		if err := printJSON(rep); err != nil {
@@ -208,6 +211,35 @@ func auditEvidence(ctx context.Context, st *sqlite.Store, dir string, rep *audit
 		}
 		before = page.Next
 	}
+}
+
+// auditPlans checks that every version of every plan the ledger records is
+// kept, with the digest the ledger gives it: plans live beside the ledger.
+func auditPlans(ctx context.Context, st *sqlite.Store, dir string, rep *audit.Report) error {
+	plans, err := st.Plans(ctx)
+	if err != nil || len(plans) == 0 {
+		return err
+	}
+	bs, err := blobs.Open(dir, api.MaxPlanBody)
+	if err != nil {
+		return err
+	}
+	for _, p := range plans {
+		for _, v := range p.Versions {
+			f, err := bs.Open(v.Digest)
+			if err != nil {
+				rep.Findings = append(rep.Findings, audit.Finding{Index: int64(v.Seq), What: fmt.Sprintf("plan %s version %d (%s) is missing", p.ID, v.Version, v.Digest)})
+				continue
+			}
+			h := sha256.New()
+			_, err = io.Copy(h, f)
+			f.Close()
+			if err != nil || hex.EncodeToString(h.Sum(nil)) != v.Digest {
+				rep.Findings = append(rep.Findings, audit.Finding{Index: int64(v.Seq), What: fmt.Sprintf("plan %s version %d no longer has its SHA-256 %s", p.ID, v.Version, v.Digest)})
+			}
+		}
+	}
+	return nil
 }
 
 // httpSource reads a ledger from a running server: the statements through

@@ -102,6 +102,7 @@ func TestTamperIsDetected(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "photo.txt")
 	os.WriteFile(file, []byte("original evidence bytes"), 0o600)
 	truce(t, env, "evidence", ids[3], file)
+	planSeq := regexp.MustCompile(`ledger index (\d+)`).FindStringSubmatch(truce(t, env, "plan", "submit", "../../docs/examples/plan-ua.json"))[1]
 	waitCheckpoint(t, srv.url)
 	// The server-side audit, through the API and the public log.
 	if out, code := runAudit(t, "--server", srv.url, "--token", ua); code != 0 || !strings.Contains(out, "OK") {
@@ -137,6 +138,18 @@ func TestTamperIsDetected(t *testing.T) {
 	out, code = runAudit(t, "--data", swapped)
 	if code != 3 || !strings.Contains(out, "FIRST DISCREPANCY: ledger index "+strings.TrimPrefix(ids[3], "inc-")+": evidence file") {
 		t.Fatalf("altered evidence: exit %d\n%s", code, out)
+	}
+
+	// A plan is kept beside the ledger, under the digest the ledger records.
+	replaced := copyDir(t, data)
+	docs, _ := filepath.Glob(filepath.Join(replaced, "documents", "sha256", "*", "*"))
+	if len(docs) != 1 {
+		t.Fatalf("%d plan documents", len(docs))
+	}
+	os.WriteFile(docs[0], []byte(`{"format":"truce/agreement/v1"}`), 0o600)
+	out, code = runAudit(t, "--data", replaced)
+	if code != 3 || !strings.Contains(out, "FIRST DISCREPANCY: ledger index "+planSeq+": plan ua-march version 1 no longer has its SHA-256") {
+		t.Fatalf("altered plan: exit %d\n%s", code, out)
 	}
 
 	// A server on the edited file keeps accepting statements but signs no

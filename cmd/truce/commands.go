@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -309,7 +310,7 @@ func clientList(args []string) error {
 	connect := clientFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	q := url.Values{}
-	for _, name := range []string{"status", "type", "party", "actor", "event", "from", "to", "bbox", "limit", "cursor"} {
+	for _, name := range []string{"status", "type", "party", "actor", "event", "term", "from", "to", "bbox", "limit", "cursor"} {
 		fs.Func(name, "filter by "+name, func(v string) error { q.Set(name, v); return nil })
 	}
 	if _, err := parse(fs, args); err != nil {
@@ -321,7 +322,7 @@ func clientList(args []string) error {
 	}
 	var page struct {
 		Items []*incident.Incident `json:"items"`
-		Next  string               `json:"next_cursor"`
+		Next  uint64               `json:"next,omitempty"`
 	}
 	path := "/v1/incidents"
 	if len(q) > 0 {
@@ -342,8 +343,8 @@ func clientList(args []string) error {
 	}
 	tw.Flush()
 	fmt.Println(msg.N("list.count", len(page.Items)))
-	if page.Next != "" {
-		fmt.Println(msg.T("list.more", page.Next))
+	if page.Next != 0 {
+		fmt.Println(msg.T("list.more", strconv.FormatUint(page.Next, 10)))
 	}
 	return nil
 }
@@ -411,6 +412,12 @@ func clientShow(args []string) error {
 	}
 	for _, resp := range inc.Responses {
 		row("col.response", fmt.Sprintf("%s: [%s] %s", resp.Party, resp.Text.Lang, resp.Text.Text))
+	}
+	if ev := inc.Evaluation; ev != nil {
+		row("col.evaluated", msg.T("show.evaluated", ev.Agreement, ev.Version, len(ev.Violations)))
+		for _, v := range ev.Violations {
+			row("col.violation", msg.Violation(v))
+		}
 	}
 	tw.Flush()
 	fmt.Println()

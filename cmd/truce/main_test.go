@@ -329,3 +329,119 @@ func TestTableAlignsWideCharacters(t *testing.T) {
 		t.Fatalf("columns do not line up:\n%s", b.String())
 	}
 }
+
+// demoToken finds a member's token in the demo's printed table.
+func demoToken(t *testing.T, out, member string) string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), member+" ") {
+			if tok := tokenRe.FindString(line); tok != "" {
+				return tok
+			}
+		}
+	}
+	t.Fatalf("no token for %s in:\n%s", member, out)
+	return ""
+}
+
+// Plans side by side, an exported agreement verified offline (and refused
+// once altered), and offline evaluation of an events file.
+func TestNegotiationCommands(t *testing.T) {
+	data := t.TempDir()
+	srv := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	time.Sleep(100 * time.Millisecond)
+	env := []string{"TRUCE_SERVER=" + srv.url, "TRUCE_TOKEN=" + demoToken(t, srv.output(), "ua-rep")}
+	diff := truce(t, env, "plan", "diff", "ua-plan", "ru-plan", "abu-dhabi-ceasefire")
+	for _, want := range []string{"withdrawal:mlrs", "mlrs ≥ 70 km", "mlrs ≥ 50 km", "[ru: counters]", "reference_line:ru"} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("plan diff lacks %q:\n%s", want, diff)
+		}
+	}
+	list := truce(t, env, "plans")
+	if !strings.Contains(list, "abu-dhabi-ceasefire") || !strings.Contains(list, "ua,ru") {
+		t.Errorf("plans:\n%s", list)
+	}
+	file := filepath.Join(t.TempDir(), "signed.json")
+	truce(t, env, "agreement", "export", "abu-dhabi-ceasefire", "--out", file)
+	if out := truce(t, nil, "agreement", "verify", file); !strings.Contains(out, "every signature verifies") || !strings.Contains(out, "Signed by: ua, ru") {
+		t.Fatalf("verify:\n%s", out)
+	}
+	raw, _ := os.ReadFile(file)
+	altered := filepath.Join(t.TempDir(), "altered.json")
+	os.WriteFile(altered, bytes.Replace(raw, []byte(`"min_km": 70`), []byte(`"min_km": 60`), 1), 0o644)
+	cmd := exec.Command(binary, "agreement", "verify", altered)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "digest") {
+		t.Fatalf("verify of an altered agreement: %v\n%s", err, out)
+	}
+	// Without the digest to give it away, the signatures do.
+	var f map[string]any
+	json.Unmarshal(bytes.Replace(raw, []byte(`"min_km": 70`), []byte(`"min_km": 60`), 1), &f)
+	delete(f, "digest")
+	nodigest, _ := json.Marshal(f)
+	os.WriteFile(altered, nodigest, 0o644)
+	if out, err := exec.Command(binary, "agreement", "verify", altered).CombinedOutput(); err == nil || !strings.Contains(string(out), "different bytes") {
+		t.Fatalf("verify of an altered agreement without its digest: %v\n%s", err, out)
+	}
+	events := filepath.Join(t.TempDir(), "events.geojson")
+	os.WriteFile(events, []byte(`{"type":"FeatureCollection","features":[
+		{"type":"Feature","id":"tokmak","geometry":{"type":"Point","coordinates":[35.62,47.14]},"properties":{"type":"weapons_in_zone","weapon":"BM-21 Grad","observed_at":"2026-02-08T11:20:00Z"}},
+		{"type":"Feature","id":"lviv","geometry":{"type":"Point","coordinates":[24.03,49.84]},"properties":{"type":"weapons_in_zone","weapon":"BM-21 Grad","observed_at":"2026-02-08T11:20:00Z"}}]}`), 0o644)
+	out := truce(t, nil, "eval", "--agreement", file, events)
+	if !strings.Contains(out, "tokmak") || !strings.Contains(out, "term 4.2 requires at least 70 km") || strings.Contains(out, "lviv") {
+		t.Fatalf("eval:\n%s", out)
+	}
+}
+
+// The README's walkthrough of plans and agreements, command by command:
+// two plans submitted and compared, an agreement drafted and signed, and a
+// report flagged against the right term.
+func TestReadmeAgreementWalkthrough(t *testing.T) {
+	data := t.TempDir()
+	srv := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	time.Sleep(100 * time.Millisecond)
+	out := srv.output()
+	as := func(member string) []string {
+		return []string{"TRUCE_SERVER=" + srv.url, "TRUCE_TOKEN=" + demoToken(t, out, member)}
+	}
+	ua, ru, us, mon := as("ua-rep"), as("ru-rep"), as("us-mediator"), as("tr-monitor")
+	examples := "../../docs/examples/"
+	truce(t, ua, "plan", "submit", examples+"plan-ua.json")
+	// Private until shared.
+	if cmd := exec.Command(binary, "plan", "show", "ua-march"); true {
+		cmd.Env = append(os.Environ(), ru...)
+		if o, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(o), "no plan") {
+			t.Fatalf("Russia reads Ukraine's unshared plan: %v %s", err, o)
+		}
+	}
+	truce(t, ua, "plan", "share", "ua-march")
+	truce(t, ru, "plan", "submit", examples+"plan-ru.json")
+	truce(t, ru, "plan", "share", "ru-march")
+	truce(t, ru, "plan", "stance", "ua-march", "3", "--stance", "reject", "--note", "MLRS at 50 km")
+	diff := truce(t, us, "plan", "diff", "ua-march", "ru-march")
+	if !strings.Contains(diff, "mlrs ≥ 70 km [ru: rejects]") || !strings.Contains(diff, "mlrs ≥ 50 km") {
+		t.Fatalf("plan diff:\n%s", diff)
+	}
+	truce(t, us, "agreement", "draft", examples+"agreement.json", "--sources", "2=ua-march/2,3=ua-march/3")
+	truce(t, ua, "agreement", "sign", "march-ceasefire")
+	truce(t, ru, "agreement", "sign", "march-ceasefire")
+	rep := truce(t, mon, "report", "--type", "weapons_in_zone", "--lon", "35.62", "--lat", "47.14", "--weapon", "BM-21 Grad",
+		"--lang", "en", "--text", "Four launchers in a tree line north of Tokmak")
+	id := regexp.MustCompile(`inc-\d+`).FindString(rep)
+	var show string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if show = truce(t, mon, "show", id); strings.Contains(show, "POSSIBLE VIOLATION") {
+			break
+		}
+	}
+	if !strings.Contains(show, "against march-ceasefire version 1;") || !regexp.MustCompile(`observed 4\d\.\d km from the line; term 3 requires at least 70 km`).MatchString(show) {
+		t.Fatalf("show %s:\n%s", id, show)
+	}
+	if list := truce(t, mon, "list", "--term", "march-ceasefire/3"); !strings.Contains(list, id) {
+		t.Fatalf("list --term:\n%s", list)
+	}
+	file := filepath.Join(t.TempDir(), "march.json")
+	truce(t, us, "agreement", "export", "march-ceasefire", "--out", file)
+	if v := truce(t, nil, "agreement", "verify", file); !strings.Contains(v, "Signed by: ua, ru") {
+		t.Fatalf("verify:\n%s", v)
+	}
+}

@@ -51,6 +51,12 @@ func openNode(ctx context.Context, dir string, opt centre.Options) (*node, error
 		st.Close()
 		return nil, err
 	}
+	// Plan documents are kept apart from evidence: evidence is served to
+	// every member by digest, a plan only to whom its party shares it with.
+	if opt.Documents, err = blobs.Open(filepath.Join(dir, "documents"), api.MaxPlanBody); err != nil {
+		st.Close()
+		return nil, err
+	}
 	c, token, err := centre.Open(ctx, st, opt)
 	if err != nil {
 		st.Close()
@@ -120,7 +126,7 @@ func serve(args []string) error {
 	if *debug != "" {
 		go func() { slog.Warn("profiler stopped", "err", http.ListenAndServe(*debug, nil)) }()
 	}
-	n, err := openNode(ctx, *data, centre.Options{CheckpointInterval: *cpEvery, CheckpointEntries: *cpEntries, Witnesses: wcfg})
+	n, err := openNode(ctx, *data, centre.Options{CheckpointInterval: *cpEvery, CheckpointEntries: *cpEntries, Witnesses: wcfg, Evaluate: true})
 	if err != nil {
 		return err
 	}
@@ -187,7 +193,7 @@ func demoCmd(args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	n, err := openNode(ctx, dir, centre.Options{Name: sc.Centre, OpenedAt: sc.Start()})
+	n, err := openNode(ctx, dir, centre.Options{Name: sc.Centre, OpenedAt: sc.Start(), Evaluate: true})
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"truce/agreement"
 	"truce/incident"
 	"truce/ledger"
 	"truce/negotiation"
@@ -86,6 +87,12 @@ CREATE INDEX IF NOT EXISTS incidents_event ON incidents(event);
 CREATE INDEX IF NOT EXISTS incidents_time ON incidents(t_from);
 CREATE TABLE IF NOT EXISTS rounds (id TEXT PRIMARY KEY, start TEXT NOT NULL, doc BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS evidence (sha256 TEXT NOT NULL, incident TEXT NOT NULL, PRIMARY KEY (sha256, incident));
+CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, party TEXT NOT NULL, doc BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS agreements (id TEXT NOT NULL, version INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (id, version));
+-- The terms each incident's latest evaluation names, for queries by term.
+CREATE TABLE IF NOT EXISTS violations (agreement TEXT NOT NULL, term TEXT NOT NULL, incident INTEGER NOT NULL,
+	PRIMARY KEY (agreement, term, incident));
+CREATE INDEX IF NOT EXISTS violations_incident ON violations(incident);
 
 -- Credentials are not part of the record: they never enter the ledger, and
 -- a replayed ledger has none.
@@ -415,6 +422,86 @@ func (t *txn) PutRound(r *negotiation.Round) error {
 	return err
 }
 
+func (t *txn) Plan(id string) (*agreement.Plan, error) {
+	return getDoc[agreement.Plan](t.ctx, t, `SELECT doc FROM plans WHERE id = ?`, id)
+}
+
+func (t *txn) PutPlan(p *agreement.Plan) error {
+	doc, _ := json.Marshal(p)
+	_, err := t.exec(`INSERT INTO plans (id, party, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, p.ID, p.Party, doc)
+	return err
+}
+
+func (t *txn) Agreement(id string, version int) (*agreement.Version, error) {
+	return agreementVersion(t.ctx, t, id, version)
+}
+
+func agreementVersion(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id string, version int) (*agreement.Version, error) {
+	if version == 0 {
+		return getDoc[agreement.Version](ctx, q, `SELECT doc FROM agreements WHERE id = ? ORDER BY version DESC LIMIT 1`, id)
+	}
+	var doc []byte
+	err := q.QueryRowContext(ctx, `SELECT doc FROM agreements WHERE id = ? AND version = ?`, id, version).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read agreement %s version %d: %w", id, version, err)
+	}
+	v := new(agreement.Version)
+	if err := json.Unmarshal(doc, v); err != nil {
+		return nil, fmt.Errorf("decode agreement %s version %d: %w", id, version, err)
+	}
+	return v, nil
+}
+
+func (t *txn) PutAgreement(v *agreement.Version) error {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode agreement %s: %w", v.ID, err)
+	}
+	_, err = t.exec(`INSERT INTO agreements (id, version, doc) VALUES (?, ?, ?) ON CONFLICT(id, version) DO UPDATE SET doc = excluded.doc`, v.ID, v.Version, doc)
+	return err
+}
+
+func (t *txn) PutViolations(id, agreementID string, terms []string) error {
+	seq, ok := incident.SeqOf(id)
+	if !ok {
+		return fmt.Errorf("no incident %q", id)
+	}
+	if _, err := t.exec(`DELETE FROM violations WHERE incident = ?`, int64(seq)); err != nil {
+		return fmt.Errorf("clear violations of %s: %w", id, err)
+	}
+	for _, term := range terms {
+		if _, err := t.exec(`INSERT INTO violations (agreement, term, incident) VALUES (?, ?, ?)`, agreementID, term, int64(seq)); err != nil {
+			return fmt.Errorf("index violations of %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// Plans lists every plan; the caller decides who may see which.
+func (s *Store) Plans(ctx context.Context) ([]*agreement.Plan, error) {
+	return listDocs[agreement.Plan](ctx, s.r, `SELECT doc FROM plans ORDER BY id`)
+}
+
+// Plan reads one plan.
+func (s *Store) Plan(ctx context.Context, id string) (*agreement.Plan, error) {
+	return getDoc[agreement.Plan](ctx, s.r, `SELECT doc FROM plans WHERE id = ?`, id)
+}
+
+// Agreements lists every version of every agreement.
+func (s *Store) Agreements(ctx context.Context) ([]*agreement.Version, error) {
+	return listDocs[agreement.Version](ctx, s.r, `SELECT doc FROM agreements ORDER BY id, version`)
+}
+
+// Agreement reads one version of an agreement; version 0 is the latest.
+func (s *Store) Agreement(ctx context.Context, id string, version int) (*agreement.Version, error) {
+	return agreementVersion(ctx, s.r, id, version)
+}
+
 func (t *txn) EventIncidents(event string) ([]string, error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq FROM incidents WHERE event = ? ORDER BY seq`, event)
 	if err != nil {
@@ -635,6 +722,9 @@ func filterSQL(f incident.Filter) (where []string, args []any) {
 	if f.Event != "" {
 		add("event = ?", f.Event)
 	}
+	if f.Term != "" {
+		add("seq IN (SELECT incident FROM violations WHERE agreement = ? AND term = ?)", f.Agreement, f.Term)
+	}
 	if f.Before > 0 {
 		add("seq < ?", int64(f.Before))
 	}
@@ -734,6 +824,9 @@ func (s *Store) Dump(ctx context.Context) ([]string, error) {
 			t_from || ' ' || t_until || ' ' || west || ' ' || south || ' ' || east || ' ' || north || ' ' || CAST(doc AS TEXT) FROM incidents ORDER BY seq`,
 		`SELECT 'round ' || id || ' ' || start || ' ' || CAST(doc AS TEXT) FROM rounds ORDER BY id`,
 		`SELECT 'evidence ' || sha256 || ' ' || incident FROM evidence ORDER BY sha256, incident`,
+		`SELECT 'plan ' || id || ' ' || party || ' ' || CAST(doc AS TEXT) FROM plans ORDER BY id`,
+		`SELECT 'agreement ' || id || ' ' || version || ' ' || CAST(doc AS TEXT) FROM agreements ORDER BY id, version`,
+		`SELECT 'violation ' || agreement || ' ' || term || ' ' || incident FROM violations ORDER BY agreement, term, incident`,
 	} {
 		rows, err := s.r.QueryContext(ctx, q)
 		if err != nil {

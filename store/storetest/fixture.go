@@ -8,9 +8,11 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"truce/blobs"
 	"truce/centre"
 	"truce/geo"
 	"truce/incident"
@@ -52,7 +54,11 @@ const (
 func NewFixture(t testing.TB, st Store) *Fixture {
 	t.Helper()
 	ctx := context.Background()
-	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: "Test centre", NoCheckpoints: true})
+	docs, err := blobs.Open(filepath.Join(t.TempDir(), "documents"), 16<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: "Test centre", NoCheckpoints: true, Documents: docs, Evaluate: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,442 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"truce/agreement"
+	"truce/incident"
+	"truce/ledger"
+)
+
+// MaxPlanBody bounds a plan or draft: a line of contact with tens of
+// thousands of vertices and a registry of thousands of sites.
+const MaxPlanBody = 16 << 20
+
+// planView is a plan with, when asked for, its document.
+type planView struct {
+	*agreement.Plan
+	Document *agreement.Document `json:"document,omitempty"`
+}
+
+func (s *Server) listPlans(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	all, err := s.centre.Store.Plans(r.Context())
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	out := []*agreement.Plan{}
+	for _, p := range all {
+		if p.VisibleTo(sess.Member.Party) {
+			out = append(out, p)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+// plan loads a plan the caller may see: its own party's, or a shared one.
+// Another party's unshared plan does not exist for the caller.
+func (s *Server) plan(w http.ResponseWriter, r *http.Request, id string) *agreement.Plan {
+	sess := member(w, r)
+	if sess == nil {
+		return nil
+	}
+	p, err := s.centre.Store.Plan(r.Context(), id)
+	if err != nil {
+		fail(w, r, err)
+		return nil
+	}
+	if p == nil || !p.VisibleTo(sess.Member.Party) {
+		fail(w, r, ledger.NotFound("no plan %q", id))
+		return nil
+	}
+	return p
+}
+
+func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "version")
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	version, err := q.uint("version", 0)
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	p := s.plan(w, r, r.PathValue("id"))
+	if p == nil {
+		return
+	}
+	doc, err := s.centre.PlanDocument(p, int(version))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, planView{Plan: p, Document: doc})
+}
+
+func (s *Server) submitPlan(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	var body struct {
+		Plan  agreement.Document `json:"plan"`
+		Round string             `json:"round,omitempty"`
+	}
+	if !readJSON(w, r, &body) {
+		return
+	}
+	if err := body.Plan.Validate(); err != nil {
+		badRequest(w, r, ledger.Within("plan", err))
+		return
+	}
+	st, err := s.centre.SubmitPlan(r.Context(), sess, &body.Plan, body.Round, time.Time{})
+	if err != nil {
+		fail(w, r, relabel(err, ""))
+		return
+	}
+	p, err := s.centre.Store.Plan(r.Context(), body.Plan.ID)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"statement": viewStatement(st), "record": p})
+}
+
+// uploadPlan keeps a plan document for a member who signs plan.submit
+// itself, and answers with the digest to sign.
+func (s *Server) uploadPlan(w http.ResponseWriter, r *http.Request) {
+	if member(w, r) == nil {
+		return
+	}
+	var body struct {
+		Plan agreement.Document `json:"plan"`
+	}
+	if !readJSON(w, r, &body) {
+		return
+	}
+	sum, err := s.centre.StorePlan(&body.Plan)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"plan": body.Plan.ID, "version": body.Plan.Version, "digest": sum})
+}
+
+func (s *Server) sharePlan(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	p := s.plan(w, r, r.PathValue("id"))
+	if p == nil {
+		return
+	}
+	s.say(w, r, sess, agreement.TypePlanShare, agreement.SharePlan{Plan: p.ID}, func() (any, error) {
+		return s.centre.Store.Plan(r.Context(), p.ID)
+	})
+}
+
+// stanceBody is a stance as posted: its target comes from the path.
+type stanceBody struct {
+	Version int             `json:"version"`
+	Term    string          `json:"term"`
+	Stance  string          `json:"stance"`
+	Counter *agreement.Term `json:"counter,omitempty"`
+	Note    string          `json:"note,omitempty"`
+}
+
+func (s *Server) planStance(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	var b stanceBody
+	if !readJSON(w, r, &b) {
+		return
+	}
+	p := s.plan(w, r, r.PathValue("id"))
+	if p == nil {
+		return
+	}
+	if b.Version == 0 {
+		b.Version = p.Version
+	}
+	// The plan's terms are off the ledger; the fold cannot check the term,
+	// so it is checked here against the document.
+	doc, err := s.centre.PlanDocument(p, b.Version)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	if doc.Term(b.Term) == nil {
+		badRequest(w, r, ledger.Invalid("term", "plan %s version %d has no term %q", p.ID, b.Version, b.Term))
+		return
+	}
+	payload := agreement.TakeStance{On: p.ID, Version: b.Version, Term: b.Term, Stance: b.Stance, Counter: b.Counter, Note: b.Note}
+	s.say(w, r, sess, agreement.TypeStance, payload, func() (any, error) { return s.centre.Store.Plan(r.Context(), p.ID) })
+}
+
+// comparePlans sets plans (and agreement drafts) side by side:
+// ?plans=ua-plan,ru-plan[,agreement-id].
+func (s *Server) comparePlans(w http.ResponseWriter, r *http.Request) {
+	if member(w, r) == nil {
+		return
+	}
+	q, err := query(r, "plans")
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	ids := strings.Split(q["plans"], ",")
+	if len(ids) < 2 || len(ids) > 8 {
+		badRequest(w, r, ledger.Invalid("plans", "name 2 to 8 plans or agreements, separated by commas"))
+		return
+	}
+	var sides []agreement.Side
+	for _, id := range ids {
+		if v, err := s.centre.Store.Agreement(r.Context(), id, 0); err == nil && v != nil {
+			sides = append(sides, agreement.Side{ID: id, Doc: &v.Document, Version: v.Version, Stances: v.Stances})
+			continue
+		}
+		p := s.plan(w, r, id)
+		if p == nil {
+			return
+		}
+		doc, err := s.centre.PlanDocument(p, 0)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		sides = append(sides, agreement.Side{ID: id, Doc: doc, Version: p.Version, Stances: p.Stances})
+	}
+	writeJSON(w, http.StatusOK, agreement.Compare(sides))
+}
+
+// agreementView is a version with who has signed and whether it is in force.
+type agreementView struct {
+	*agreement.Version
+	SignedBy []string `json:"signed_by"`
+	Missing  []string `json:"missing"`
+	InForce  bool     `json:"in_force"`
+	Versions []int    `json:"versions"`
+	// Preconditions: how each quiet-days condition stands now.
+	Preconditions []precondition `json:"preconditions,omitempty"`
+}
+
+// precondition is the state of a "N days without violations in zone Z"
+// term: quiet since the last incident flagged against the zone (or since
+// entry into force), and met once that lasts N days.
+type precondition struct {
+	Term        string    `json:"term"`
+	Zone        string    `json:"zone"`
+	Days        int       `json:"days"`
+	Before      string    `json:"before,omitempty"`
+	QuietSince  time.Time `json:"quiet_since"`
+	LastFlagged string    `json:"last_flagged,omitempty"`
+	Met         bool      `json:"met"`
+}
+
+func (s *Server) preconditions(r *http.Request, v *agreement.Version) ([]precondition, error) {
+	if !v.Signed {
+		return nil, nil
+	}
+	var out []precondition
+	for _, t := range v.Document.Terms {
+		if t.Type != agreement.Precondition {
+			continue
+		}
+		from, _, _ := v.Document.EffectiveWindow()
+		p := precondition{Term: t.ID, Zone: t.Zone, Days: t.Days, Before: t.Before, QuietSince: from}
+		page, err := s.centre.Store.Incidents(r.Context(), incident.Filter{Agreement: v.ID, Term: t.Zone, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, inc := range page.Items {
+			if inc.Until.After(p.QuietSince) {
+				p.QuietSince, p.LastFlagged = inc.Until, inc.ID
+			}
+		}
+		p.Met = time.Since(p.QuietSince) >= time.Duration(t.Days)*24*time.Hour
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (s *Server) viewAgreement(r *http.Request, v *agreement.Version) (agreementView, error) {
+	out := agreementView{Version: v, SignedBy: []string{}, Missing: []string{}}
+	for _, p := range v.Document.Parties {
+		if slices.ContainsFunc(v.Signatures, func(x agreement.Signature) bool { return x.Party == p }) {
+			out.SignedBy = append(out.SignedBy, p)
+		} else {
+			out.Missing = append(out.Missing, p)
+		}
+	}
+	cur, _, err := s.centre.InForce(r.Context(), time.Now())
+	if err != nil {
+		return out, err
+	}
+	if out.Preconditions, err = s.preconditions(r, v); err != nil {
+		return out, err
+	}
+	out.InForce = cur != nil && cur.ID == v.ID && cur.Version == v.Version
+	all, err := s.centre.Store.Agreements(r.Context())
+	for _, x := range all {
+		if x.ID == v.ID {
+			out.Versions = append(out.Versions, x.Version)
+		}
+	}
+	return out, err
+}
+
+func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) {
+	if member(w, r) == nil {
+		return
+	}
+	all, err := s.centre.Store.Agreements(r.Context())
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	// The latest version of each agreement.
+	out := []agreementView{}
+	for i, v := range all {
+		if i+1 < len(all) && all[i+1].ID == v.ID {
+			continue
+		}
+		view, err := s.viewAgreement(r, v)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		out = append(out, view)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+func (s *Server) agreementVersion(w http.ResponseWriter, r *http.Request) *agreement.Version {
+	if member(w, r) == nil {
+		return nil
+	}
+	q, err := query(r, "version")
+	if err != nil {
+		badRequest(w, r, err)
+		return nil
+	}
+	version, err := q.uint("version", 0)
+	if err != nil {
+		badRequest(w, r, err)
+		return nil
+	}
+	id := r.PathValue("id")
+	v, err := s.centre.Store.Agreement(r.Context(), id, int(version))
+	if err != nil {
+		fail(w, r, err)
+		return nil
+	}
+	if v == nil {
+		fail(w, r, ledger.NotFound("no agreement %q version %d", id, version))
+		return nil
+	}
+	return v
+}
+
+func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) {
+	if v := s.agreementVersion(w, r); v != nil {
+		view, err := s.viewAgreement(r, v)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, view)
+	}
+}
+
+// agreementFile exports a version with its signatures, for
+// truce agreement verify.
+func (s *Server) agreementFile(w http.ResponseWriter, r *http.Request) {
+	if v := s.agreementVersion(w, r); v != nil {
+		w.Header().Set("Content-Disposition", `attachment; filename="`+v.ID+`-v`+strconv.Itoa(v.Version)+`.json"`)
+		writeJSON(w, http.StatusOK, v.File())
+	}
+}
+
+func (s *Server) draftAgreement(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	var p agreement.DraftAgreement
+	if !readJSON(w, r, &p) {
+		return
+	}
+	if err := p.Agreement.Validate(); err != nil {
+		badRequest(w, r, ledger.Within("agreement", err))
+		return
+	}
+	s.say(w, r, sess, agreement.TypeDraft, p, func() (any, error) {
+		return s.centre.Store.Agreement(r.Context(), p.Agreement.ID, p.Agreement.Version)
+	})
+}
+
+func (s *Server) signAgreement(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	var b struct {
+		Version int `json:"version"`
+	}
+	if !readJSON(w, r, &b) {
+		return
+	}
+	id := r.PathValue("id")
+	st, err := s.centre.SignAgreement(r.Context(), sess, id, b.Version, time.Time{})
+	if err != nil {
+		fail(w, r, relabel(err, ""))
+		return
+	}
+	v, err := s.centre.Store.Agreement(r.Context(), id, b.Version)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"statement": viewStatement(st), "record": v})
+}
+
+func (s *Server) agreementStance(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	var b stanceBody
+	if !readJSON(w, r, &b) {
+		return
+	}
+	id := r.PathValue("id")
+	v, err := s.centre.Store.Agreement(r.Context(), id, b.Version)
+	if err != nil || v == nil {
+		fail(w, r, firstErr(err, ledger.NotFound("no agreement %q version %d", id, b.Version)))
+		return
+	}
+	payload := agreement.TakeStance{On: id, Version: v.Version, Term: b.Term, Stance: b.Stance, Counter: b.Counter, Note: b.Note}
+	s.say(w, r, sess, agreement.TypeStance, payload, func() (any, error) { return s.centre.Store.Agreement(r.Context(), id, v.Version) })
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

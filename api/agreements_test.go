@@ -1,0 +1,246 @@
+package api_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"truce/agreement"
+	"truce/incident"
+	st "truce/store/storetest"
+)
+
+// doc reads the demo's agreement as a plan or agreement of the given ID,
+// in force from a day ago.
+func doc(t *testing.T, id string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("../demo/agreement.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	m["id"] = id
+	for _, x := range m["terms"].([]any) {
+		if term := x.(map[string]any); term["type"] == "effective" {
+			term["from"] = time.Now().UTC().Add(-24 * time.Hour).Format(time.RFC3339)
+		}
+	}
+	return m
+}
+
+func TestPlanVisibilityAndStances(t *testing.T) {
+	e := newEnv(t)
+	plan := doc(t, "ua-plan")
+	e.must(e.post("/v1/plans", st.UARep, map[string]any{"plan": plan}), 201)
+	// Private to Ukraine until shared: another party cannot see, compare or
+	// answer it, and the ledger holds only its digest.
+	e.must(e.get("/v1/plans/ua-plan", st.UARep), 200)
+	for _, who := range []string{st.RURep, st.USMed, st.Mon1} {
+		e.must(e.get("/v1/plans/ua-plan", who), 404)
+		var list struct{ Items []agreement.Plan }
+		e.must(e.get("/v1/plans", who), 200).json(t, &list)
+		if len(list.Items) != 0 {
+			t.Fatalf("%s lists %d plans", who, len(list.Items))
+		}
+	}
+	e.must(e.post("/v1/plans/ua-plan/stances", st.RURep, map[string]any{"term": "4.2", "stance": "accept"}), 404)
+	e.must(e.get("/v1/plans/ua-plan", ""), 401)
+	r := e.must(e.get("/v1/statements?from=0&limit=1000", st.RURep), 200)
+	if strings.Contains(string(r.body), "Withdrawal distances") {
+		t.Fatal("the plan's text is on the ledger before it is shared")
+	}
+	// Only Ukraine shares it; then everyone sees it.
+	e.must(e.post("/v1/plans/ua-plan/share", st.RURep, nil), 404)
+	e.must(e.post("/v1/plans/ua-plan/share", st.UARep, nil), 201)
+	e.must(e.get("/v1/plans/ua-plan", st.RURep), 200)
+	// Stances: a term that is not in the plan, an unknown stance, a counter
+	// without its alternative are refused and change nothing.
+	before := e.size()
+	e.must(e.post("/v1/plans/ua-plan/stances", st.RURep, map[string]any{"term": "99", "stance": "accept"}), 400)
+	e.must(e.post("/v1/plans/ua-plan/stances", st.RURep, map[string]any{"term": "4.2", "stance": "maybe"}), 422)
+	e.must(e.post("/v1/plans/ua-plan/stances", st.RURep, map[string]any{"term": "4.2", "stance": "counter"}), 422)
+	e.must(e.post("/v1/plans/ua-plan/stances", st.Mon1, map[string]any{"term": "4.2", "stance": "accept"}), 403)
+	if e.size() != before {
+		t.Fatal("a refused stance changed the ledger")
+	}
+	counter := map[string]any{"id": "4.2", "type": "withdrawal", "classes": []map[string]any{
+		{"class": "mlrs", "min_km": 50, "weapons": []string{"Grad"}}}}
+	e.must(e.post("/v1/plans/ua-plan/stances", st.RURep, map[string]any{"term": "4.2", "stance": "counter", "counter": counter}), 201)
+	// A second plan, side by side.
+	ru := doc(t, "ru-plan")
+	ru["terms"] = ru["terms"].([]any)[:5]
+	e.must(e.post("/v1/plans", st.RURep, map[string]any{"plan": ru}), 201)
+	e.must(e.get("/v1/plans/compare?plans=ua-plan,ru-plan", st.UARep), 404) // not shared yet
+	e.must(e.post("/v1/plans/ru-plan/share", st.RURep, nil), 201)
+	var cmp agreement.Comparison
+	e.must(e.get("/v1/plans/compare?plans=ua-plan,ru-plan", st.UARep), 200).json(t, &cmp)
+	rows := map[string]agreement.Row{}
+	for _, r := range cmp.Rows {
+		rows[r.Topic] = r
+	}
+	if r := rows["withdrawal:mlrs"]; !r.Agree || len(r.Cells) != 2 || len(r.Cells[0].Stances) != 1 || r.Cells[0].Stances[0].Stance != "counter" {
+		t.Fatalf("MLRS row: %+v", r)
+	}
+	if r := rows["prohibited_action:energy_strikes"]; r.Cells[1] != nil || r.Agree {
+		t.Fatalf("a term only Ukraine's plan has: %+v", r)
+	}
+}
+
+func TestAgreementSigningAndEvaluation(t *testing.T) {
+	e := newEnv(t)
+	ag := doc(t, "ceasefire")
+	draft := map[string]any{"agreement": ag, "sources": map[string]string{"4.2": "mediator"}}
+	e.must(e.post("/v1/agreements", st.UARep, draft), 403) // belligerents do not draft
+	e.must(e.post("/v1/agreements", st.USMed, draft), 201)
+	// A draft is not an amendment, and versions follow each other.
+	e.must(e.post("/v1/agreements", st.USMed, draft), 409)
+	e.must(e.post("/v1/agreements/ceasefire/sign", st.Mon1, map[string]any{}), 403)
+	e.must(e.post("/v1/agreements/ceasefire/sign", st.UARep, map[string]any{}), 201)
+	// One key counts once.
+	before := e.size()
+	r := e.must(e.post("/v1/agreements/ceasefire/sign", st.UARep, map[string]any{}), 409)
+	if !strings.Contains(string(r.body), "same key") {
+		t.Fatalf("second signature: %s", r.body)
+	}
+	// A signature over different bytes is refused by the fold.
+	ctx := context.Background()
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	var v agreement.Version
+	e.must(e.get("/v1/agreements/ceasefire", st.RURep), 200).json(t, &v)
+	changed := v.Document
+	changed.Title = agreement.Texts{"en": "Something else"}
+	sig, _ := agreement.SignDocument(&changed, other)
+	if _, err := e.f.Centre.Say(ctx, e.f.S[st.RURep], agreement.TypeSign, agreement.SignAgreement{Agreement: "ceasefire", Version: 1, Digest: v.Digest, Signature: sig}); err == nil || !strings.Contains(err.Error(), "signature") {
+		t.Fatalf("signature over other bytes: %v", err)
+	}
+	if _, err := e.f.Centre.Say(ctx, e.f.S[st.RURep], agreement.TypeSign, agreement.SignAgreement{Agreement: "ceasefire", Version: 1, Digest: strings.Repeat("0", 64), Signature: sig}); err == nil || !strings.Contains(err.Error(), "digest") {
+		t.Fatalf("wrong digest: %v", err)
+	}
+	if e.size() != before {
+		t.Fatal("refused signatures changed the ledger")
+	}
+	var view struct {
+		Signed   bool     `json:"signed"`
+		Missing  []string `json:"missing"`
+		InForce  bool     `json:"in_force"`
+		SignedBy []string `json:"signed_by"`
+	}
+	e.must(e.get("/v1/agreements/ceasefire", st.USMed), 200).json(t, &view)
+	if view.Signed || len(view.Missing) != 1 || view.Missing[0] != "ru" {
+		t.Fatalf("after one signature: %+v", view)
+	}
+	// An incident reported before the agreement is signed is judged once it is.
+	rep := storetest_mlrs()
+	var written struct{ Record incident.Incident }
+	e.must(e.post("/v1/incidents", st.Mon1, rep), 201).json(t, &written)
+	e.must(e.post("/v1/agreements/ceasefire/sign", st.RURep, map[string]any{}), 201)
+	e.must(e.get("/v1/agreements/ceasefire", st.USMed), 200).json(t, &view)
+	if !view.Signed || !view.InForce || len(view.SignedBy) != 2 {
+		t.Fatalf("after both signatures: %+v", view)
+	}
+	inc := waitEvaluated(t, e, written.Record.ID)
+	var found bool
+	for _, p := range inc.Evaluation.Violations {
+		if p.Term == "4.2" && p.Class == "mlrs" && *p.LimitKM == 70 && *p.MeasuredKM < 70 {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("MLRS not flagged: %+v", inc.Evaluation)
+	}
+	// Precondition 7: seven quiet days in zone 3 before withdrawal. Quiet
+	// since entry into force until shelling lands in the zone.
+	type pre struct {
+		Term        string    `json:"term"`
+		QuietSince  time.Time `json:"quiet_since"`
+		LastFlagged string    `json:"last_flagged"`
+		Met         bool      `json:"met"`
+	}
+	var pv struct{ Preconditions []pre }
+	e.must(e.get("/v1/agreements/ceasefire", st.USMed), 200).json(t, &pv)
+	if len(pv.Preconditions) != 1 || pv.Preconditions[0].Met || pv.Preconditions[0].LastFlagged != "" || time.Since(pv.Preconditions[0].QuietSince) > 25*time.Hour {
+		t.Fatalf("preconditions: %+v", pv.Preconditions)
+	}
+	shell := storetest_mlrs()
+	shell["type"], shell["weapon"] = "shelling", "mortar"
+	shell["location"].(map[string]any)["geometry"] = map[string]any{"type": "Point", "coordinates": []float64{36.25, 47.59}}
+	var shelled struct{ Record incident.Incident }
+	e.must(e.post("/v1/incidents", st.Mon1, shell), 201).json(t, &shelled)
+	waitEvaluated(t, e, shelled.Record.ID)
+	e.must(e.get("/v1/agreements/ceasefire", st.USMed), 200).json(t, &pv)
+	if pv.Preconditions[0].LastFlagged != shelled.Record.ID || pv.Preconditions[0].Met {
+		t.Fatalf("preconditions after shelling in the zone: %+v", pv.Preconditions)
+	}
+	var page struct{ Items []incident.Incident }
+	e.must(e.get("/v1/incidents?term=ceasefire/4.2", st.Viewer), 200).json(t, &page)
+	if len(page.Items) != 1 || page.Items[0].ID != inc.ID {
+		t.Fatalf("by term: %+v", page.Items)
+	}
+	e.must(e.get("/v1/incidents?term=4.2", st.Viewer), 400)
+	// The exported file verifies offline.
+	var f agreement.File
+	e.must(e.get("/v1/agreements/ceasefire/file", st.Viewer), 200).json(t, &f)
+	if res, err := agreement.VerifyFile(&f); err != nil || !res.Complete {
+		t.Fatalf("exported file: %+v %v", res, err)
+	}
+	// An amendment must say what it amends; once signed it replaces version 1.
+	ag["version"] = 2
+	e.must(e.post("/v1/agreements", st.USMed, map[string]any{"agreement": ag}), 422)
+	ag["amends"] = 1
+	terms := ag["terms"].([]any)
+	for _, x := range terms {
+		if term := x.(map[string]any); term["id"] == "4.2" {
+			term["classes"].([]any)[1].(map[string]any)["min_km"] = 40
+		}
+	}
+	e.must(e.post("/v1/agreements", st.USMed, map[string]any{"agreement": ag}), 201)
+	e.must(e.post("/v1/agreements/ceasefire/sign", st.UARep, map[string]any{"version": 2}), 201)
+	e.must(e.post("/v1/agreements/ceasefire/sign", st.RURep, map[string]any{"version": 2}), 201)
+	// Re-evaluated against the amendment: at 40 km the MLRS is no longer
+	// closer than the limit... unless it is; either way the evaluation now
+	// names version 2.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e.must(e.get("/v1/incidents/"+inc.ID, st.Viewer), 200).json(t, &inc)
+		if inc.Evaluation.Version == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not re-evaluated after the amendment: %+v", inc.Evaluation)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, p := range inc.Evaluation.Violations {
+		if p.Term == "4.2" && p.Class == "mlrs" && (*p.LimitKM != 40 || *p.MeasuredKM >= 40) {
+			t.Fatalf("amended limit: %+v", p)
+		}
+	}
+}
+
+// storetest_mlrs is a monitor's report of MLRS about 47 km from the demo's
+// line of contact.
+func storetest_mlrs() map[string]any {
+	return map[string]any{"type": "weapons_in_zone", "observed_at": time.Now().UTC().Add(-time.Hour).Format(time.RFC3339),
+		"time_precision": "minute", "weapon": "BM-21 Grad",
+		"location":    map[string]any{"geometry": map[string]any{"type": "Point", "coordinates": []float64{35.62, 47.14}}, "precision_m": 500},
+		"description": map[string]any{"lang": "en", "text": "Four launchers in a tree line."}}
+}
+
+func waitEvaluated(t *testing.T, e *env, id string) incident.Incident {
+	t.Helper()
+	var inc incident.Incident
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		e.must(e.get("/v1/incidents/"+id, st.Viewer), 200).json(t, &inc)
+		if inc.Evaluation != nil {
+			return inc
+		}
+	}
+	t.Fatalf("%s was not evaluated", id)
+	return inc
+}

@@ -1,0 +1,430 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"truce/agreement"
+	"truce/ledger"
+)
+
+// readDocument reads and validates an agreement or plan file.
+func readDocument(path string) (*agreement.Document, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	d, err := agreement.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return d, nil
+}
+
+func planSubmit(args []string) error {
+	fs := flags("plan submit")
+	connect := clientFlags(fs)
+	round := fs.String("round", "", "the round the plan is submitted to")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := arity(fs, pos, 1, "cli.need_file"); err != nil {
+		return err
+	}
+	d, err := readDocument(pos[0])
+	if err != nil {
+		return err
+	}
+	c, err := connect()
+	if err != nil {
+		return err
+	}
+	var out written
+	if c.key == nil {
+		err = c.post("/v1/plans", map[string]any{"plan": d, "round": *round}, &out)
+	} else {
+		// The member signs: upload the document, then sign its digest.
+		var up struct {
+			Digest string `json:"digest"`
+		}
+		if err = c.post("/v1/plans/documents", map[string]any{"plan": d}, &up); err == nil {
+			err = c.say("", agreement.TypePlanSubmit, agreement.SubmitPlan{Plan: d.ID, Version: d.Version, Digest: up.Digest, Round: *round}, &out)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(out)
+	}
+	fmt.Println(msg.T("plan.submitted", d.ID, d.Version, out.Statement.Seq))
+	return nil
+}
+
+// planCmd parses a command of the form NAME ID [flags].
+func planCmd(name string, args []string, define func(fs *flag.FlagSet)) (*client, []string, bool, error) {
+	fs := flags(name)
+	connect := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if define != nil {
+		define(fs)
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if len(pos) == 0 {
+		fs.Usage()
+		return nil, nil, false, fmt.Errorf("%s", msg.T("cli.need_id"))
+	}
+	c, err := connect()
+	return c, pos, *asJSON, err
+}
+
+func planShare(args []string) error {
+	c, pos, asJSON, err := planCmd("plan share", args, nil)
+	if err != nil {
+		return err
+	}
+	var out written
+	if err := c.say("/v1/plans/"+url.PathEscape(pos[0])+"/share", agreement.TypePlanShare, agreement.SharePlan{Plan: pos[0]}, &out); err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(out)
+	}
+	fmt.Println(msg.T("plan.shared", pos[0], out.Statement.Seq))
+	return nil
+}
+
+func planStance(args []string) error {
+	var stance, counter, note *string
+	var version *int
+	c, pos, asJSON, err := planCmd("plan stance", args, func(fs *flag.FlagSet) {
+		stance = fs.String("stance", "", "accept, reject or counter")
+		counter = fs.String("counter", "", "file with the alternative term (JSON), for counter")
+		note = fs.String("note", "", "note")
+		version = fs.Int("version", 0, "version of the plan or draft (default: the latest)")
+	})
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return fmt.Errorf("%s", msg.T("cli.need_id_term"))
+	}
+	var alt *agreement.Term
+	if *counter != "" {
+		raw, err := os.ReadFile(*counter)
+		if err != nil {
+			return err
+		}
+		alt = new(agreement.Term)
+		if err := ledger.Decode(raw, alt); err != nil {
+			return fmt.Errorf("%s: %w", *counter, err)
+		}
+	}
+	// A stance on a plan or on an agreement draft: the server knows which.
+	endpoint := "/v1/plans/" + url.PathEscape(pos[0]) + "/stances"
+	var probe json.RawMessage
+	if c.get("/v1/agreements/"+url.PathEscape(pos[0]), &probe) == nil {
+		endpoint = "/v1/agreements/" + url.PathEscape(pos[0]) + "/stances"
+	}
+	var out written
+	body := map[string]any{"version": *version, "term": pos[1], "stance": *stance, "note": *note}
+	if alt != nil {
+		body["counter"] = alt
+	}
+	if c.key != nil {
+		err = c.say("", agreement.TypeStance, agreement.TakeStance{On: pos[0], Version: *version, Term: pos[1], Stance: *stance, Counter: alt, Note: *note}, &out)
+	} else {
+		err = c.post(endpoint, body, &out)
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(out)
+	}
+	fmt.Println(msg.T("plan.stance_done", *stance, pos[1], pos[0], out.Statement.Seq))
+	return nil
+}
+
+func planList(args []string) error {
+	fs := flags("plans")
+	connect := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := connect()
+	if err != nil {
+		return err
+	}
+	var plans struct {
+		Items []agreement.Plan `json:"items"`
+	}
+	var ags struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := c.get("/v1/plans", &plans); err != nil {
+		return err
+	}
+	if err := c.get("/v1/agreements", &ags); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(map[string]any{"plans": plans.Items, "agreements": ags.Items})
+	}
+	tw := newTable(os.Stdout)
+	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.plan"), msg.T("col.party"), msg.T("col.version"), msg.T("col.shared"), msg.T("col.round")}, "\t"))
+	for _, p := range plans.Items {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", p.ID, p.Party, p.Version, yesNo(p.Shared), dash(p.Round))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Println()
+	tw = newTable(os.Stdout)
+	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.agreement"), msg.T("col.version"), msg.T("col.signed"), msg.T("col.missing"), msg.T("col.in_force")}, "\t"))
+	for _, raw := range ags.Items {
+		var v struct {
+			ID       string   `json:"id"`
+			Version  int      `json:"version"`
+			SignedBy []string `json:"signed_by"`
+			Missing  []string `json:"missing"`
+			InForce  bool     `json:"in_force"`
+		}
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", v.ID, v.Version, dash(strings.Join(v.SignedBy, ",")), dash(strings.Join(v.Missing, ",")), yesNo(v.InForce))
+	}
+	return tw.Flush()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return msg.T("yes")
+	}
+	return msg.T("no")
+}
+
+func planShow(args []string) error {
+	var version *int
+	c, pos, _, err := planCmd("plan show", args, func(fs *flag.FlagSet) {
+		version = fs.Int("version", 0, "version (default: the latest)")
+	})
+	if err != nil {
+		return err
+	}
+	var out json.RawMessage
+	path := "/v1/plans/" + url.PathEscape(pos[0])
+	if c.get("/v1/agreements/"+url.PathEscape(pos[0]), &out) == nil {
+		path = "/v1/agreements/" + url.PathEscape(pos[0])
+	}
+	if *version > 0 {
+		path += "?version=" + strconv.Itoa(*version)
+	}
+	if err := c.get(path, &out); err != nil {
+		return err
+	}
+	return printJSON(out)
+}
+
+// planDiff prints plans (or drafts) side by side, term by term.
+func planDiff(args []string) error {
+	c, pos, asJSON, err := planCmd("plan diff", args, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return fmt.Errorf("%s", msg.T("cli.need_two_plans"))
+	}
+	var cmp agreement.Comparison
+	if err := c.get("/v1/plans/compare?plans="+url.QueryEscape(strings.Join(pos, ",")), &cmp); err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(cmp)
+	}
+	tw := newTable(os.Stdout)
+	fmt.Fprintln(tw, msg.T("col.topic")+"\t"+strings.Join(cmp.Plans, "\t")+"\t")
+	for _, r := range cmp.Rows {
+		cells := make([]string, len(r.Cells))
+		for i, cell := range r.Cells {
+			if cell == nil {
+				cells[i] = "—"
+				continue
+			}
+			s := cell.Term + ": " + cell.Summary
+			for _, st := range cell.Stances {
+				s += fmt.Sprintf(" [%s: %s]", st.Party, msg.T("stance."+st.Stance))
+			}
+			cells[i] = s
+		}
+		mark := ""
+		if r.Agree {
+			mark = "="
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Topic, strings.Join(cells, "\t"), mark)
+	}
+	return tw.Flush()
+}
+
+func agreementDraft(args []string) error {
+	fs := flags("agreement draft")
+	connect := clientFlags(fs)
+	sources := fs.String("sources", "", "where terms came from: TERM=PLAN/TERM,... (default: mediator)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := arity(fs, pos, 1, "cli.need_file"); err != nil {
+		return err
+	}
+	d, err := readDocument(pos[0])
+	if err != nil {
+		return err
+	}
+	src := map[string]string{}
+	for _, kv := range splitList(*sources) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("--sources: %q is not TERM=PLAN/TERM", kv)
+		}
+		src[k] = v
+	}
+	c, err := connect()
+	if err != nil {
+		return err
+	}
+	var out written
+	if err := c.say("/v1/agreements", agreement.TypeDraft, agreement.DraftAgreement{Agreement: *d, Sources: src}, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(out)
+	}
+	fmt.Println(msg.T("agreement.drafted", d.ID, d.Version, out.Statement.Seq))
+	return nil
+}
+
+func agreementSign(args []string) error {
+	var version *int
+	c, pos, asJSON, err := planCmd("agreement sign", args, func(fs *flag.FlagSet) {
+		version = fs.Int("version", 0, "version (default: the latest)")
+	})
+	if err != nil {
+		return err
+	}
+	var out written
+	if c.key == nil {
+		err = c.post("/v1/agreements/"+url.PathEscape(pos[0])+"/sign", map[string]int{"version": *version}, &out)
+	} else {
+		// Sign here, over the canonical encoding of the text as served.
+		var f agreement.File
+		path := "/v1/agreements/" + url.PathEscape(pos[0]) + "/file"
+		if *version > 0 {
+			path += "?version=" + strconv.Itoa(*version)
+		}
+		if err := c.get(path, &f); err != nil {
+			return err
+		}
+		sig, err := agreement.SignDocument(&f.Agreement, c.key)
+		if err != nil {
+			return err
+		}
+		digest, _ := f.Agreement.Digest()
+		err = c.say("", agreement.TypeSign, agreement.SignAgreement{Agreement: f.Agreement.ID, Version: f.Agreement.Version, Digest: digest, Signature: sig}, &out)
+		if err != nil {
+			return err
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(out)
+	}
+	fmt.Println(msg.T("agreement.signed", pos[0], out.Statement.Seq))
+	return nil
+}
+
+func agreementExport(args []string) error {
+	var version *int
+	var outPath *string
+	c, pos, _, err := planCmd("agreement export", args, func(fs *flag.FlagSet) {
+		version = fs.Int("version", 0, "version (default: the latest)")
+		outPath = fs.String("out", "", "write to this file instead of standard output")
+	})
+	if err != nil {
+		return err
+	}
+	path := "/v1/agreements/" + url.PathEscape(pos[0]) + "/file"
+	if *version > 0 {
+		path += "?version=" + strconv.Itoa(*version)
+	}
+	var f agreement.File
+	if err := c.get(path, &f); err != nil {
+		return err
+	}
+	raw, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	if *outPath == "" {
+		_, err = os.Stdout.Write(append(raw, '\n'))
+		return err
+	}
+	return os.WriteFile(*outPath, append(raw, '\n'), 0o644)
+}
+
+// agreementVerify checks a signed agreement file offline.
+func agreementVerify(args []string) error {
+	fs := flags("agreement verify")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := arity(fs, pos, 1, "cli.need_file"); err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	var f agreement.File
+	if err := ledger.Decode(raw, &f); err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	v, err := agreement.VerifyFile(&f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	if *asJSON {
+		if err := printJSON(v); err != nil {
+			return err
+		}
+	} else {
+		fmt.Println(msg.T("agreement.verified", f.Agreement.ID, f.Agreement.Version, v.Digest))
+		fmt.Println(msg.T("agreement.signed_by", dash(strings.Join(v.Signed, ", "))))
+		if !v.Complete {
+			fmt.Println(msg.T("agreement.missing", strings.Join(v.Missing, ", ")))
+		}
+	}
+	if !v.Complete {
+		return errIncomplete
+	}
+	return nil
+}
+
+var errIncomplete = fmt.Errorf("%s", msg.T("agreement.incomplete"))
