@@ -798,11 +798,32 @@ async function viewReport() {
 const statusColours = ["match", ["get", "status"], "published", "#24292f", "finding", "#1f6f43", "investigating", "#9c1c1c",
   "assigned", "#0b5cad", "triaged", "#7a2e8e", "reported", "#8a4b00", "#57606a"];
 
+// recogniseBorders moves Crimea back into Ukraine. Natural Earth, and so
+// world-atlas, draws it inside Russia; a centre that both parties use shows
+// internationally recognised borders, and the occupied areas are the
+// agreement's business, drawn from its terms.
+function recogniseBorders(world) {
+  const geoms = world.objects.countries.geometries;
+  const ua = geoms.find((g) => g.id === "804"), ru = geoms.find((g) => g.id === "643");
+  if (!ua || !ru || ru.type !== "MultiPolygon") return;
+  const inCrimea = (poly) => {
+    const ring = topojson.feature(world, { type: "Polygon", arcs: [poly[0]] }).geometry.coordinates[0];
+    return ring.every(([x, y]) => x > 32.2 && x < 36.9 && y > 44.2 && y < 46.4);
+  };
+  const crimea = ru.arcs.filter(inCrimea);
+  if (crimea.length === 0) return;
+  ru.arcs = ru.arcs.filter((p) => !inCrimea(p));
+  const merged = topojson.mergeArcs(world, [ua, { type: "MultiPolygon", arcs: crimea }]);
+  ua.type = merged.type;
+  ua.arcs = merged.arcs;
+}
+
 // newMap draws the borders from world-atlas (no tile server: the centre may
 // be air-gapped) and an incidents layer filled from /v1/map per viewport.
 async function newMap(container, opts = {}) {
   maplibregl.setWorkerUrl("/static/vendor/maplibre-gl-csp-worker.js");
   const world = await (await fetch("/static/vendor/countries-50m.json")).json();
+  recogniseBorders(world);
   const countries = topojson.feature(world, world.objects.countries);
   const map = new maplibregl.Map({
     container, center: opts.center || [34, 48.5], zoom: opts.zoom || 4.5, attributionControl: false,
