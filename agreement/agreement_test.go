@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +272,31 @@ func FuzzParse(f *testing.F) {
 		}
 		if _, err := agreement.Compile(d); err != nil {
 			t.Fatalf("valid document does not compile: %v", err)
+		}
+	})
+}
+
+// FuzzReadEvents: whatever the file, reading events either fails cleanly
+// or yields events with valid shapes and a time.
+func FuzzReadEvents(f *testing.F) {
+	f.Add([]byte("id,latitude,longitude,date_start\n1,47.1,35.6,2022-03-01\n"))
+	f.Add([]byte(`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[35.6,47.1]},"properties":{"weapon":"Grad","observed_at":"2026-02-08T11:20:00Z"}}]}`))
+	f.Add([]byte(`{"type":"shelling","observed_at":"2026-01-01T00:00:00Z","time_precision":"hour","location":{"geometry":{"type":"Point","coordinates":[30,50]},"precision_m":1},"description":{"lang":"en","text":"x"}}`))
+	f.Add([]byte("lat,lon\nNaN,1e999\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		recs, err := agreement.ReadEvents(strings.NewReader(string(raw)), agreement.Defaults{})
+		if err != nil {
+			return
+		}
+		for _, r := range recs {
+			if r.At.IsZero() || r.ID == "" || !slices.Contains(incident.Types, r.Type) {
+				t.Fatalf("event %+v", r)
+			}
+			for _, p := range r.Shape.Points() {
+				if math.IsNaN(p[0]) || math.IsNaN(p[1]) || math.Abs(p[0]) > 180 || math.Abs(p[1]) > 90 {
+					t.Fatalf("event %s at %v", r.ID, p)
+				}
+			}
 		}
 	})
 }

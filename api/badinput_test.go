@@ -40,6 +40,16 @@ func geometry(t *testing.T, g string) string {
 	return reportWith(t, "location.geometry", v)
 }
 
+// docWith is the demo's agreement, wrapped as {key: document}, with one
+// field of term i replaced.
+func docWith(t *testing.T, key string, i int, field string, value any) string {
+	t.Helper()
+	d := doc(t, "bad-"+key)
+	d["terms"].([]any)[i].(map[string]any)[field] = value
+	out, _ := json.Marshal(map[string]any{key: d})
+	return string(out)
+}
+
 func ring(n int) string {
 	var b strings.Builder
 	b.WriteString(`{"type":"Polygon","coordinates":[[`)
@@ -109,6 +119,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"bad statement index", "GET", "/v1/statements/minus-one", storetest.UARep, "", "", 400, "seq"},
 		{"bad party kind", "POST", "/v1/parties", "operator", `{"id":"xx","name":"X","kind":"ally"}`, "", 422, "kind"},
 		{"unknown role", "POST", "/v1/members", "operator", `{"party":"ua","name":"X","roles":["general"]}`, "", 422, "roles[0]"},
+		{"unknown term type", "POST", "/v1/plans", storetest.UARep, docWith(t, "plan", 0, "type", "armistice"), "", 400, "plan.terms[0].type"},
+		{"negative distance", "POST", "/v1/agreements", storetest.USMed, docWith(t, "agreement", 2, "width_km", -5), "", 400, "agreement.terms[2].width_km"},
+		{"self-crossing line", "POST", "/v1/plans", storetest.UARep, docWith(t, "plan", 1, "geometry", map[string]any{"type": "LineString",
+			"coordinates": [][]float64{{35, 47}, {36, 48}, {36, 47}, {35, 48}}}), "", 400, "plan.terms[1].geometry.coordinates"},
+		{"site without coordinates", "POST", "/v1/agreements", storetest.USMed, docWith(t, "agreement", 5, "sites", []map[string]any{{"id": "znpp", "name": "ZNPP", "kind": "nuclear"}}), "", 400, "agreement.terms[5].sites[0].lon"},
+		{"plan of another party's ID", "POST", "/v1/plans", storetest.Viewer, docWith(t, "plan", 0, "type", "effective"), "", 403, ""},
 	}
 	ctx := context.Background()
 	for _, c := range cases {
