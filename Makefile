@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # topojson-client) comes from the npm registry through web/assets'
 # lockfile and is embedded from web/static/vendor. Without npm the console
 # still works, without its map.
-VENDOR := web/static/vendor/maplibre-gl-csp.js
+VENDOR := web/static/vendor/countries-110m.json
 web-assets: $(VENDOR)
 $(VENDOR): web/assets/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
@@ -17,7 +17,7 @@ $(VENDOR): web/assets/package-lock.json
 	  mkdir -p web/static/vendor && \
 	  cp web/assets/node_modules/maplibre-gl/dist/maplibre-gl-csp.js web/assets/node_modules/maplibre-gl/dist/maplibre-gl-csp-worker.js \
 	     web/assets/node_modules/maplibre-gl/dist/maplibre-gl.css web/assets/node_modules/topojson-client/dist/topojson-client.min.js \
-	     web/assets/node_modules/world-atlas/countries-50m.json web/static/vendor/; \
+	     web/assets/node_modules/world-atlas/countries-50m.json web/assets/node_modules/world-atlas/countries-110m.json web/static/vendor/; \
 	else echo "npm not found: building the console without its map"; fi
 
 build: web-assets

@@ -350,6 +350,11 @@ func TestMap(t *testing.T) {
 		t.Fatalf("Simferopol, Kerch, Kyiv and Rostov lie in %v, want %v", countries, want)
 	}
 	c.screenshot(ctx, "map")
+	// Zoomed in, the detailed borders replace the coarse ones.
+	c.run(ctx,
+		chromedp.Evaluate(`truceMap.zoomTo(6, { animate: false }); 0`, nil),
+		chromedp.Poll(`truceMap.truceBorders === "50m"`, nil, chromedp.WithPollingTimeout(20*time.Second)),
+	)
 	var lon, lat string
 	c.run(ctx,
 		chromedp.Navigate(c.srv.URL+"/#/report"),

@@ -822,9 +822,7 @@ function recogniseBorders(world) {
 // be air-gapped) and an incidents layer filled from /v1/map per viewport.
 async function newMap(container, opts = {}) {
   maplibregl.setWorkerUrl("/static/vendor/maplibre-gl-csp-worker.js");
-  const world = await (await fetch("/static/vendor/countries-50m.json")).json();
-  recogniseBorders(world);
-  const countries = topojson.feature(world, world.objects.countries);
+  const countries = await basemap("110m");
   const map = new maplibregl.Map({
     container, center: opts.center || [34, 48.5], zoom: opts.zoom || 4.5, attributionControl: false,
     style: {
@@ -841,7 +839,32 @@ async function newMap(container, opts = {}) {
     },
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  // The coarse borders draw fast; the detailed ones follow once someone
+  // zooms in far enough to see the difference.
+  const detail = async () => {
+    if (map.getZoom() < 5 || map.truceDetail) return;
+    map.truceDetail = true;
+    const fine = await basemap("50m");
+    if (map.getSource("countries")) {
+      map.getSource("countries").setData(fine);
+      map.truceBorders = "50m";
+    }
+  };
+  map.truceBorders = "110m";
+  map.on("zoomend", detail);
+  map.once("idle", detail);
   return map;
+}
+
+// basemap fetches world-atlas borders at a scale ("110m" or "50m"), each
+// once per page.
+const basemaps = {};
+function basemap(scale) {
+  basemaps[scale] ||= fetch(`/static/vendor/countries-${scale}.json`).then((r) => r.json()).then((world) => {
+    recogniseBorders(world);
+    return topojson.feature(world, world.objects.countries);
+  });
+  return basemaps[scale];
 }
 
 // viewportQuery is the /v1/map query for what the map shows.
@@ -1205,6 +1228,8 @@ $("#lang").addEventListener("change", async (e) => {
 window.addEventListener("hashchange", route);
 $("#main").addEventListener("input", () => { state.dirty = true; });
 
+// The map's borders load while the rest of the page starts.
+if (location.hash.startsWith("#/map") && typeof topojson !== "undefined") basemap("110m");
 await loadMessages();
 await whoami();
 listen();
