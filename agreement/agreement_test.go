@@ -111,6 +111,29 @@ func TestBadDocuments(t *testing.T) {
 		{"unknown action", "terms[6].action", func(m map[string]any) { term(m, "6.1")["action"] = "shouting" }},
 		{"unknown applies_to", "terms[2].applies_to[0]", func(m map[string]any) { term(m, "3")["applies_to"] = []string{"rumour"} }},
 		{"duplicate term", "terms[1].id", func(m map[string]any) { term(m, "2")["id"] = "1" }},
+		{"precondition without a zone", "terms[9].zone", func(m map[string]any) { delete(term(m, "7"), "zone") }},
+		{"withdrawal with nothing to measure from", "terms[3].lines", func(m map[string]any) {
+			var kept []any
+			for _, x := range m["terms"].([]any) {
+				if x.(map[string]any)["type"] != "reference_line" {
+					kept = append(kept, x)
+				}
+			}
+			m["terms"] = kept
+			for _, x := range kept {
+				delete(x.(map[string]any), "lines")
+			}
+		}},
+		{"large unclosed area", "terms[2].areas[0].geometry.coordinates[0]", func(m map[string]any) {
+			var ring [][]float64
+			for i := range 6000 { // past the incident bound, where the document's own checks must still hold
+				ring = append(ring, []float64{35 + float64(i)*1e-5, 47 + float64(i%2)*1e-3})
+			}
+			term(m, "3")["areas"] = []any{map[string]any{"name": "big", "geometry": map[string]any{"type": "Polygon", "coordinates": [][][]float64{ring}}}}
+		}},
+		{"position of one number", "terms[1].geometry.coordinates[1]", func(m map[string]any) {
+			term(m, "2")["geometry"] = map[string]any{"type": "LineString", "coordinates": [][]float64{{35, 47}, {36}}}
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -210,6 +233,10 @@ func TestEvaluate(t *testing.T) {
 	if v := find(e.Evaluate(agreement.Event{Type: incident.WeaponsInZone, Weapon: "T-72 tanks", At: in, Shape: point(t, 35.62, 47.14)}), "4.2"); v != nil {
 		t.Errorf("tank at 40 km flagged: %+v", v)
 	}
+	// Punctuation after a name is not part of it.
+	if v := find(e.Evaluate(agreement.Event{Type: incident.WeaponsInZone, Weapon: "two BM-21. Also Grad.", At: in, Shape: point(t, 35.62, 47.14)}), "4.2"); v == nil || v.Class != "mlrs" {
+		t.Errorf("BM-21 followed by a full stop: %+v", v)
+	}
 	// "Smerch" is a heavy MLRS: 140 km.
 	if v := find(e.Evaluate(agreement.Event{Type: incident.WeaponsInZone, Weapon: "9K58 Smerch", At: in, Shape: point(t, 35.3, 46.6)}), "4.2"); v == nil || v.Class != "heavy-mlrs" {
 		t.Errorf("Smerch: %+v", v)
@@ -299,4 +326,24 @@ func FuzzReadEvents(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Terms agree when they require the same, not when they read the same: a
+// class with other weapon names, or a line through other points, differs.
+func TestCompareBySubstance(t *testing.T) {
+	a, b := parse(t, example(t)), parse(t, example(t))
+	b.ID = "other"
+	w := b.Term("4.2")
+	w.Classes = append([]agreement.Class(nil), w.Classes...)
+	w.Classes[1].Weapons = []string{"Grad"}
+	w.Classes[1].Label = agreement.Texts{"en": "Rocket launchers"} // wording does not matter
+	b.Term("2").Geometry = &geo.Geometry{Type: "LineString", Coordinates: json.RawMessage(`[[30,46],[31,47]]`)}
+	rows := map[string]agreement.Row{}
+	for _, r := range agreement.Compare([]agreement.Side{{ID: "a", Doc: a}, {ID: "b", Doc: b}}).Rows {
+		rows[r.Topic] = r
+	}
+	if rows["withdrawal:mlrs"].Agree || !rows["withdrawal:heavy-mlrs"].Agree || rows["reference_line:common"].Agree || !rows["effective"].Agree {
+		t.Fatalf("agreement by row: mlrs %v heavy %v line %v effective %v", rows["withdrawal:mlrs"].Agree,
+			rows["withdrawal:heavy-mlrs"].Agree, rows["reference_line:common"].Agree, rows["effective"].Agree)
+	}
 }

@@ -1,10 +1,13 @@
 package agreement
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+
+	"truce/ledger"
 )
 
 // Comparison sets plans side by side, term by term. Parties number their
@@ -71,7 +74,7 @@ func Compare(sides []Side) *Comparison {
 		r := &c.Rows[i]
 		r.Agree = !slices.Contains(r.Cells, nil) && len(r.Cells) > 1
 		for _, cell := range r.Cells[1:] {
-			if cell != nil && r.Cells[0] != nil && cell.Summary != r.Cells[0].Summary {
+			if cell != nil && r.Cells[0] != nil && substance(cell.Detail) != substance(r.Cells[0].Detail) {
 				r.Agree = false
 			}
 		}
@@ -203,4 +206,27 @@ func Summary(t *Term) string {
 		return s
 	}
 	return t.Type
+}
+
+// substance is what a term requires, whatever it is called: its canonical
+// encoding without its ID, titles, wording, class labels and references to
+// other terms (each document numbers its own). Two terms agree when their
+// substance is the same, down to every vertex and weapon name.
+func substance(t *Term) string {
+	c := *t
+	c.ID, c.Title, c.Text = "", nil, nil
+	c.Lines, c.Zone, c.Before = nil, "", ""
+	c.Classes = append([]Class(nil), t.Classes...)
+	for i := range c.Classes {
+		c.Classes[i].Label = nil
+	}
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return ""
+	}
+	canon, err := ledger.Canonical(raw)
+	if err != nil {
+		return string(raw)
+	}
+	return string(canon)
 }

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -307,8 +308,21 @@ func (d *Document) Validate() error {
 				return ledger.Invalid(field+".before", "no term %q in this document", t.Before)
 			}
 		}
+		// A rule with nothing to measure from would never flag anything.
+		if (t.Type == Withdrawal || (t.Type == DisengagementZone && len(t.Areas) == 0)) && len(t.Lines) == 0 && !hasLine(types) {
+			return ledger.Invalid(field+".lines", "the document has no reference_line to measure %s from", t.Type)
+		}
 	}
 	return nil
+}
+
+func hasLine(types map[string]string) bool {
+	for _, ty := range types {
+		if ty == ReferenceLine {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldsOf lists, per type, which of the type-specific fields a term may
@@ -456,6 +470,9 @@ func (t *Term) validate() (int, error) {
 			return 0, ledger.Invalid("action", "unknown action %q; one of %s", t.Action, strings.Join(Actions, ", "))
 		}
 	case Precondition:
+		if t.Zone == "" {
+			return 0, ledger.Invalid("zone", "name the disengagement_zone term the condition watches")
+		}
 		if !slices.Contains(Conditions, t.Condition) {
 			return 0, ledger.Invalid("condition", "unknown condition %q; one of %s", t.Condition, strings.Join(Conditions, ", "))
 		}
@@ -581,77 +598,116 @@ func (x Texts) In(langs ...string) string {
 }
 
 // LinesOf decodes a LineString or MultiLineString into validated lines that
-// do not cross themselves.
+// do not cross themselves. Unlike an incident's geometry, a reference line
+// may have many thousands of vertices, so the document's own bound applies.
 func LinesOf(g geo.Geometry) ([][]geo.Position, error) {
-	if _, err := g.Validate(); err != nil && !isVertexLimit(err) {
-		return nil, err
-	}
-	var lines [][]geo.Position
+	var raw [][][]float64
 	switch g.Type {
 	case "LineString":
-		var l []geo.Position
-		if err := json.Unmarshal(g.Coordinates, &l); err != nil {
-			return nil, ledger.Invalid("coordinates", "%v", err)
+		var l [][]float64
+		if err := unmarshalCoords(g.Coordinates, &l); err != nil {
+			return nil, err
 		}
-		lines = [][]geo.Position{l}
+		raw = [][][]float64{l}
 	case "MultiLineString":
-		if err := json.Unmarshal(g.Coordinates, &lines); err != nil {
-			return nil, ledger.Invalid("coordinates", "%v", err)
+		if err := unmarshalCoords(g.Coordinates, &raw); err != nil {
+			return nil, err
+		}
+		if len(raw) == 0 {
+			return nil, ledger.Invalid("coordinates", "a MultiLineString needs at least one line")
 		}
 	default:
-		return nil, ledger.Invalid("type", "a line is a LineString or MultiLineString, not %s", g.Type)
+		return nil, ledger.Invalid("type", "a line is a LineString or MultiLineString, not %q", g.Type)
 	}
-	for i, l := range lines {
+	lines := make([][]geo.Position, len(raw))
+	for i, l := range raw {
 		field := "coordinates"
 		if g.Type == "MultiLineString" {
 			field = fmt.Sprintf("coordinates[%d]", i)
 		}
-		if err := checkPositions(l, field); err != nil {
+		ps, err := positions(l, field)
+		if err != nil {
 			return nil, err
 		}
-		if err := geo.ValidateLine(l, field); err != nil {
+		if len(ps) < 2 {
+			return nil, ledger.Invalid(field, "a line needs at least two positions")
+		}
+		if err := geo.ValidateLine(ps, field); err != nil {
 			return nil, err
 		}
+		lines[i] = ps
 	}
 	return lines, nil
 }
 
-// PolygonsOf decodes a Polygon or MultiPolygon.
+// PolygonsOf decodes a Polygon or MultiPolygon with closed rings of at
+// least four positions that do not cross themselves.
 func PolygonsOf(g geo.Geometry) ([][][]geo.Position, error) {
-	if _, err := g.Validate(); err != nil && !isVertexLimit(err) {
-		return nil, err
-	}
-	var polys [][][]geo.Position
+	var raw [][][][]float64
 	switch g.Type {
 	case "Polygon":
-		var p [][]geo.Position
-		if err := json.Unmarshal(g.Coordinates, &p); err != nil {
-			return nil, ledger.Invalid("coordinates", "%v", err)
+		var p [][][]float64
+		if err := unmarshalCoords(g.Coordinates, &p); err != nil {
+			return nil, err
 		}
-		polys = [][][]geo.Position{p}
+		raw = [][][][]float64{p}
 	case "MultiPolygon":
-		if err := json.Unmarshal(g.Coordinates, &polys); err != nil {
-			return nil, ledger.Invalid("coordinates", "%v", err)
+		if err := unmarshalCoords(g.Coordinates, &raw); err != nil {
+			return nil, err
 		}
 	default:
-		return nil, ledger.Invalid("type", "an area is a Polygon or MultiPolygon, not %s", g.Type)
+		return nil, ledger.Invalid("type", "an area is a Polygon or MultiPolygon, not %q", g.Type)
 	}
-	for i, p := range polys {
+	polys := make([][][]geo.Position, len(raw))
+	for i, p := range raw {
 		for j, r := range p {
-			if err := checkPositions(r, fmt.Sprintf("coordinates[%d][%d]", i, j)); err != nil {
+			field := fmt.Sprintf("coordinates[%d][%d]", i, j)
+			if g.Type == "Polygon" {
+				field = fmt.Sprintf("coordinates[%d]", j)
+			}
+			ps, err := positions(r, field)
+			if err != nil {
 				return nil, err
 			}
+			polys[i] = append(polys[i], ps)
 		}
+	}
+	// The area index checks what remains: rings closed, long enough, not
+	// crossing themselves, and at least one polygon.
+	if _, err := geo.NewArea(polys); err != nil {
+		var fe *ledger.FieldError
+		if g.Type == "Polygon" && errors.As(err, &fe) && strings.HasPrefix(fe.Field, "coordinates[0]") {
+			// The index numbers polygons; a Polygon's path has none.
+			return nil, ledger.Invalid("coordinates"+strings.TrimPrefix(fe.Field, "coordinates[0]"), "%s", fe.Reason)
+		}
+		return nil, err
 	}
 	return polys, nil
 }
 
-// isVertexLimit tells the incident-sized vertex bound apart from real
-// errors: a document's lines may be far longer than an incident's geometry,
-// and the document applies its own bound. Everything else in the geometry
-// is still checked below.
-func isVertexLimit(err error) bool {
-	return strings.HasSuffix(err.Error(), fmt.Sprintf("more than %d vertices", geo.MaxVertices))
+func unmarshalCoords(raw json.RawMessage, dst any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ledger.Invalid("coordinates", "are required")
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return ledger.Invalid("coordinates", "nesting or numbers do not match the geometry type: %v", err)
+	}
+	return nil
+}
+
+// positions checks [lon, lat] or [lon, lat, altitude] positions.
+func positions(cs [][]float64, field string) ([]geo.Position, error) {
+	if len(cs) > MaxVertices {
+		return nil, ledger.Invalid(field, "more than %d vertices", MaxVertices)
+	}
+	out := make([]geo.Position, len(cs))
+	for i, c := range cs {
+		if len(c) < 2 || len(c) > 3 {
+			return nil, ledger.Invalid(fmt.Sprintf("%s[%d]", field, i), "a position is [longitude, latitude] or [longitude, latitude, altitude]")
+		}
+		out[i] = geo.Position{c[0], c[1]}
+	}
+	return out, checkPositions(out, field)
 }
 
 func checkPositions(ps []geo.Position, field string) error {

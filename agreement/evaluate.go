@@ -40,6 +40,9 @@ var (
 	energyTargets = []incident.Target{"energy", "heating"}
 )
 
+// MaxSiteHits bounds the sites one incident is flagged against per term.
+const MaxSiteHits = 10
+
 // Event is what the evaluation needs to know of an incident.
 type Event struct {
 	Type   incident.Type
@@ -300,6 +303,12 @@ func (e *Evaluator) Evaluate(ev Event) []incident.PossibleViolation {
 				hits = append(hits, hit{i, d})
 			}
 		})
+		// The nearest few name the incident's setting; a strike in a
+		// city of power plants is not a hundred findings.
+		if len(hits) > MaxSiteHits {
+			slices.SortFunc(hits, func(a, b hit) int { return cmp.Compare(a.d, b.d) })
+			hits = hits[:MaxSiteHits]
+		}
 		slices.SortFunc(hits, func(a, b hit) int { return strings.Compare(s.term.Sites[a.i].ID, s.term.Sites[b.i].ID) })
 		for _, h := range hits {
 			site := s.term.Sites[h.i]
@@ -377,5 +386,11 @@ func normWeapon(s string) string {
 			space = true
 		}
 	}
-	return strings.TrimSpace(b.String())
+	// A hyphen or full stop inside a name belongs to it (BM-21, 9K58);
+	// at a word's end it is punctuation ("Grad.").
+	words := strings.Fields(b.String())
+	for i, w := range words {
+		words[i] = strings.Trim(w, "-.")
+	}
+	return strings.Join(words, " ")
 }

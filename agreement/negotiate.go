@@ -249,6 +249,9 @@ func StanceOnPlan(plan *Plan, by Actor, p TakeStance, seq uint64, at time.Time) 
 	if !plan.VisibleTo(by.Party) {
 		return ledger.NotFound("no plan %q", plan.ID)
 	}
+	if plan.Party == by.Party {
+		return ledger.Forbidden("a party takes stances on the other parties' plans, not on its own (%s)", plan.ID)
+	}
 	if p.Version < 1 || p.Version > plan.Version {
 		return ledger.Invalid("version", "plan %s has versions 1 to %d", plan.ID, plan.Version)
 	}

@@ -10,6 +10,7 @@ import (
 	"truce/agreement"
 	"truce/incident"
 	"truce/ledger"
+	"truce/party"
 )
 
 // MaxPlanBody bounds a plan or draft: a line of contact with tens of
@@ -115,7 +116,12 @@ func (s *Server) submitPlan(w http.ResponseWriter, r *http.Request) {
 // uploadPlan keeps a plan document for a member who signs plan.submit
 // itself, and answers with the digest to sign.
 func (s *Server) uploadPlan(w http.ResponseWriter, r *http.Request) {
-	if member(w, r) == nil {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	if !sess.Member.Has(party.Representative) || (sess.Kind != party.Belligerent && sess.Kind != party.Mediator) {
+		fail(w, r, ledger.Forbidden("plans are submitted by the representatives of belligerent and mediating parties"))
 		return
 	}
 	var body struct {
@@ -255,16 +261,28 @@ func (s *Server) preconditions(r *http.Request, v *agreement.Version) ([]precond
 		if t.Type != agreement.Precondition {
 			continue
 		}
+		// Quiet since entry into force: the effective time, or the last
+		// signature if that came later.
 		from, _, _ := v.Document.EffectiveWindow()
-		p := precondition{Term: t.ID, Zone: t.Zone, Days: t.Days, Before: t.Before, QuietSince: from}
-		page, err := s.centre.Store.Incidents(r.Context(), incident.Filter{Agreement: v.ID, Term: t.Zone, Limit: 1000})
-		if err != nil {
-			return nil, err
+		if v.SignedAt.After(from) {
+			from = *v.SignedAt
 		}
-		for _, inc := range page.Items {
-			if inc.Until.After(p.QuietSince) {
-				p.QuietSince, p.LastFlagged = inc.Until, inc.ID
+		p := precondition{Term: t.ID, Zone: t.Zone, Days: t.Days, Before: t.Before, QuietSince: from}
+		f := incident.Filter{Agreement: v.ID, Term: t.Zone, Limit: 1000}
+		for {
+			page, err := s.centre.Store.Incidents(r.Context(), f)
+			if err != nil {
+				return nil, err
 			}
+			for _, inc := range page.Items {
+				if inc.Until.After(p.QuietSince) {
+					p.QuietSince, p.LastFlagged = inc.Until, inc.ID
+				}
+			}
+			if page.Next == 0 {
+				break
+			}
+			f.Before = page.Next
 		}
 		p.Met = time.Since(p.QuietSince) >= time.Duration(t.Days)*24*time.Hour
 		out = append(out, p)
@@ -344,7 +362,11 @@ func (s *Server) agreementVersion(w http.ResponseWriter, r *http.Request) *agree
 		return nil
 	}
 	if v == nil {
-		fail(w, r, ledger.NotFound("no agreement %q version %d", id, version))
+		if version == 0 {
+			fail(w, r, ledger.NotFound("no agreement %q", id))
+		} else {
+			fail(w, r, ledger.NotFound("no agreement %q version %d", id, version))
+		}
 		return nil
 	}
 	return v
@@ -382,6 +404,36 @@ func (s *Server) draftAgreement(w http.ResponseWriter, r *http.Request) {
 	if err := p.Agreement.Validate(); err != nil {
 		badRequest(w, r, ledger.Within("agreement", err))
 		return
+	}
+	// Plans are off the ledger, so the fold cannot check where a term came
+	// from; the drafter can see the shared plans, and so can this check.
+	for term, src := range p.Sources {
+		if src == "mediator" {
+			continue
+		}
+		planID, planTerm, ok := strings.Cut(src, "/")
+		plan, err := s.centre.Store.Plan(r.Context(), planID)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		if !ok || plan == nil || !plan.VisibleTo(sess.Member.Party) {
+			badRequest(w, r, ledger.Invalid("sources."+term, "%q is not \"mediator\" nor PLAN/TERM of a plan you can read", src))
+			return
+		}
+		found := false
+		for _, v := range plan.Versions {
+			doc, err := s.centre.PlanDocument(plan, v.Version)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			found = found || doc.Term(planTerm) != nil
+		}
+		if !found {
+			badRequest(w, r, ledger.Invalid("sources."+term, "plan %s has no term %q", planID, planTerm))
+			return
+		}
 	}
 	s.say(w, r, sess, agreement.TypeDraft, p, func() (any, error) {
 		return s.centre.Store.Agreement(r.Context(), p.Agreement.ID, p.Agreement.Version)
@@ -425,7 +477,7 @@ func (s *Server) agreementStance(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	v, err := s.centre.Store.Agreement(r.Context(), id, b.Version)
 	if err != nil || v == nil {
-		fail(w, r, firstErr(err, ledger.NotFound("no agreement %q version %d", id, b.Version)))
+		fail(w, r, firstErr(err, ledger.NotFound("no agreement %q (version %d; 0 is the latest)", id, b.Version)))
 		return
 	}
 	payload := agreement.TakeStance{On: id, Version: v.Version, Term: b.Term, Stance: b.Stance, Counter: b.Counter, Note: b.Note}

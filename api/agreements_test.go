@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"truce/agreement"
+	"truce/centre"
 	"truce/incident"
+	"truce/ledger"
+	"truce/party"
 	st "truce/store/storetest"
 )
 
@@ -169,6 +172,7 @@ func TestAgreementSigningAndEvaluation(t *testing.T) {
 	}
 	shell := storetest_mlrs()
 	shell["type"], shell["weapon"] = "shelling", "mortar"
+	shell["observed_at"] = time.Now().UTC().Format(time.RFC3339Nano) // after entry into force, which was the last signature
 	shell["location"].(map[string]any)["geometry"] = map[string]any{"type": "Point", "coordinates": []float64{36.25, 47.59}}
 	var shelled struct{ Record incident.Incident }
 	e.must(e.post("/v1/incidents", st.Mon1, shell), 201).json(t, &shelled)
@@ -243,4 +247,58 @@ func waitEvaluated(t *testing.T, e *env, id string) incident.Incident {
 	}
 	t.Fatalf("%s was not evaluated", id)
 	return inc
+}
+
+// A member who signs its own statements cannot claim another party's plan
+// document by its digest, nor take a stance on a term a plan lacks: the
+// centre checks what the fold cannot see.
+func TestSelfSignedPlanStatements(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.must(e.post("/v1/plans", st.UARep, map[string]any{"plan": doc(t, "ua-plan")}), 201)
+	var ua agreement.Plan
+	e.must(e.get("/v1/plans/ua-plan", st.UARep), 200).json(t, &ua)
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	tok, _, err := e.f.Centre.AddMember(ctx, centre.NewMember{ID: "ru-field", Party: "ru", Name: "RU field", Roles: []party.Role{party.Representative}, PublicKey: pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.f.Tokens["ru-field"] = tok
+	say := func(typ string, payload any) response {
+		raw, _ := json.Marshal(payload)
+		signed, err := ledger.Sign(ledger.Statement{Type: typ, Party: "ru", Author: "ru-field", Time: time.Now().UTC().Truncate(time.Millisecond),
+			Payload: raw, Nonce: ledger.NewNonce()}, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.post("/v1/statements", "ru-field", signed.Seal())
+	}
+	before := e.size()
+	r := say(agreement.TypePlanSubmit, agreement.SubmitPlan{Plan: "ru-copy", Version: 1, Digest: ua.Digest})
+	if r.status != 422 || !strings.Contains(string(r.body), "another plan") {
+		t.Fatalf("plan.submit with Ukraine's digest: %d %s", r.status, r.body)
+	}
+	r = say(agreement.TypePlanSubmit, agreement.SubmitPlan{Plan: "ru-plan", Version: 1, Digest: strings.Repeat("ab", 32)})
+	if r.status != 422 || !strings.Contains(string(r.body), "upload it first") {
+		t.Fatalf("plan.submit of a document never uploaded: %d %s", r.status, r.body)
+	}
+	e.must(e.get("/v1/plans/ru-copy", st.RURep), 404)
+	// Upload, then submit: the member's own way.
+	ru := doc(t, "ru-plan")
+	var up struct{ Digest string }
+	e.must(e.post("/v1/plans/documents", "ru-field", map[string]any{"plan": ru}), 201).json(t, &up)
+	e.must(e.post("/v1/plans/documents", st.Viewer, map[string]any{"plan": ru}), 403)
+	e.must(say(agreement.TypePlanSubmit, agreement.SubmitPlan{Plan: "ru-plan", Version: 1, Digest: up.Digest}), 201)
+	e.must(e.post("/v1/plans/ua-plan/share", st.UARep, nil), 201)
+	r = say(agreement.TypeStance, agreement.TakeStance{On: "ua-plan", Version: 1, Term: "99", Stance: "accept"})
+	if r.status != 422 || !strings.Contains(string(r.body), `no term \"99\"`) {
+		t.Fatalf("stance on a missing term: %d %s", r.status, r.body)
+	}
+	e.must(say(agreement.TypeStance, agreement.TakeStance{On: "ua-plan", Version: 1, Term: "4.2", Stance: "accept"}), 201)
+	// No stance on one's own plan: it would put an unshared plan's terms
+	// on the ledger.
+	e.must(e.post("/v1/plans/ua-plan/stances", st.UARep, map[string]any{"term": "4.2", "stance": "accept"}), 403)
+	if e.size() != before+3 { // the submission after the upload, the share, the stance
+		t.Fatalf("ledger grew by %d", e.size()-before)
+	}
 }

@@ -23,6 +23,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, err := filterOf(r, q)
+	if err == nil && f.Term != "" {
+		err = s.knownTerm(r, f.Agreement, f.Term)
+	}
 	if err != nil {
 		badRequest(w, r, err)
 		return
@@ -442,4 +445,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			flusher.Flush()
 		}
 	}
+}
+
+// knownTerm refuses a term filter that can match nothing because no version
+// of the agreement has the term: an empty list would hide the typo.
+func (s *Server) knownTerm(r *http.Request, id, term string) error {
+	all, err := s.centre.Store.Agreements(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, v := range all {
+		if v.ID == id && v.Document.Term(term) != nil {
+			return nil
+		}
+	}
+	return ledger.Invalid("term", "no version of agreement %q has a term %q", id, term)
 }

@@ -92,32 +92,87 @@ func (c *Centre) PlanDocument(p *agreement.Plan, version int) (*agreement.Docume
 	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != digest {
 		return nil, fmt.Errorf("plan %s: the stored document does not match digest %s", p.ID, digest)
 	}
-	return agreement.Parse(raw)
+	d, err := agreement.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w", p.ID, err)
+	}
+	// The digest alone is no claim to a document: a party could name
+	// another party's digest under a plan of its own.
+	want := p.Version
+	if version != 0 {
+		want = version
+	}
+	if d.ID != p.ID || d.Version != want {
+		return nil, ledger.NotFound("plan %s version %d: the document recorded for it is another plan", p.ID, want)
+	}
+	return d, nil
+}
+
+// checkOffLedger checks, before a client-signed statement is appended, what
+// the fold cannot: plan documents live beside the ledger. A submission must
+// name a stored document with its own ID and version; a stance on a plan
+// must name a term the plan has.
+func (c *Centre) checkOffLedger(ctx context.Context, signed *ledger.Signed) error {
+	switch signed.Statement.Type {
+	case agreement.TypePlanSubmit:
+		var p agreement.SubmitPlan
+		if err := ledger.DecodePayload(signed.Statement, &p); err != nil {
+			return ledger.Within("payload", err)
+		}
+		if err := p.Validate(); err != nil {
+			return ledger.Within("payload", err)
+		}
+		if c.docs == nil || !c.docs.Has(p.Digest) {
+			return ledger.Invalid("payload.digest", "no plan document with this digest: upload it first (POST /v1/plans/documents)")
+		}
+		if _, err := c.PlanDocument(&agreement.Plan{ID: p.Plan, Version: p.Version, Digest: p.Digest}, 0); err != nil {
+			return ledger.Invalid("payload.digest", "%v", err)
+		}
+	case agreement.TypeStance:
+		var p agreement.TakeStance
+		if err := ledger.DecodePayload(signed.Statement, &p); err != nil {
+			return ledger.Within("payload", err)
+		}
+		plan, err := c.Store.Plan(ctx, p.On)
+		if err != nil || plan == nil || !plan.VisibleTo(signed.Statement.Party) {
+			return err // an agreement, or a plan the fold will refuse
+		}
+		d, err := c.PlanDocument(plan, p.Version)
+		if err != nil {
+			return err
+		}
+		if d.Term(p.Term) == nil {
+			return ledger.Invalid("payload.term", "plan %s version %d has no term %q", plan.ID, p.Version, p.Term)
+		}
+	}
+	return nil
 }
 
 // evaluators caches compiled agreement versions: compiling indexes a line
 // of contact and a site registry, which a single evaluation must not pay.
 type evaluators struct {
 	mu       sync.Mutex
-	compiled map[string]*agreement.Evaluator // "id/version"
+	compiled map[string]compiled // "id/version"
+}
+
+type compiled struct {
+	e   *agreement.Evaluator
+	err error
 }
 
 func (c *Centre) evaluator(v *agreement.Version) (*agreement.Evaluator, error) {
 	key := fmt.Sprintf("%s/%d", v.ID, v.Version)
 	c.evals.mu.Lock()
 	defer c.evals.mu.Unlock()
-	if e := c.evals.compiled[key]; e != nil {
-		return e, nil
+	if e, ok := c.evals.compiled[key]; ok {
+		return e.e, e.err
 	}
 	e, err := agreement.Compile(&v.Document)
-	if err != nil {
-		return nil, err
-	}
 	if c.evals.compiled == nil {
-		c.evals.compiled = map[string]*agreement.Evaluator{}
+		c.evals.compiled = map[string]compiled{}
 	}
-	c.evals.compiled[key] = e
-	return e, nil
+	c.evals.compiled[key] = compiled{e, err} // failures too: compiling is slow
+	return e, err
 }
 
 // InForce returns the agreement version in force at t, with its compiled
@@ -136,10 +191,13 @@ func (c *Centre) InForce(ctx context.Context, t time.Time) (*agreement.Version, 
 		}
 		e, err := c.evaluator(v)
 		if err != nil {
-			return nil, nil, err
-		}
-		if !e.InForce(t) {
+			// One bad version must not stop the evaluation of every
+			// incident under the others.
+			slog.Error("agreement version cannot be compiled", "agreement", v.ID, "version", v.Version, "err", err)
 			continue
+		}
+		if !e.InForce(t) || (e.From.IsZero() && t.Before(*v.SignedAt)) {
+			continue // without an effective term, in force from its signature
 		}
 		if best == nil || v.SignedAt.After(*best.SignedAt) || (v.SignedAt.Equal(*best.SignedAt) && v.Version > best.Version) {
 			best, bestEval = v, e
@@ -196,7 +254,12 @@ func (c *Centre) Reevaluate(ctx context.Context, op *Session, v *agreement.Versi
 		for _, inc := range page.Items {
 			ok, err := c.Evaluate(ctx, op, inc)
 			if err != nil {
-				return changed, err
+				if ctx.Err() != nil {
+					return changed, err
+				}
+				// One incident's failure does not hold up the others.
+				slog.Error("evaluate incident", "incident", inc.ID, "err", err)
+				continue
 			}
 			if ok {
 				changed++
@@ -255,6 +318,10 @@ func (c *Centre) catchUp(ctx context.Context, op *Session) {
 }
 
 func (c *Centre) onStatement(ctx context.Context, op *Session, s *ledger.Signed) {
+	// The operator's key may have been rotated since the follower started.
+	if fresh, err := c.Operator(ctx); err == nil {
+		op = fresh
+	}
 	switch s.Statement.Type {
 	case incident.TypeReport:
 		inc, err := c.Store.Incident(ctx, incident.IDFor(s.Seq))

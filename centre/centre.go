@@ -358,6 +358,9 @@ func (c *Centre) Submit(ctx context.Context, s *Session, signed *ledger.Signed) 
 	if err := c.admit(s, signed); err != nil {
 		return err
 	}
+	if err := c.checkOffLedger(ctx, signed); err != nil {
+		return err
+	}
 	return c.commit.Append(ctx, signed)
 }
 
@@ -387,7 +390,9 @@ func (c *Centre) SubmitMany(ctx context.Context, s *Session, batch []*ledger.Sig
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = c.admit(s, st)
+			if errs[i] = c.admit(s, st); errs[i] == nil {
+				errs[i] = c.checkOffLedger(ctx, st)
+			}
 		}()
 	}
 	wg.Wait()

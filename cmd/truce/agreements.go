@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -119,6 +122,9 @@ func planStance(args []string) error {
 	if len(pos) != 2 {
 		return fmt.Errorf("%s", msg.T("cli.need_id_term"))
 	}
+	if *stance == "" {
+		return fmt.Errorf("%s", msg.T("cli.need_stance"))
+	}
 	var alt *agreement.Term
 	if *counter != "" {
 		raw, err := os.ReadFile(*counter)
@@ -142,6 +148,15 @@ func planStance(args []string) error {
 		body["counter"] = alt
 	}
 	if c.key != nil {
+		if *version == 0 { // the latest, as the server would take it
+			var cur struct {
+				Version int `json:"version"`
+			}
+			if err := c.get(strings.TrimSuffix(endpoint, "/stances"), &cur); err != nil {
+				return err
+			}
+			*version = cur.Version
+		}
 		err = c.say("", agreement.TypeStance, agreement.TakeStance{On: pos[0], Version: *version, Term: pos[1], Stance: *stance, Counter: alt, Note: *note}, &out)
 	} else {
 		err = c.post(endpoint, body, &out)
@@ -384,13 +399,19 @@ func agreementExport(args []string) error {
 		_, err = os.Stdout.Write(append(raw, '\n'))
 		return err
 	}
-	return os.WriteFile(*outPath, append(raw, '\n'), 0o644)
+	if err := os.WriteFile(*outPath, append(raw, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, msg.T("agreement.exported", f.Agreement.ID, f.Agreement.Version, len(f.Signatures), *outPath))
+	return nil
 }
 
 // agreementVerify checks a signed agreement file offline.
 func agreementVerify(args []string) error {
 	fs := flags("agreement verify")
 	asJSON := fs.Bool("json", false, "print JSON")
+	connect := clientFlags(fs)
+	onLedger := fs.Bool("ledger", false, "also check each signature against the centre's ledger (--server, --token)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -410,6 +431,17 @@ func agreementVerify(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
+	// The file alone proves that its keys signed this text, not whose keys
+	// they are: that is the ledger's to say.
+	if *onLedger {
+		c, err := connect()
+		if err != nil {
+			return err
+		}
+		if err := ledgerHasSignatures(c, &f); err != nil {
+			return fmt.Errorf("%s: %w", pos[0], err)
+		}
+	}
 	if *asJSON {
 		if err := printJSON(v); err != nil {
 			return err
@@ -417,6 +449,14 @@ func agreementVerify(args []string) error {
 	} else {
 		fmt.Println(msg.T("agreement.verified", f.Agreement.ID, f.Agreement.Version, v.Digest))
 		fmt.Println(msg.T("agreement.signed_by", dash(strings.Join(v.Signed, ", "))))
+		for _, s := range f.Signatures {
+			fmt.Println("  " + msg.T("agreement.key", s.Party, s.Member, keyFingerprint(s.Key)))
+		}
+		if *onLedger {
+			fmt.Println(msg.T("agreement.on_ledger"))
+		} else {
+			fmt.Println(msg.T("agreement.keys_unchecked"))
+		}
 		if !v.Complete {
 			fmt.Println(msg.T("agreement.missing", strings.Join(v.Missing, ", ")))
 		}
@@ -428,3 +468,34 @@ func agreementVerify(args []string) error {
 }
 
 var errIncomplete = fmt.Errorf("%s", msg.T("agreement.incomplete"))
+
+// keyFingerprint is a short, comparable form of a base64 public key.
+func keyFingerprint(key string) string {
+	raw, err := base64.StdEncoding.DecodeString(key)
+	if err != nil {
+		return "?"
+	}
+	sum := sha256.Sum256(raw)
+	return "SHA256:" + hex.EncodeToString(sum[:8])
+}
+
+// ledgerHasSignatures checks each signature of f against the statement
+// that recorded it: an agreement.sign by that member of that party, with
+// that signature, over this agreement and version.
+func ledgerHasSignatures(c *client, f *agreement.File) error {
+	for i, s := range f.Signatures {
+		var view struct {
+			Statement ledger.Statement `json:"statement"`
+		}
+		if err := c.get(fmt.Sprintf("/v1/statements/%d", s.Seq), &view); err != nil {
+			return fmt.Errorf("signatures[%d]: ledger index %d: %w", i, s.Seq, err)
+		}
+		st := view.Statement
+		var p agreement.SignAgreement
+		if st.Type != agreement.TypeSign || ledger.DecodePayload(st, &p) != nil || st.Author != s.Member || st.Party != s.Party ||
+			p.Signature != s.Sig || p.Agreement != f.Agreement.ID || p.Version != f.Agreement.Version {
+			return ledger.Invalid(fmt.Sprintf("signatures[%d]", i), "the ledger at index %d does not record this signature by %s of %s", s.Seq, s.Member, s.Party)
+		}
+	}
+	return nil
+}

@@ -111,7 +111,12 @@ func evalCmd(args []string) error {
 	prog.done()
 	took := time.Since(start)
 	perTerm := map[string]int{}
-	flagged := 0
+	flagged, outside := 0, 0
+	for _, r := range recs {
+		if !e.InForce(r.At) {
+			outside++
+		}
+	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetEscapeHTML(false)
 	for _, r := range results {
@@ -145,6 +150,9 @@ func evalCmd(args []string) error {
 	}
 	sort.Strings(terms)
 	fmt.Fprintln(os.Stderr, msg.T("eval.summary", len(recs), flagged, took.Round(time.Millisecond)))
+	if outside > 0 {
+		fmt.Fprintln(os.Stderr, msg.T("eval.outside", outside))
+	}
 	for _, t := range terms {
 		fmt.Fprintln(os.Stderr, msg.T("eval.term", t, perTerm[t]))
 	}

@@ -93,7 +93,7 @@ func importSites(args []string) error {
 			}
 			for _, s := range got {
 				sid := siteID(s.ID)
-				if sid == "" || seen[sid] {
+				if sid == "" || seen[sid] || sameNuclearSite(term.Sites, s) {
 					continue
 				}
 				seen[sid] = true
@@ -214,3 +214,18 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// sameNuclearSite tells whether a nuclear plant is already in the term from
+// another registry: GPPD and GeoNuclearData both list Zaporizhzhia, at
+// coordinates a few kilometres apart.
+func sameNuclearSite(have []agreement.Site, s sites.Site) bool {
+	if s.Kind != sites.KindNuclear {
+		return false
+	}
+	for _, h := range have {
+		if h.Kind == sites.KindNuclear && geo.Distance(geo.Position{*h.Lon, *h.Lat}, geo.Position{s.Lon, s.Lat}) < 10_000 {
+			return true
+		}
+	}
+	return false
+}

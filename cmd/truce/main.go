@@ -52,7 +52,7 @@ func commands() []command {
 		{"agreement draft", "agreement draft AGREEMENT.json [--sources TERM=PLAN/TERM,...]", agreementDraft},
 		{"agreement sign", "agreement sign AGREEMENT [--version N]", agreementSign},
 		{"agreement export", "agreement export AGREEMENT [--version N] [--out FILE]", agreementExport},
-		{"agreement verify", "agreement verify FILE", agreementVerify},
+		{"agreement verify", "agreement verify FILE [--ledger [--server URL] [--token T]]", agreementVerify},
 		{"import sites", "import sites [--gppd CSV] [--geonuclear CSV] [--wri CSV] [--country UKR,RUS] [--radius-km 5] [--nuclear-radius-km 30] [--id 5] [--out FILE]", importSites},
 		{"import line", "import line --deepstate FILE|--snapshot FILE --outline ADM1.geojson [--land COUNTRIES.geojson] [--margin-km 3] [--id 2] [--party ID] [--out FILE]", importLine},
 		{"eval", "eval --agreement FILE [--at TIME] [--type TYPE] [--all] [--json] EVENTS.geojson|.csv|.jsonl", evalCmd},

@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -18,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"truce/agreement"
 )
 
 var binary string
@@ -381,6 +386,30 @@ func TestNegotiationCommands(t *testing.T) {
 	os.WriteFile(altered, nodigest, 0o644)
 	if out, err := exec.Command(binary, "agreement", "verify", altered).CombinedOutput(); err == nil || !strings.Contains(string(out), "different bytes") {
 		t.Fatalf("verify of an altered agreement without its digest: %v\n%s", err, out)
+	}
+	// Against the ledger: the real file passes; a forgery signed with two
+	// fresh keys under the parties' names passes on its own, not there.
+	if out := truce(t, env, "agreement", "verify", file, "--ledger"); !strings.Contains(out, "the one the centre's ledger records") {
+		t.Fatalf("verify --ledger:\n%s", out)
+	}
+	var forged agreement.File
+	json.Unmarshal(raw, &forged)
+	forged.Agreement.Title = agreement.Texts{"en": "A forgery"}
+	forged.Digest = ""
+	for i := range forged.Signatures {
+		pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+		forged.Signatures[i].Key = base64.StdEncoding.EncodeToString(pub)
+		forged.Signatures[i].Sig, _ = agreement.SignDocument(&forged.Agreement, priv)
+	}
+	fraw, _ := json.Marshal(forged)
+	os.WriteFile(altered, fraw, 0o644)
+	if out := truce(t, nil, "agreement", "verify", altered); !strings.Contains(out, "not whose keys they are") {
+		t.Fatalf("verify of a forgery offline should warn that keys are unchecked:\n%s", out)
+	}
+	cmd = exec.Command(binary, "agreement", "verify", altered, "--ledger")
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "does not record this signature") {
+		t.Fatalf("verify --ledger of a forgery: %v\n%s", err, out)
 	}
 	events := filepath.Join(t.TempDir(), "events.geojson")
 	os.WriteFile(events, []byte(`{"type":"FeatureCollection","features":[
