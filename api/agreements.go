@@ -101,16 +101,7 @@ func (s *Server) submitPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, err := s.centre.SubmitPlan(r.Context(), sess, &body.Plan, body.Round, time.Time{})
-	if err != nil {
-		fail(w, r, relabel(err, ""))
-		return
-	}
-	p, err := s.centre.Store.Plan(r.Context(), body.Plan.ID)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"statement": viewStatement(st), "record": p})
+	answer(w, r, st, err, func() (any, error) { return s.centre.Store.Plan(r.Context(), body.Plan.ID) })
 }
 
 // uploadPlan keeps a plan document for a member who signs plan.submit
@@ -453,16 +444,7 @@ func (s *Server) signAgreement(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	st, err := s.centre.SignAgreement(r.Context(), sess, id, b.Version, time.Time{})
-	if err != nil {
-		fail(w, r, relabel(err, ""))
-		return
-	}
-	v, err := s.centre.Store.Agreement(r.Context(), id, b.Version)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"statement": viewStatement(st), "record": v})
+	answer(w, r, st, err, func() (any, error) { return s.centre.Store.Agreement(r.Context(), id, b.Version) })
 }
 
 func (s *Server) agreementStance(w http.ResponseWriter, r *http.Request) {

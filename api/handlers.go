@@ -128,6 +128,12 @@ func decodeAdd(st *ledger.Signed) (string, error) {
 // with the statement and the record it changed.
 func (s *Server) say(w http.ResponseWriter, r *http.Request, sess *centre.Session, typ string, payload any, record func() (any, error)) {
 	st, err := s.centre.Say(r.Context(), sess, typ, payload)
+	answer(w, r, st, err, record)
+}
+
+// answer reports a statement just made (or why it was refused) with the
+// record it changed.
+func answer(w http.ResponseWriter, r *http.Request, st *ledger.Signed, err error, record func() (any, error)) {
 	if err != nil {
 		fail(w, r, relabel(err, ""))
 		return
