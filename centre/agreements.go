@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -151,13 +152,45 @@ func (c *Centre) checkOffLedger(ctx context.Context, signed *ledger.Signed) erro
 // evaluators caches compiled agreement versions: compiling indexes a line
 // of contact and a site registry, which a single evaluation must not pay.
 type evaluators struct {
-	mu       sync.Mutex
-	compiled map[string]compiled // "id/version"
+	mu        sync.Mutex
+	compiled  map[string]compiled // "id/version"
+	versions  []*agreement.Version
+	gen, read uint64 // versions are current while read == gen
 }
 
 type compiled struct {
 	e   *agreement.Evaluator
 	err error
+}
+
+// agreements returns every agreement version, read once and kept until an
+// agreement statement is appended: evaluating each report must not decode
+// lines of contact from the store again.
+func (c *Centre) agreements(ctx context.Context) ([]*agreement.Version, error) {
+	c.evals.mu.Lock()
+	if c.evals.versions != nil && c.evals.gen == c.evals.read {
+		defer c.evals.mu.Unlock()
+		return c.evals.versions, nil
+	}
+	gen := c.evals.gen
+	c.evals.mu.Unlock()
+	all, err := c.Store.Agreements(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.evals.mu.Lock()
+	defer c.evals.mu.Unlock()
+	if c.evals.gen == gen { // nothing appended meanwhile
+		c.evals.versions, c.evals.read = all, gen
+	}
+	return all, nil
+}
+
+// forgetAgreements drops the kept versions after an agreement statement.
+func (c *Centre) forgetAgreements() {
+	c.evals.mu.Lock()
+	c.evals.gen++
+	c.evals.mu.Unlock()
 }
 
 func (c *Centre) evaluator(v *agreement.Version) (*agreement.Evaluator, error) {
@@ -179,7 +212,7 @@ func (c *Centre) evaluator(v *agreement.Version) (*agreement.Evaluator, error) {
 // rules: of the signed versions whose effective window holds t, the one
 // signed last (an amendment signed later replaces what it amends).
 func (c *Centre) InForce(ctx context.Context, t time.Time) (*agreement.Version, *agreement.Evaluator, error) {
-	all, err := c.Store.Agreements(ctx)
+	all, err := c.agreements(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -206,26 +239,80 @@ func (c *Centre) InForce(ctx context.Context, t time.Time) (*agreement.Version, 
 	return best, bestEval, nil
 }
 
-// Evaluate judges an incident against the agreement in force at its
-// observed time and records the result, unless it is already recorded.
-func (c *Centre) Evaluate(ctx context.Context, op *Session, inc *incident.Incident) (bool, error) {
+// judge evaluates an incident against the agreement in force at its
+// observed time. It returns nil when there is none, or when the incident
+// already carries this very evaluation.
+func (c *Centre) judge(ctx context.Context, inc *incident.Incident) (*incident.Evaluate, error) {
 	v, e, err := c.InForce(ctx, inc.From)
 	if err != nil || v == nil {
-		return false, err
+		return nil, err
 	}
 	ev, err := agreement.EventOf(&inc.Report)
 	if err != nil {
-		return false, fmt.Errorf("evaluate %s: %w", inc.ID, err)
+		return nil, fmt.Errorf("evaluate %s: %w", inc.ID, err)
 	}
 	found := e.Evaluate(ev)
 	if found == nil {
 		found = []incident.PossibleViolation{}
 	}
 	if old := inc.Evaluation; old != nil && old.Agreement == v.ID && old.Version == v.Version && sameViolations(old.Violations, found) {
-		return false, nil
+		return nil, nil
 	}
-	_, err = c.Say(ctx, op, incident.TypeEvaluate, incident.Evaluate{Incident: inc.ID, Agreement: v.ID, Version: v.Version, Violations: found})
-	return err == nil, err
+	return &incident.Evaluate{Incident: inc.ID, Agreement: v.ID, Version: v.Version, Violations: found}, nil
+}
+
+// Evaluate judges one incident and records the result, unless it is
+// already recorded.
+func (c *Centre) Evaluate(ctx context.Context, op *Session, inc *incident.Incident) (bool, error) {
+	n, err := c.evaluateMany(ctx, op, []*incident.Incident{inc})
+	return n == 1, err
+}
+
+// evaluateMany judges incidents and appends their evaluations in one group
+// commit: one at a time, each would wait for its own fsync, and the
+// evaluator would fall ever further behind a busy feed. It returns how many
+// evaluations were recorded and the first error, having gone on past it.
+func (c *Centre) evaluateMany(ctx context.Context, op *Session, incs []*incident.Incident) (int, error) {
+	var sts []*ledger.Signed
+	var first error
+	keep := func(err error, id string) {
+		if err != nil && first == nil {
+			first = fmt.Errorf("%s: %w", id, err)
+		}
+	}
+	now := c.now()
+	for _, inc := range incs {
+		p, err := c.judge(ctx, inc)
+		if err != nil || p == nil {
+			keep(err, inc.ID)
+			continue
+		}
+		raw, err := json.Marshal(p)
+		if err != nil {
+			keep(err, inc.ID)
+			continue
+		}
+		signed, err := ledger.Sign(ledger.Statement{Type: incident.TypeEvaluate, Party: op.Member.Party, Author: op.Member.ID,
+			Time: now, Payload: raw, Nonce: ledger.NewNonce()}, op.key)
+		if err != nil {
+			keep(err, inc.ID)
+			continue
+		}
+		sts = append(sts, signed)
+	}
+	n := 0
+	for i, err := range c.commit.AppendMany(ctx, sts) {
+		if err != nil {
+			var id struct {
+				Incident string `json:"incident"`
+			}
+			json.Unmarshal(sts[i].Statement.Payload, &id)
+			keep(err, id.Incident)
+			continue
+		}
+		n++
+	}
+	return n, first
 }
 
 func sameViolations(a, b []incident.PossibleViolation) bool {
@@ -251,19 +338,14 @@ func (c *Centre) Reevaluate(ctx context.Context, op *Session, v *agreement.Versi
 		if err != nil {
 			return changed, err
 		}
-		for _, inc := range page.Items {
-			ok, err := c.Evaluate(ctx, op, inc)
-			if err != nil {
-				if ctx.Err() != nil {
-					return changed, err
-				}
-				// One incident's failure does not hold up the others.
-				slog.Error("evaluate incident", "incident", inc.ID, "err", err)
-				continue
+		n, err := c.evaluateMany(ctx, op, page.Items)
+		changed += n
+		if err != nil {
+			if ctx.Err() != nil {
+				return changed, err
 			}
-			if ok {
-				changed++
-			}
+			// One incident's failure does not hold up the others.
+			slog.Error("evaluate incidents", "err", err)
 		}
 		if page.Next == 0 {
 			return changed, nil
@@ -285,15 +367,30 @@ func (c *Centre) followEvaluations(ctx context.Context) {
 		ch, _, cancel := c.Subscribe()
 		c.catchUp(ctx, op)
 		for open := true; open; {
+			var batch []*ledger.Signed
 			select {
 			case <-ctx.Done():
 				cancel()
 				return
 			case s, ok := <-ch:
-				if open = ok; ok {
-					c.onStatement(ctx, op, s)
+				if open = ok; !ok {
+					continue
+				}
+				batch = append(batch, s)
+			}
+		drain: // what has arrived meanwhile shares the next group commit
+			for len(batch) < 1000 {
+				select {
+				case s, ok := <-ch:
+					if open = ok; !ok {
+						break drain
+					}
+					batch = append(batch, s)
+				default:
+					break drain
 				}
 			}
+			c.onStatements(ctx, op, batch)
 		}
 		cancel() // fell behind the hub: catch up from the store and go on
 	}
@@ -303,7 +400,7 @@ func (c *Centre) followEvaluations(ctx context.Context) {
 // incidents reported before a crash or while it lagged. Incidents already
 // evaluated with the same result cost a read, not a statement.
 func (c *Centre) catchUp(ctx context.Context, op *Session) {
-	all, err := c.Store.Agreements(ctx)
+	all, err := c.agreements(ctx)
 	if err != nil {
 		return
 	}
@@ -317,35 +414,45 @@ func (c *Centre) catchUp(ctx context.Context, op *Session) {
 	}
 }
 
-func (c *Centre) onStatement(ctx context.Context, op *Session, s *ledger.Signed) {
+func (c *Centre) onStatements(ctx context.Context, op *Session, batch []*ledger.Signed) {
 	// The operator's key may have been rotated since the follower started.
 	if fresh, err := c.Operator(ctx); err == nil {
 		op = fresh
 	}
-	switch s.Statement.Type {
-	case incident.TypeReport:
-		inc, err := c.Store.Incident(ctx, incident.IDFor(s.Seq))
-		if err != nil || inc == nil {
-			return
+	var reported []*incident.Incident
+	for _, s := range batch {
+		if s.Statement.Type != incident.TypeReport {
+			continue
 		}
-		if _, err := c.Evaluate(ctx, op, inc); err != nil && ctx.Err() == nil {
-			slog.Error("evaluate incident", "incident", inc.ID, "err", err)
+		if inc, err := c.Store.Incident(ctx, incident.IDFor(s.Seq)); err == nil && inc != nil {
+			reported = append(reported, inc)
 		}
-	case agreement.TypeSign:
-		var p agreement.SignAgreement
-		if ledger.DecodePayload(s.Statement, &p) != nil {
-			return
-		}
-		v, err := c.Store.Agreement(ctx, p.Agreement, p.Version)
-		if err != nil || v == nil || !v.Signed || v.SignedAt == nil || !v.SignedAt.Equal(s.Statement.Time) {
-			return // not the signature that completed it
-		}
-		n, err := c.Reevaluate(ctx, op, v)
-		if err != nil && ctx.Err() == nil {
-			slog.Error("re-evaluate incidents", "agreement", v.ID, "version", v.Version, "err", err)
-		}
-		slog.Info("agreement signed; incidents evaluated", "agreement", v.ID, "version", v.Version, "changed", n)
 	}
+	if _, err := c.evaluateMany(ctx, op, reported); err != nil && ctx.Err() == nil {
+		slog.Error("evaluate incidents", "err", err)
+	}
+	for _, s := range batch {
+		if s.Statement.Type == agreement.TypeSign {
+			c.onSigned(ctx, op, s)
+		}
+	}
+}
+
+// onSigned re-evaluates under a version that a signature just completed.
+func (c *Centre) onSigned(ctx context.Context, op *Session, s *ledger.Signed) {
+	var p agreement.SignAgreement
+	if ledger.DecodePayload(s.Statement, &p) != nil {
+		return
+	}
+	v, err := c.Store.Agreement(ctx, p.Agreement, p.Version)
+	if err != nil || v == nil || !v.Signed || v.SignedAt == nil || !v.SignedAt.Equal(s.Statement.Time) {
+		return // not the signature that completed it
+	}
+	n, err := c.Reevaluate(ctx, op, v)
+	if err != nil && ctx.Err() == nil {
+		slog.Error("re-evaluate incidents", "agreement", v.ID, "version", v.Version, "err", err)
+	}
+	slog.Info("agreement signed; incidents evaluated", "agreement", v.ID, "version", v.Version, "changed", n)
 }
 
 // SignAgreement signs a version of an agreement (0: the latest) with the

@@ -158,6 +158,12 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 				break
 			}
 		}
+		for _, s := range batch {
+			if strings.HasPrefix(s.Statement.Type, "agreement.") {
+				c.forgetAgreements()
+				break
+			}
+		}
 		c.hub.publish(batch)
 	})
 	var token string

@@ -139,17 +139,23 @@ func (c *Committer) commit(batch []*pending) {
 	errs, fatal := c.store.AppendBatch(context.Background(), stmts)
 	var committed []*Signed
 	for i, p := range batch {
+		if fatal == nil && errs[i] == nil {
+			committed = append(committed, p.s)
+		}
+	}
+	// Before the appenders hear back: what onCommit invalidates (cached
+	// sessions, agreements) must be stale for no reader that follows.
+	if c.onCommit != nil && len(committed) > 0 {
+		c.onCommit(committed)
+	}
+	for i, p := range batch {
 		switch {
 		case fatal != nil:
 			p.err <- fatal
 		case errs[i] != nil:
 			p.err <- errs[i]
 		default:
-			committed = append(committed, p.s)
 			p.err <- nil
 		}
-	}
-	if c.onCommit != nil && len(committed) > 0 {
-		c.onCommit(committed)
 	}
 }

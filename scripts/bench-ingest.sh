@@ -3,6 +3,9 @@
 # generator posting client-signed incident reports to it. Prints the
 # generator's figures and the server's peak RSS.
 #   DURATION=60s CONCURRENCY=128 RATE=0 PRESIGN=0 BATCH=1 scripts/bench-ingest.sh
+# With AGREEMENT=FILE (for example docs/examples/agreement.json, in force
+# since March 2026), an agreement between ua and ru is drafted and signed
+# first, so that the centre evaluates every report as it arrives.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/truce}
@@ -18,12 +21,30 @@ trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dat
 "$BIN" party add --data "$data" --id ua --name Ukraine --kind belligerent >/dev/null
 token=$("$BIN" member add --data "$data" --party ua --name "Load generator" --roles representative \
   --key-out "$data/bench.key" --json | sed -n 's/.*"token": "\(truce_[^"]*\)".*/\1/p')
+tok() { sed -n 's/.*"token": "\(truce_[^"]*\)".*/\1/p'; }
+if [ -n "${AGREEMENT:-}" ]; then
+  "$BIN" party add --data "$data" --id ru --name Russia --kind belligerent >/dev/null
+  "$BIN" party add --data "$data" --id us --name "United States" --kind mediator >/dev/null
+  ru=$("$BIN" member add --data "$data" --party ru --name "RU rep" --roles representative --json | tok)
+  us=$("$BIN" member add --data "$data" --party us --name "Mediator" --roles representative --json | tok)
+fi
 "$BIN" serve --data "$data/" --addr "$ADDR" ${DEBUG_ADDR:+--debug-addr "$DEBUG_ADDR"} >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 50); do curl -sf "http://$ADDR/healthz" >/dev/null && break; sleep 0.1; done
+if [ -n "${AGREEMENT:-}" ]; then
+  id=$(sed -n 's/^  "id": "\(.*\)",$/\1/p' "$AGREEMENT" | head -1)
+  TRUCE_SERVER="http://$ADDR" TRUCE_TOKEN="$us" "$BIN" agreement draft "$AGREEMENT" >/dev/null
+  TRUCE_SERVER="http://$ADDR" TRUCE_TOKEN="$token" "$BIN" agreement sign "$id" --key "$data/bench.key" >/dev/null
+  TRUCE_SERVER="http://$ADDR" TRUCE_TOKEN="$ru" "$BIN" agreement sign "$id" >/dev/null
+  echo "agreement: $id signed; every report is evaluated against it"
+fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
 echo "run: duration=$DURATION concurrency=$CONCURRENCY rate=$RATE presign=$PRESIGN batch=$BATCH"
 "$BIN" bench ingest --server "http://$ADDR" --token "$token" --key "$data/bench.key" \
   --duration "$DURATION" --concurrency "$CONCURRENCY" --rate "$RATE" --presign "$PRESIGN" --batch "$BATCH" ${JSON:+--json}
 echo "server peak RSS: $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MiB"}')"
 echo "ledger: $(curl -s http://$ADDR/healthz)"
+if [ -n "${AGREEMENT:-}" ]; then
+  sleep 5 # let the evaluator finish what the run left
+  echo "evaluated: $(curl -s -H "Authorization: Bearer $token" "http://$ADDR/v1/statements?limit=1" >/dev/null; curl -s "http://$ADDR/healthz")"
+fi
