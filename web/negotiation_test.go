@@ -517,7 +517,10 @@ func TestIncidentViolation(t *testing.T) {
 	}
 	// In Ukrainian, with the class named as the agreement names it.
 	c.setLang(ctx, "uk")
-	c.run(ctx, present(sel))
+	// The language switch redraws the page after html[lang] changes: wait
+	// for the redrawn sentence, not the old one.
+	c.run(ctx, chromedp.Poll(fmt.Sprintf(`(document.querySelector(%q) || {}).textContent?.includes("4.2") && document.querySelector(%q).textContent !== %q`,
+		sel+" .violation", sel+" .violation", want), nil))
 	uk := textOf(c, ctx, sel+" .violation")
 	if !strings.Contains(uk, "Реактивні системи залпового вогню") || !strings.Contains(uk, "пункт 4.2") {
 		t.Fatalf("the sentence in Ukrainian: %q", uk)
@@ -525,6 +528,7 @@ func TestIncidentViolation(t *testing.T) {
 	c.setLang(ctx, "en")
 	var focused string
 	c.run(ctx,
+		chromedp.Poll(fmt.Sprintf(`(document.querySelector(%q) || {}).textContent === %q`, sel+" .violation", want), nil),
 		present(sel+" a"),
 		click(sel+" a"),
 		present(`#term-4\.2.target`),
