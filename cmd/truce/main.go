@@ -88,6 +88,20 @@ func run(args []string) error {
 			return c.run(args[len(words):])
 		}
 	}
+	// "truce plan --help", or "truce plan" alone: the commands of that group.
+	var group []command
+	for _, c := range commands() {
+		if strings.HasPrefix(c.name, args[0]+" ") {
+			group = append(group, c)
+		}
+	}
+	if len(group) > 0 && (len(args) == 1 || args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
+		fmt.Fprintln(os.Stdout, msg.T("cli.usage"))
+		for _, c := range group {
+			fmt.Fprintln(os.Stdout, "  truce "+c.usage)
+		}
+		return nil
+	}
 	usage(os.Stderr)
 	return fmt.Errorf("%s", msg.T("cli.unknown", strings.Join(args, " ")))
 }

@@ -362,6 +362,9 @@ func TestNegotiationCommands(t *testing.T) {
 			t.Errorf("plan diff lacks %q:\n%s", want, diff)
 		}
 	}
+	if help := truce(t, nil, "plan", "--help"); !strings.Contains(help, "truce plan diff") || strings.Contains(help, "truce report") {
+		t.Errorf("plan --help:\n%s", help)
+	}
 	list := truce(t, env, "plans")
 	if !strings.Contains(list, "abu-dhabi-ceasefire") || !strings.Contains(list, "ua,ru") {
 		t.Errorf("plans:\n%s", list)
