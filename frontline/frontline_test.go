@@ -371,27 +371,6 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
-func TestProgressReader(t *testing.T) {
-	f := openData(t, "deepstate-occupied-daily/deepstatemap_data_20240708.geojson")
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var calls int
-	var last [2]int64
-	if _, err := ReadOccupied(ProgressReader(f, func(done, total int64) { calls++; last = [2]int64{done, total} })); err != nil {
-		t.Fatal(err)
-	}
-	if calls < 2 || last != [2]int64{fi.Size(), fi.Size()} {
-		t.Errorf("%d reports, last %v; want several, the last %d of %d", calls, last, fi.Size(), fi.Size())
-	}
-	var total int64
-	_, _ = ReadOccupied(ProgressReader(strings.NewReader(`{}`), func(_, t int64) { total = t }))
-	if total != 2 {
-		t.Errorf("total of a strings.Reader %d, want 2", total)
-	}
-}
-
 func boundaryLength(polys [][][]geo.Position) float64 {
 	var rings [][]geo.Position
 	for _, p := range polys {

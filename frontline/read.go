@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"strings"
 
@@ -322,39 +321,4 @@ func ReadLand(r io.Reader) ([][][]geo.Position, error) {
 		return nil, fmt.Errorf("land: %w", ledger.Invalid("features", "no polygon"))
 	}
 	return out, nil
-}
-
-// ProgressReader wraps r to report the bytes read so far and r's size (-1
-// when r cannot tell: sizes are known for *os.File, *bytes.Reader and
-// *strings.Reader), for a terminal's progress bar while a large file is
-// decoded.
-func ProgressReader(r io.Reader, report func(done, total int64)) io.Reader {
-	return &progressReader{r: r, total: sizeOf(r), report: report}
-}
-
-type progressReader struct {
-	r           io.Reader
-	done, total int64
-	report      func(done, total int64)
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.done += int64(n)
-	if n > 0 || err == io.EOF {
-		p.report(p.done, p.total)
-	}
-	return n, err
-}
-
-func sizeOf(r io.Reader) int64 {
-	switch v := r.(type) {
-	case interface{ Size() int64 }:
-		return v.Size()
-	case interface{ Stat() (fs.FileInfo, error) }:
-		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {
-			return fi.Size()
-		}
-	}
-	return -1
 }

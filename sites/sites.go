@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"strconv"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"truce/ledger"
+	"truce/progress"
 )
 
 // Kinds of site.
@@ -103,7 +103,7 @@ func newTable(source string, in io.Reader, opt Options, required ...string) (*ta
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
 	if opt.Progress != nil {
-		in = newProgressReader(in, opt.Progress)
+		in = progress.Reader(in, opt.Progress)
 	}
 	r := csv.NewReader(in)
 	r.ReuseRecord = true
@@ -337,36 +337,4 @@ func source(dataset, cited string) string {
 		return dataset
 	}
 	return dataset + ": " + cited
-}
-
-// progressReader reports bytes consumed; total is -1 when unknown.
-type progressReader struct {
-	r           io.Reader
-	done, total int64
-	report      func(done, total int64)
-}
-
-func newProgressReader(r io.Reader, report func(done, total int64)) io.Reader {
-	return &progressReader{r: r, total: sizeOf(r), report: report}
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.done += int64(n)
-	if n > 0 || err == io.EOF {
-		p.report(p.done, p.total)
-	}
-	return n, err
-}
-
-func sizeOf(r io.Reader) int64 {
-	switch v := r.(type) {
-	case interface{ Size() int64 }:
-		return v.Size()
-	case interface{ Stat() (fs.FileInfo, error) }:
-		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {
-			return fi.Size()
-		}
-	}
-	return -1
 }

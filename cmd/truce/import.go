@@ -11,6 +11,7 @@ import (
 	"truce/frontline"
 	"truce/geo"
 	"truce/ledger"
+	readprogress "truce/progress"
 	"truce/sites"
 )
 
@@ -154,7 +155,7 @@ func importLine(args []string) error {
 	if err != nil {
 		return err
 	}
-	occupied, err := reader(frontline.ProgressReader(f, prog.set64))
+	occupied, err := reader(readprogress.Reader(f, prog.set64))
 	f.Close()
 	prog.done()
 	if err != nil {
