@@ -50,30 +50,41 @@ func daily(t testing.TB, date string) [][][]geo.Position {
 }
 
 // Ukraine's outline, read once: the oblasts of geoBoundaries' simplified
-// ADM1 file, tested by even-odd per oblast.
+// ADM1 file, as the geo engine's Area.
 var ukraine = struct {
 	once   sync.Once
 	admins []Admin
-	in     *evenOdd
+	area   *geo.Area
 	err    error
-	skip   string
 }{}
 
 func ukraineInside(t testing.TB) func(geo.Position) bool {
 	t.Helper()
 	f := openData(t, "ukraine-adm1-geoboundaries/geoBoundaries-UKR-ADM1_simplified.geojson")
 	ukraine.once.Do(func() {
-		ukraine.admins, ukraine.err = ReadAdmin(f)
+		if ukraine.admins, ukraine.err = ReadAdmin(f); ukraine.err != nil {
+			return
+		}
 		var all [][][]geo.Position
 		for _, a := range ukraine.admins {
 			all = append(all, a.Polygons...)
 		}
-		ukraine.in = newEvenOdd(all)
+		ukraine.area, ukraine.err = geo.NewArea(all)
 	})
 	if ukraine.err != nil {
 		t.Fatal(ukraine.err)
 	}
-	return ukraine.in.contains
+	return ukraine.area.Contains
+}
+
+// ukraineLand is Ukraine's outline cut by Natural Earth's land:
+// geoBoundaries' outline reaches 12 nautical miles into the sea, so alone it
+// would keep the coast in the line of contact. Natural Earth's rounded rings
+// cross themselves here and there, which geo.NewArea refuses, hence Within.
+func ukraineLand(t testing.TB) func(geo.Position) bool {
+	t.Helper()
+	country, land := ukraineInside(t), Within(mustLand(t))
+	return func(p geo.Position) bool { return country(p) && land(p) }
 }
 
 func TestReadAdmin(t *testing.T) {
@@ -130,16 +141,26 @@ func TestPlantsInsideOccupied(t *testing.T) {
 		{"20240708", first, 20},
 		{"20260822", append(append([]string(nil), first...), "Kurakhov power station"), 21},
 	} {
-		occ := newEvenOdd(daily(t, c.date))
+		polys := daily(t, c.date)
+		occ := newEvenOdd(polys)
+		// The geo engine's Area must agree with the even-odd test plant by
+		// plant: none lies on the boundary itself.
+		area, err := geo.NewArea(polys)
+		if err != nil {
+			t.Fatalf("%s: %v", c.date, err)
+		}
 		var in []string
 		crimeanSolar := 0
 		for _, p := range plants {
-			if !occ.contains(geo.Position{p.Lon, p.Lat}) {
+			pos := geo.Position{p.Lon, p.Lat}
+			if area.Contains(pos) != occ.contains(pos) {
+				t.Errorf("%s: %s: geo.Area says %v, even-odd %v", c.date, p.Name, area.Contains(pos), occ.contains(pos))
+			}
+			if !occ.contains(pos) {
 				continue
 			}
 			in = append(in, p.Name)
 			if p.Fuel == "Solar" && p.Lat < 46.2 && p.Lon > 32.9 { // Lazurne, on Kherson's coast, is not in Crimea
-
 				crimeanSolar++
 			}
 		}
@@ -170,11 +191,7 @@ func contains(ss []string, s string) bool {
 // drawn at DeepState's detail plausibly is, and follows neither the Sea of
 // Azov's coast nor Crimea's.
 func TestLineOfContact(t *testing.T) {
-	country := ukraineInside(t)
-	land := Within(mustLand(t))
-	// Inside Ukraine's outline and on land: geoBoundaries' outline reaches
-	// into the sea in places, Natural Earth's land does not.
-	in := func(p geo.Position) bool { return country(p) && land(p) }
+	country, in := ukraineInside(t), ukraineLand(t)
 	for _, date := range []string{"20240708", "20250803", "20260822"} {
 		t.Run(date, func(t *testing.T) {
 			occ := daily(t, date)
@@ -215,6 +232,17 @@ func TestLineOfContact(t *testing.T) {
 			if coast > 0.1*km*1000 {
 				t.Errorf("%.0f km of the line of contact lie on the Azov or Crimean coast", coast/1000)
 			}
+			// Points of the occupied area's own Azov coastline, the vertices
+			// nearest four coastal towns: no kept vertex within 1 km.
+			for _, town := range []geo.Position{{37.55, 47.08}, {36.80, 46.75}, {36.35, 46.73}, {34.82, 46.17}} { // Mariupol, Berdiansk, Prymorsk, Henichesk
+				shore := nearestVertex(occ, town)
+				if d := haversine(shore, town); d > 5000 {
+					t.Fatalf("no occupied vertex within 5 km of %v (nearest %v)", town, shore)
+				}
+				if d := nearest(line, shore); d < 1000 {
+					t.Errorf("line of contact passes %.0f m from the Azov shore at %v", d, shore)
+				}
+			}
 			// The front does pass between Huliaipole and Vasylivka, and
 			// along the Dnipro at Kherson.
 			for _, c := range []struct {
@@ -232,7 +260,7 @@ func TestLineOfContact(t *testing.T) {
 // A snapshot's separate ORDLO, Crimea and occupied polygons give about the
 // same line as the daily union of the same day: their seams do not count.
 func TestLineOfContactSnapshot(t *testing.T) {
-	in := ukraineInside(t)
+	in := ukraineLand(t)
 	snap, err := ReadSnapshot(openData(t, "deepstate-full-snapshots/1754251105_20250803T195825Z.geojson"))
 	if err != nil {
 		t.Fatal(err)
@@ -406,6 +434,20 @@ func polygonArea(p [][]geo.Position) float64 {
 		area -= ringArea(h)
 	}
 	return area
+}
+
+func nearestVertex(polys [][][]geo.Position, p geo.Position) geo.Position {
+	best, at := math.Inf(1), geo.Position{}
+	for _, poly := range polys {
+		for _, ring := range poly {
+			for _, q := range ring {
+				if d := haversine(p, q); d < best {
+					best, at = d, q
+				}
+			}
+		}
+	}
+	return at
 }
 
 func mustLand(t testing.TB) [][][]geo.Position {
