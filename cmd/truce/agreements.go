@@ -29,23 +29,33 @@ func readDocument(path string) (*agreement.Document, error) {
 	return d, nil
 }
 
-func planSubmit(args []string) error {
-	fs := flags("plan submit")
+// documentCmd parses a command of the form NAME FILE [flags] whose file is
+// a plan or agreement document.
+func documentCmd(name string, args []string, define func(fs *flag.FlagSet)) (*client, *agreement.Document, bool, error) {
+	fs := flags(name)
 	connect := clientFlags(fs)
-	round := fs.String("round", "", "the round the plan is submitted to")
 	asJSON := fs.Bool("json", false, "print JSON")
+	define(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
-		return err
+		return nil, nil, false, err
 	}
 	if err := arity(fs, pos, 1, "cli.need_file"); err != nil {
-		return err
+		return nil, nil, false, err
 	}
 	d, err := readDocument(pos[0])
 	if err != nil {
-		return err
+		return nil, nil, false, err
 	}
 	c, err := connect()
+	return c, d, *asJSON, err
+}
+
+func planSubmit(args []string) error {
+	var round *string
+	c, d, asJSON, err := documentCmd("plan submit", args, func(fs *flag.FlagSet) {
+		round = fs.String("round", "", "the round the plan is submitted to")
+	})
 	if err != nil {
 		return err
 	}
@@ -64,7 +74,7 @@ func planSubmit(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return printJSON(out)
 	}
 	fmt.Println(msg.T("plan.submitted", d.ID, d.Version, out.Statement.Seq))
@@ -294,18 +304,10 @@ func planDiff(args []string) error {
 }
 
 func agreementDraft(args []string) error {
-	fs := flags("agreement draft")
-	connect := clientFlags(fs)
-	sources := fs.String("sources", "", "where terms came from: TERM=PLAN/TERM,... (default: mediator)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := arity(fs, pos, 1, "cli.need_file"); err != nil {
-		return err
-	}
-	d, err := readDocument(pos[0])
+	var sources *string
+	c, d, asJSON, err := documentCmd("agreement draft", args, func(fs *flag.FlagSet) {
+		sources = fs.String("sources", "", "where terms came from: TERM=PLAN/TERM,... (default: mediator)")
+	})
 	if err != nil {
 		return err
 	}
@@ -317,15 +319,11 @@ func agreementDraft(args []string) error {
 		}
 		src[k] = v
 	}
-	c, err := connect()
-	if err != nil {
-		return err
-	}
 	var out written
 	if err := c.say("/v1/agreements", agreement.TypeDraft, agreement.DraftAgreement{Agreement: *d, Sources: src}, &out); err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return printJSON(out)
 	}
 	fmt.Println(msg.T("agreement.drafted", d.ID, d.Version, out.Statement.Seq))
