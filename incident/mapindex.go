@@ -109,44 +109,51 @@ func (m *MapIndex) Clusters(f Filter, cell float64) []Cluster {
 			return []Cluster{}
 		}
 	}
-	type key struct{ x, y int32 }
-	type acc struct {
-		n              int
-		lon, lat       float64
-		seq            uint64
-		typ, status    uint8
-		mixedT, mixedS bool
+	// The cells are counted in a dense array over the box's part of the
+	// grid when it is small, as it is for any screen (some 16 cells per
+	// 256 pixels): a map per point cost more than the whole scan.
+	x0, y0 := math.Floor((box[0]+180)/cell), math.Floor((box[1]+90)/cell)
+	nx, ny := math.Floor((box[2]+180)/cell)-x0+1, math.Floor((box[3]+90)/cell)-y0+1
+	var dense []cellAcc
+	sparse := map[[2]int32]*cellAcc{}
+	if nx*ny <= maxDenseCells {
+		dense = make([]cellAcc, int(nx)*int(ny))
 	}
-	cells := map[key]*acc{}
 	m.mu.RLock()
 	party, hasParty := m.partyIx[f.Party]
 	if f.Party != "" && !hasParty {
 		m.mu.RUnlock()
 		return []Cluster{}
 	}
-	for _, p := range m.pts {
+	for i := range m.pts {
+		p := &m.pts[i]
 		lon, lat := float64(p.lon), float64(p.lat)
 		if lon < box[0] || lon > box[2] || lat < box[1] || lat > box[3] ||
 			types != 0 && types&(1<<p.typ) == 0 || statuses != 0 && statuses&(1<<p.status) == 0 ||
 			f.Party != "" && p.party != party {
 			continue
 		}
-		k := key{int32(math.Floor((lon + 180) / cell)), int32(math.Floor((lat + 90) / cell))}
-		a := cells[k]
-		if a == nil {
-			a = &acc{seq: p.seq, typ: p.typ, status: p.status}
-			cells[k] = a
+		x, y := math.Floor((lon+180)/cell), math.Floor((lat+90)/cell)
+		var a *cellAcc
+		if dense != nil {
+			// Clamped: a point on the box's edge may round one cell out.
+			ix, iy := min(max(int(x-x0), 0), int(nx)-1), min(max(int(y-y0), 0), int(ny)-1)
+			a = &dense[iy*int(nx)+ix]
+		} else {
+			k := [2]int32{int32(x), int32(y)}
+			if a = sparse[k]; a == nil {
+				a = &cellAcc{}
+				sparse[k] = a
+			}
 		}
-		a.n++
-		a.lon += lon
-		a.lat += lat
-		a.seq = min(a.seq, p.seq)
-		a.mixedT = a.mixedT || a.typ != p.typ
-		a.mixedS = a.mixedS || a.status != p.status
+		a.add(p, lon, lat)
 	}
 	m.mu.RUnlock()
-	out := make([]Cluster, 0, len(cells))
-	for _, a := range cells {
+	out := []Cluster{}
+	emit := func(a *cellAcc) {
+		if a.n == 0 {
+			return
+		}
 		c := Cluster{Count: a.n, Lon: a.lon / float64(a.n), Lat: a.lat / float64(a.n)}
 		if a.n == 1 {
 			c.ID = IDFor(a.seq)
@@ -159,5 +166,35 @@ func (m *MapIndex) Clusters(f Filter, cell float64) []Cluster {
 		}
 		out = append(out, c)
 	}
+	for i := range dense {
+		emit(&dense[i])
+	}
+	for _, a := range sparse {
+		emit(a)
+	}
 	return out
+}
+
+// maxDenseCells bounds the dense array of a Clusters call (about 3 MiB).
+const maxDenseCells = 1 << 16
+
+// cellAcc sums one grid cell's incidents.
+type cellAcc struct {
+	n              int
+	lon, lat       float64
+	seq            uint64
+	typ, status    uint8
+	mixedT, mixedS bool
+}
+
+func (a *cellAcc) add(p *mapPoint, lon, lat float64) {
+	if a.n == 0 {
+		a.seq, a.typ, a.status = p.seq, p.typ, p.status
+	}
+	a.n++
+	a.lon += lon
+	a.lat += lat
+	a.seq = min(a.seq, p.seq)
+	a.mixedT = a.mixedT || a.typ != p.typ
+	a.mixedS = a.mixedS || a.status != p.status
 }
