@@ -6,6 +6,10 @@
 # With AGREEMENT=FILE (for example docs/examples/agreement.json, in force
 # since March 2026), an agreement between ua and ru is drafted and signed
 # first, so that the centre evaluates every report as it arrives.
+# With COUNT=N the run stops after N reports; with KEEP=DIR the data
+# directory is DIR and stays, with the member's token in DIR/bench.token.
+# Filling a directory for the benchmarks at a million incidents:
+#   KEEP=/var/tmp/truce-1m COUNT=1000000 BATCH=500 CONCURRENCY=8 scripts/bench-ingest.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/truce}
@@ -14,13 +18,22 @@ CONCURRENCY=${CONCURRENCY:-128}
 RATE=${RATE:-0}
 PRESIGN=${PRESIGN:-0}
 BATCH=${BATCH:-1}
+COUNT=${COUNT:-0}
 ADDR=${ADDR:-127.0.0.1:18080}
 [ -x "$BIN" ] || go build -o "$BIN" ./cmd/truce
-data=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+if [ -n "${KEEP:-}" ]; then
+  [ ! -e "$KEEP" ] || { echo "KEEP=$KEEP exists: give a new directory" >&2; exit 1; }
+  mkdir -p "$KEEP"
+  data=$KEEP
+  trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
+else
+  data=$(mktemp -d)
+  trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+fi
 "$BIN" party add --data "$data" --id ua --name Ukraine --kind belligerent >/dev/null
 token=$("$BIN" member add --data "$data" --party ua --name "Load generator" --roles representative \
   --key-out "$data/bench.key" --json | sed -n 's/.*"token": "\(truce_[^"]*\)".*/\1/p')
+echo "$token" > "$data/bench.token"
 tok() { sed -n 's/.*"token": "\(truce_[^"]*\)".*/\1/p'; }
 if [ -n "${AGREEMENT:-}" ]; then
   "$BIN" party add --data "$data" --id ru --name Russia --kind belligerent >/dev/null
@@ -39,8 +52,9 @@ if [ -n "${AGREEMENT:-}" ]; then
   echo "agreement: $id signed; every report is evaluated against it"
 fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
-echo "run: duration=$DURATION concurrency=$CONCURRENCY rate=$RATE presign=$PRESIGN batch=$BATCH"
-"$BIN" bench ingest --server "http://$ADDR" --token "$token" --key "$data/bench.key" \
+echo "run: duration=$DURATION concurrency=$CONCURRENCY rate=$RATE presign=$PRESIGN batch=$BATCH count=$COUNT"
+[ "$COUNT" = 0 ] || DURATION=24h
+"$BIN" bench ingest --server "http://$ADDR" --token "$token" --key "$data/bench.key" --count "$COUNT" \
   --duration "$DURATION" --concurrency "$CONCURRENCY" --rate "$RATE" --presign "$PRESIGN" --batch "$BATCH" ${JSON:+--json}
 echo "server peak RSS: $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MiB"}')"
 echo "ledger: $(curl -s http://$ADDR/healthz)"

@@ -35,6 +35,7 @@ func benchIngest(args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	batch := fs.Int("batch", 1, "statements per request: 1 posts to /v1/statements, more to /v1/statements/batch as a feed would")
 	presign := fs.Int("presign", 0, "sign this many reports before the run starts, so that signing does not compete with the server for CPU")
+	count := fs.Int("count", 0, "stop after this many reports (0: run for --duration); fills a data directory for the benchmarks at scale")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -68,17 +69,37 @@ func benchIngest(args []string) error {
 		bar.done()
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}, Timeout: 30 * time.Second}
+	if *count > 0 && *duration == 60*time.Second {
+		*duration = 24 * time.Hour // --count alone runs until the count is reached
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *duration)
 	defer cancel()
 
-	type ticket struct{ at time.Time }
+	// A ticket is one request: n reports, due at a time.
+	type ticket struct {
+		at time.Time
+		n  int
+	}
 	tickets := make(chan ticket, *conc)
+	left := *count
+	size := func() int { // the next request's size, 0 once --count is reached
+		if *count == 0 {
+			return *batch
+		}
+		n := min(*batch, left)
+		left -= n
+		return n
+	}
 	go func() {
 		defer close(tickets)
 		if *rate <= 0 {
 			for ctx.Err() == nil {
+				n := size()
+				if n == 0 {
+					return
+				}
 				select {
-				case tickets <- ticket{time.Now()}:
+				case tickets <- ticket{time.Now(), n}:
 				case <-ctx.Done():
 				}
 			}
@@ -87,8 +108,12 @@ func benchIngest(args []string) error {
 		interval := time.Second / time.Duration(*rate)
 		next := time.Now()
 		for ctx.Err() == nil {
+			n := size()
+			if n == 0 {
+				return
+			}
 			select {
-			case tickets <- ticket{next}:
+			case tickets <- ticket{next, n}:
 			case <-ctx.Done():
 				return
 			}
@@ -117,7 +142,11 @@ func benchIngest(args []string) error {
 			case <-stopBar:
 				return
 			case <-t.C:
-				bar.set64(int64(time.Since(start).Seconds()), int64(duration.Seconds()))
+				if *count > 0 {
+					bar.set64(ok.Load(), int64(*count))
+				} else {
+					bar.set64(int64(time.Since(start).Seconds()), int64(duration.Seconds()))
+				}
 			}
 		}
 	}()
@@ -138,9 +167,9 @@ func benchIngest(args []string) error {
 					body, err = benchReport(rng, me.Member, c.key)
 				}
 				n := 1
-				if err == nil && *batch > 1 {
+				if err == nil && t.n > 1 {
 					bodies := [][]byte{body}
-					for len(bodies) < *batch && err == nil {
+					for len(bodies) < t.n && err == nil {
 						select {
 						case body = <-pool:
 						default:
