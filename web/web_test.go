@@ -342,9 +342,10 @@ func TestMap(t *testing.T) {
 		t.Fatalf("map status %q, want the 7 incidents", status)
 	}
 	// Internationally recognised borders: Crimea is Ukraine's on the
-	// basemap, though world-atlas draws it in Russia.
+	// basemap, though world-atlas draws it in Russia. The borders are
+	// queried once the map is drawn.
 	var countries []string
-	c.run(ctx, chromedp.Evaluate(`[[34.10, 44.95], [36.47, 45.36], [30.52, 50.45], [39.72, 47.23]].map((p) =>
+	c.run(ctx, chromedp.Poll(`performance.getEntriesByName("truce-map-idle").length > 0`, nil), chromedp.Evaluate(`[[34.10, 44.95], [36.47, 45.36], [30.52, 50.45], [39.72, 47.23]].map((p) =>
 		(truceMap.queryRenderedFeatures(truceMap.project(p), { layers: ["land"] })[0] || { properties: {} }).properties.name)`, &countries))
 	if want := []string{"Ukraine", "Ukraine", "Ukraine", "Russia"}; !slices.Equal(countries, want) {
 		t.Fatalf("Simferopol, Kerch, Kyiv and Rostov lie in %v, want %v", countries, want)

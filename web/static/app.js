@@ -821,17 +821,18 @@ function recogniseBorders(world) {
 // newMap draws the borders from world-atlas (no tile server: the centre may
 // be air-gapped) and an incidents layer filled from /v1/map per viewport.
 async function newMap(container, opts = {}) {
-  maplibregl.setWorkerUrl("/static/vendor/maplibre-gl-csp-worker.js");
   const countries = await basemap("110m");
   const map = new maplibregl.Map({
     container, center: opts.center || [34, 48.5], zoom: opts.zoom || 4.5, attributionControl: false,
+    fadeDuration: 0,
     style: {
       version: 8,
+      transition: { duration: 0, delay: 0 },
       sources: { countries: { type: "geojson", data: countries }, incidents: { type: "geojson", data: { type: "FeatureCollection", features: [] } } },
       layers: [
         { id: "sea", type: "background", paint: { "background-color": "#dbe9f4" } },
-        { id: "land", type: "fill", source: "countries", paint: { "fill-color": "#f4f1ea" } },
-        { id: "borders", type: "line", source: "countries", paint: { "line-color": "#8c8c8c", "line-width": 0.7 } },
+        { id: "land", type: "fill", source: "countries", paint: landPaint },
+        { id: "borders", type: "line", source: "countries", paint: bordersPaint },
         { id: "incidents", type: "circle", source: "incidents", paint: {
           "circle-radius": ["interpolate", ["linear"], ["get", "count"], 1, 5, 100, 14, 10000, 28],
           "circle-color": statusColours, "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
@@ -839,22 +840,29 @@ async function newMap(container, opts = {}) {
     },
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
-  // The coarse borders draw fast; the detailed ones follow once someone
-  // zooms in far enough to see the difference.
+  // The coarse borders draw fast. The detailed ones, a second source drawn
+  // from zoom 5, are read once someone zooms in far enough to see the
+  // difference; the coarse ones are drawn there until then.
   const detail = async () => {
     if (map.getZoom() < 5 || map.truceDetail) return;
     map.truceDetail = true;
     const fine = await basemap("50m");
-    if (map.getSource("countries")) {
-      map.getSource("countries").setData(fine);
-      map.truceBorders = "50m";
-    }
+    if (map._removed) return;
+    map.addSource("countries-50m", { type: "geojson", data: fine });
+    map.addLayer({ id: "land-50m", type: "fill", source: "countries-50m", minzoom: 5, paint: landPaint }, "land");
+    map.addLayer({ id: "borders-50m", type: "line", source: "countries-50m", minzoom: 5, paint: bordersPaint }, "borders");
+    map.setLayerZoomRange("land", 0, 5);
+    map.setLayerZoomRange("borders", 0, 5);
+    map.truceBorders = "50m";
   };
   map.truceBorders = "110m";
   map.on("zoomend", detail);
   map.once("idle", detail);
   return map;
 }
+
+const landPaint = { "fill-color": "#f4f1ea" };
+const bordersPaint = { "line-color": "#8c8c8c", "line-width": 0.7 };
 
 // basemap fetches world-atlas borders at a scale ("110m" or "50m"), each
 // once per page.
@@ -867,13 +875,61 @@ function basemap(scale) {
   return basemaps[scale];
 }
 
-// viewportQuery is the /v1/map query for what the map shows.
-function viewportQuery(map, extra) {
+// viewBox is what the map shows as [west, south, east, north], widened by
+// pad times its size on each side and clamped to the world.
+function viewBox(map, pad = 0) {
   const b = map.getBounds(), clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
-  const bbox = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)].map((v) => v.toFixed(5));
-  const q = new URLSearchParams({ zoom: String(Math.max(0, Math.min(22, Math.round(map.getZoom())))), bbox: bbox.join(",") });
-  for (const [k, v] of extra || []) if (v) q.set(k, v);
-  return q;
+  const w = (b.getEast() - b.getWest()) * pad, h = (b.getNorth() - b.getSouth()) * pad;
+  return [clamp(b.getWest() - w, -180, 180), clamp(b.getSouth() - h, -90, 90), clamp(b.getEast() + w, -180, 180), clamp(b.getNorth() + h, -90, 90)];
+}
+
+// mapLevel is the grid level the server clusters the map's zoom on.
+const mapLevel = (map) => Math.max(0, Math.min(22, Math.round(map.getZoom())));
+
+// mapData fetches the map's incidents in boxes larger than the view and
+// keeps the last few: a pan inside a box, or a zoom to a level fetched
+// ahead, draws without a round trip to the server. ahead() fetches what a
+// person is likely to ask next: the surroundings at this level, the view
+// one level closer, and the area one level further out.
+function mapData(map) {
+  const boxes = []; // newest first: {level, key, box, ready, json}
+  let generation = 0;
+  const inside = (a, b) => a[0] >= b[0] && a[1] >= b[1] && a[2] <= b[2] && a[3] <= b[3];
+  const find = (level, key, box) => boxes.find((x) => x.level === level && x.key === key && inside(box, x.box));
+  const load = (level, filters, box) => {
+    const key = JSON.stringify(filters), have = find(level, key, box);
+    if (have) return have;
+    const q = new URLSearchParams({ zoom: String(level), bbox: box.map((v) => v.toFixed(5)).join(",") });
+    for (const [k, v] of filters) if (v) q.set(k, v);
+    const e = { level, key, box, json: null }, gen = generation;
+    e.ready = api("GET", "/v1/map?" + q).then((r) => {
+      if (!r.ok || gen !== generation) {
+        const i = boxes.indexOf(e);
+        if (i >= 0) boxes.splice(i, 1);
+        return null;
+      }
+      e.json = r.json;
+      return e;
+    });
+    boxes.unshift(e);
+    boxes.length = Math.min(boxes.length, 8);
+    return e;
+  };
+  return {
+    // get is the entry for the view, fetching it (with a margin) if needed.
+    get: (filters) => find(mapLevel(map), JSON.stringify(filters), viewBox(map)) || load(mapLevel(map), filters, viewBox(map, 0.5)),
+    ahead: (filters) => {
+      const level = mapLevel(map);
+      if (!find(level, JSON.stringify(filters), viewBox(map, 0.25))) load(level, filters, viewBox(map, 0.5));
+      if (level < 22) load(level + 1, filters, viewBox(map, 0.1));
+      if (level > 0) load(level - 1, filters, viewBox(map, 1));
+    },
+    // clear forgets every box: new incidents came in.
+    clear: () => {
+      generation++;
+      boxes.length = 0;
+    },
+  };
 }
 
 // signedAgreement finds the agreement whose terms the map draws: the one
@@ -1037,21 +1093,42 @@ async function viewMap(params) {
     }
     return q;
   };
+  const data = mapData(map);
+  let shown = null;
   const refresh = async () => {
-    const n0 = ++asked;
-    const r = await api("GET", "/v1/map?" + viewportQuery(map, filters()));
-    if (!r.ok || state.map !== map || n0 !== asked) return;
-    map.getSource("incidents").setData(r.json);
+    const n0 = ++asked, f = filters();
+    const e = data.get(f);
+    if (!e.json && !(await e.ready)) return;
+    if (state.map !== map || n0 !== asked) return;
+    if (e !== shown) map.getSource("incidents").setData(e.json);
+    else map.triggerRepaint(); // the same data: one frame, so that idle follows
+    shown = e;
     // Marks for the performance harness: data in, then the frame drawn.
     performance.mark("truce-map-data");
-    map.once("idle", () => performance.mark("truce-map-idle"));
-    const n = r.json.features.reduce((a, f) => a + f.properties.count, 0);
-    state.mapShown = n;
-    $("#map-status").textContent = t("ui.map.shown", n);
+    map.once("idle", () => {
+      performance.mark("truce-map-idle");
+      if (n0 === asked) data.ahead(f);
+    });
+    const [w, s, east, n] = viewBox(map);
+    const count = e.json.features.reduce((a, x) => {
+      const [lon, lat] = x.geometry.coordinates;
+      return lon >= w && lon <= east && lat >= s && lat <= n ? a + x.properties.count : a;
+    }, 0);
+    state.mapShown = count;
+    $("#map-status").textContent = t("ui.map.shown", count);
   };
-  state.mapRefresh = refresh;
+  // New incidents: what was fetched is out of date.
+  state.mapRefresh = () => {
+    data.clear();
+    return refresh();
+  };
+  map.truceRefresh = refresh; // for the performance harness
+  // The view's incidents are asked for while the map loads, and drawn as
+  // soon as its style is there, in the same pass as the borders.
+  data.get(filters());
+  if (map.getSource("incidents")) refresh();
+  else map.once("style.load", refresh);
   map.on("load", async () => {
-    refresh();
     if (!state.token) return;
     const a = await signedAgreement();
     if (!a || state.map !== map) return;
@@ -1228,8 +1305,12 @@ $("#lang").addEventListener("change", async (e) => {
 window.addEventListener("hashchange", route);
 $("#main").addEventListener("input", () => { state.dirty = true; });
 
-// The map's borders load while the rest of the page starts.
-if (location.hash.startsWith("#/map") && typeof topojson !== "undefined") basemap("110m");
+// The map's borders and its worker load while the rest of the page starts.
+if (window.maplibregl) maplibregl.setWorkerUrl("/static/vendor/maplibre-gl-csp-worker.js");
+if (location.hash.startsWith("#/map") && typeof topojson !== "undefined") {
+  basemap("110m");
+  maplibregl.prewarm();
+}
 await loadMessages();
 await whoami();
 listen();
