@@ -35,7 +35,15 @@ func TestMapTimings(t *testing.T) {
 	t.Logf("first render of the map, from navigation start to the incidents drawn: %.0f ms", first)
 	// Each step starts a second after the last was drawn, at a person's
 	// pace: the console fetches ahead what is likely to be asked next. The
-	// jump goes where nothing was fetched ahead.
+	// jump goes where nothing was fetched ahead. TRUCE_UI_BENCH_PAUSE sets
+	// another pause (0s: no time to fetch ahead).
+	pause := time.Second
+	if p := os.Getenv("TRUCE_UI_BENCH_PAUSE"); p != "" {
+		var err error
+		if pause, err = time.ParseDuration(p); err != nil {
+			t.Fatalf("TRUCE_UI_BENCH_PAUSE: %v", err)
+		}
+	}
 	for _, step := range []struct{ name, js string }{
 		{"pan", `window.truceMap.panBy([300, 120], {animate: false})`},
 		{"zoom in", `window.truceMap.zoomIn({animate: false})`},
@@ -45,7 +53,7 @@ func TestMapTimings(t *testing.T) {
 		{"zoom out to 4 (two levels and more)", `window.truceMap.zoomTo(4, {animate: false})`},
 	} {
 		var took, data float64
-		time.Sleep(time.Second)
+		time.Sleep(pause)
 		c.run(ctx,
 			chromedp.Evaluate(`performance.clearMarks("truce-map-idle"); performance.clearMarks("truce-map-data"); window.truceT0 = performance.now(); `+step.js+`; 0`, nil),
 			chromedp.Poll(`performance.getEntriesByName("truce-map-idle").length > 0`, nil, chromedp.WithPollingTimeout(30*time.Second)),
