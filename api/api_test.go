@@ -514,14 +514,24 @@ func TestMapIndexAgreesWithStore(t *testing.T) {
 		if i%3 == 0 {
 			r.Type = incident.Drone
 		}
+		// Observed on days 1 to 9 of January, some over two days.
+		r.ObservedAt = fmt.Sprintf("2026-01-%02dT10:00:00Z", 1+i%9)
+		if i%4 == 0 {
+			r.ObservedUntil = fmt.Sprintf("2026-01-%02dT10:00:00Z", 2+i%9)
+		}
 		e.must(e.post("/v1/incidents", storetest.UARep, r), 201)
 	}
 	e.f.Walk(t)
+	day := func(d int) time.Time { return time.Date(2026, 1, d, 0, 0, 0, 0, time.UTC) }
 	ctx := context.Background()
 	if !e.f.Centre.MapCaughtUp(ctx) {
 		t.Fatal("the map index does not catch up")
 	}
-	for _, f := range []incident.Filter{{}, {Types: []incident.Type{incident.Drone}}, {PublishedOnly: true}, {Party: "ua"}, {BBox: &geo.BBox{31, 47, 36, 50}}} {
+	for _, f := range []incident.Filter{{}, {Types: []incident.Type{incident.Drone}}, {PublishedOnly: true}, {Party: "ua"}, {BBox: &geo.BBox{31, 47, 36, 50}},
+		{From: day(4)}, {To: day(3)}, {From: day(3), To: day(5), Types: []incident.Type{incident.Drone}}, {From: day(3).Add(10 * time.Hour), To: day(3).Add(10 * time.Hour)}} {
+		if !e.f.Centre.Map.Serves(f) {
+			t.Fatalf("the map index does not serve %+v", f)
+		}
 		for _, cell := range []float64{22.5, 1.4, 0.1} {
 			fromStore, err := e.f.Store.Clusters(ctx, f, cell)
 			if err != nil {
@@ -536,6 +546,10 @@ func TestMapIndexAgreesWithStore(t *testing.T) {
 			}
 			if len(fromStore) != len(fromIndex) || total(fromStore) != total(fromIndex) {
 				t.Fatalf("filter %+v, cell %g: store %d clusters/%d incidents, index %d/%d", f, cell, len(fromStore), total(fromStore), len(fromIndex), total(fromIndex))
+			}
+			// A time window keeps some of the 40 and leaves out others.
+			if n := total(fromIndex); (!f.From.IsZero() || !f.To.IsZero()) && (n == 0 || n == 40) {
+				t.Fatalf("filter %+v: %d of 40 incidents, want a part", f, n)
 			}
 		}
 	}

@@ -12,11 +12,12 @@ import (
 
 // MapRow is what a map needs of an incident.
 type MapRow struct {
-	Seq      uint64
-	Lon, Lat float64 // centre of the bounding box
-	Type     Type
-	Status   Status
-	Party    string
+	Seq         uint64
+	Lon, Lat    float64 // centre of the bounding box
+	From, Until int64   // observed, in Unix milliseconds, for the map's time filter and replay
+	Type        Type
+	Status      Status
+	Party       string
 }
 
 // MapIndex holds every incident's position, type, status and reporting
@@ -32,11 +33,12 @@ type MapIndex struct {
 }
 
 type mapPoint struct {
-	lon, lat float32
-	seq      uint64
-	typ      uint8
-	status   uint8
-	party    uint16
+	lon, lat    float32
+	seq         uint64
+	from, until int64
+	typ         uint8
+	status      uint8
+	party       uint16
 }
 
 // NewMapIndex makes an empty index.
@@ -68,7 +70,7 @@ func (m *MapIndex) Put(rows ...MapRow) {
 			m.parties = append(m.parties, r.Party)
 			m.partyIx[r.Party] = pi
 		}
-		p := mapPoint{lon: float32(r.Lon), lat: float32(r.Lat), seq: r.Seq,
+		p := mapPoint{lon: float32(r.Lon), lat: float32(r.Lat), seq: r.Seq, from: r.From, until: r.Until,
 			typ: uint8(slices.Index(Types, r.Type)), status: uint8(slices.Index(Statuses, r.Status)), party: pi}
 		i, found := slices.BinarySearchFunc(m.pts, r.Seq, func(p mapPoint, seq uint64) int { return cmp.Compare(p.seq, seq) })
 		switch {
@@ -82,10 +84,11 @@ func (m *MapIndex) Put(rows ...MapRow) {
 	}
 }
 
-// Serves reports whether the index can answer f: it knows position, type,
-// status and reporting party, not times, actors or events.
+// Serves reports whether the index can answer f: it knows position,
+// observed time, type, status and reporting party, not actors, events or
+// terms.
 func (m *MapIndex) Serves(f Filter) bool {
-	return f.From.IsZero() && f.To.IsZero() && f.Actor == "" && f.Event == "" && f.Term == ""
+	return f.Actor == "" && f.Event == "" && f.Term == ""
 }
 
 // Clusters groups the incidents matching f on a grid of cell degrees, as
@@ -119,6 +122,15 @@ func (m *MapIndex) Clusters(f Filter, cell float64) []Cluster {
 	if nx*ny <= maxDenseCells {
 		dense = make([]cellAcc, int(nx)*int(ny))
 	}
+	// The time window as the store applies it: observed until at or after
+	// From, and from at or before To.
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if !f.From.IsZero() {
+		from = f.From.UnixMilli()
+	}
+	if !f.To.IsZero() {
+		to = f.To.UnixMilli()
+	}
 	m.mu.RLock()
 	party, hasParty := m.partyIx[f.Party]
 	if f.Party != "" && !hasParty {
@@ -130,7 +142,7 @@ func (m *MapIndex) Clusters(f Filter, cell float64) []Cluster {
 		lon, lat := float64(p.lon), float64(p.lat)
 		if lon < box[0] || lon > box[2] || lat < box[1] || lat > box[3] ||
 			types != 0 && types&(1<<p.typ) == 0 || statuses != 0 && statuses&(1<<p.status) == 0 ||
-			f.Party != "" && p.party != party {
+			f.Party != "" && p.party != party || p.until < from || p.from > to {
 			continue
 		}
 		x, y := math.Floor((lon+180)/cell), math.Floor((lat+90)/cell)

@@ -1005,14 +1005,14 @@ func (s *Store) LatestFinal(ctx context.Context) (int64, error) {
 // MapRows returns the map rows of the incidents reported at seqs; with
 // seqs nil, of every incident, from seq after on, in order, at most limit.
 func (s *Store) MapRows(ctx context.Context, seqs []uint64, after uint64, limit int) ([]incident.MapRow, error) {
-	q := `SELECT seq, (west+east)/2, (south+north)/2, type, status, party FROM incidents WHERE seq > ? ORDER BY seq LIMIT ?`
+	q := `SELECT seq, (west+east)/2, (south+north)/2, t_from, t_until, type, status, party FROM incidents WHERE seq > ? ORDER BY seq LIMIT ?`
 	args := []any{int64(after) - 1, limit}
 	if seqs != nil {
 		if len(seqs) == 0 {
 			return nil, nil
 		}
 		list, _ := json.Marshal(seqs)
-		q = `SELECT seq, (west+east)/2, (south+north)/2, type, status, party FROM incidents WHERE seq IN (SELECT value FROM json_each(?))`
+		q = `SELECT seq, (west+east)/2, (south+north)/2, t_from, t_until, type, status, party FROM incidents WHERE seq IN (SELECT value FROM json_each(?))`
 		args = []any{string(list)}
 	}
 	rows, err := s.r.QueryContext(ctx, q, args...)
@@ -1027,7 +1027,7 @@ func (s *Store) MapRows(ctx context.Context, seqs []uint64, after uint64, limit 
 			seq       int64
 			typ, stat string
 		)
-		if err := rows.Scan(&seq, &r.Lon, &r.Lat, &typ, &stat, &r.Party); err != nil {
+		if err := rows.Scan(&seq, &r.Lon, &r.Lat, &r.From, &r.Until, &typ, &stat, &r.Party); err != nil {
 			return nil, err
 		}
 		r.Seq, r.Type, r.Status = uint64(seq), incident.Type(typ), incident.Status(stat)

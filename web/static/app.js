@@ -1107,7 +1107,7 @@ async function viewMap(params) {
     performance.mark("truce-map-data");
     map.once("idle", () => {
       performance.mark("truce-map-idle");
-      if (n0 === asked) data.ahead(f);
+      if (n0 === asked && !replay.timer) data.ahead(f); // a playing replay asks for the next window itself
     });
     const [w, s, east, n] = viewBox(map);
     const count = e.json.features.reduce((a, x) => {
