@@ -372,3 +372,62 @@ func TestMap(t *testing.T) {
 	}
 	c.screenshot(ctx, "pick")
 }
+
+// The map fetches ahead: a pan inside what was fetched and a zoom by one
+// level draw without asking the server, a jump far away asks, and a new
+// incident from the event stream is drawn, not an old copy.
+func TestMapFetchAhead(t *testing.T) {
+	c := newConsole(t)
+	if !web.HasMap() {
+		if os.Getenv("TRUCE_REQUIRE_BROWSER") != "" {
+			t.Fatal("the map's assets are not built in: run make web-assets")
+		}
+		t.Skip("the map's assets are not built in (make web-assets needs npm)")
+	}
+	c.f.Walk(t)
+	for i := 0; i < 3; i++ {
+		c.f.Say(t, storetest.UARep, "incident.report", storetest.Report())
+	}
+	ctx := c.browser()
+	c.login(ctx, storetest.Coord)
+	// settled waits until the map is drawn. What it fetches ahead starts
+	// then, and a view that needs a fetch still under way waits for it
+	// without asking again.
+	settled := func() {
+		c.run(ctx, chromedp.Poll(`performance.getEntriesByName("truce-map-idle").length > 0`, nil))
+	}
+	misses := func() (n int) {
+		c.run(ctx, chromedp.Evaluate(`truceMap.truceMisses || 0`, &n))
+		return n
+	}
+	step := func(js string) {
+		c.run(ctx, chromedp.Evaluate(`performance.clearMarks("truce-map-idle"); `+js+`; 0`, nil))
+		settled()
+	}
+	c.run(ctx, chromedp.Navigate(c.srv.URL+"/#/map"), chromedp.WaitVisible("#map canvas", chromedp.ByQuery))
+	settled()
+	first := misses()
+	if first != 1 {
+		t.Fatalf("the first view asked the server %d times, want once", first)
+	}
+	step(`truceMap.panBy([200, 100], {animate: false})`)
+	step(`truceMap.zoomIn({animate: false})`)
+	step(`truceMap.zoomOut({animate: false})`)
+	if n := misses(); n != first {
+		t.Fatalf("a pan and one-level zooms waited for the server %d times, want none", n-first)
+	}
+	step(`truceMap.jumpTo({center: [-70, -30], zoom: 9})`)
+	if n := misses(); n != first+1 {
+		t.Fatalf("a jump to the other side of the world waited for the server %d times, want once", n-first)
+	}
+	// Back over the incidents, then a new one arrives on the event stream.
+	step(`truceMap.jumpTo({center: [36.26, 47.66], zoom: 6})`)
+	var before int
+	c.run(ctx, chromedp.Evaluate(`parseInt(document.getElementById("map-status").textContent)`, &before))
+	if before < 3 {
+		t.Fatalf("%d incidents in view, want the 3 reported and the fixture's", before)
+	}
+	c.f.Say(t, storetest.UARep, "incident.report", storetest.Report())
+	c.run(ctx, chromedp.Poll(fmt.Sprintf(`parseInt(document.getElementById("map-status").textContent) === %d`, before+1), nil))
+	c.screenshot(ctx, "map-ahead")
+}
