@@ -553,12 +553,7 @@ func TestIncidentViolation(t *testing.T) {
 // The map draws the signed agreement's lines, zone and sites as layers one
 // can switch off, filters incidents, and replays them a day at a time.
 func TestMapAgreementAndReplay(t *testing.T) {
-	if !web.HasMap() {
-		if os.Getenv("TRUCE_REQUIRE_BROWSER") != "" {
-			t.Fatal("the map's assets are not built in: run make web-assets")
-		}
-		t.Skip("the map's assets are not built in (make web-assets needs npm)")
-	}
+	needMap(t)
 	c := newDemoConsole(t)
 	c.flagged("4.2", "BM-21") // the centre has caught up with the scenario
 	ctx := c.browser()

@@ -315,22 +315,36 @@ func TestViewerAndAccessibility(t *testing.T) {
 	}
 }
 
-// The map draws the borders and the incidents of the viewport, clustered by
-// the server; on the report form a click on the map sets the location.
-func TestMap(t *testing.T) {
-	c := newConsole(t)
+// needMap skips a map test when the map's assets are not built in, or
+// fails it where the browser tests are required.
+func needMap(t *testing.T) {
+	t.Helper()
 	if !web.HasMap() {
 		if os.Getenv("TRUCE_REQUIRE_BROWSER") != "" {
 			t.Fatal("the map's assets are not built in: run make web-assets")
 		}
 		t.Skip("the map's assets are not built in (make web-assets needs npm)")
 	}
+}
+
+// mapConsole is a console over the fixture with n more reports, and a
+// browser logged in as the coordinator.
+func mapConsole(t *testing.T, n int) (*console, context.Context) {
+	c := newConsole(t)
+	needMap(t)
 	c.f.Walk(t)
-	for i := 0; i < 5; i++ {
+	for i := 0; i < n; i++ {
 		c.f.Say(t, storetest.UARep, "incident.report", storetest.Report())
 	}
 	ctx := c.browser()
 	c.login(ctx, storetest.Coord)
+	return c, ctx
+}
+
+// The map draws the borders and the incidents of the viewport, clustered by
+// the server; on the report form a click on the map sets the location.
+func TestMap(t *testing.T) {
+	c, ctx := mapConsole(t, 5)
 	var status string
 	c.run(ctx,
 		chromedp.Navigate(c.srv.URL+"/#/map"),
@@ -377,19 +391,7 @@ func TestMap(t *testing.T) {
 // level draw without asking the server, a jump far away asks, and a new
 // incident from the event stream is drawn, not an old copy.
 func TestMapFetchAhead(t *testing.T) {
-	c := newConsole(t)
-	if !web.HasMap() {
-		if os.Getenv("TRUCE_REQUIRE_BROWSER") != "" {
-			t.Fatal("the map's assets are not built in: run make web-assets")
-		}
-		t.Skip("the map's assets are not built in (make web-assets needs npm)")
-	}
-	c.f.Walk(t)
-	for i := 0; i < 3; i++ {
-		c.f.Say(t, storetest.UARep, "incident.report", storetest.Report())
-	}
-	ctx := c.browser()
-	c.login(ctx, storetest.Coord)
+	c, ctx := mapConsole(t, 3)
 	// settled waits until the map is drawn. What it fetches ahead starts
 	// then, and a view that needs a fetch still under way waits for it
 	// without asking again.
