@@ -84,6 +84,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"oversize body", "POST", "/v1/incidents", storetest.UARep, geometry(t, `{"type":"Point","coordinates":[30,48]}`)[:10] + strings.Repeat(" ", 2<<20) + "}", "", 413, ""},
 		{"10⁶ coordinates", "POST", "/v1/incidents", storetest.UARep, strings.Replace(valid, `{"coordinates":[36.26,47.66],"type":"Point"}`, huge, 1), "", 413, ""},
 		{"too many vertices", "POST", "/v1/incidents", storetest.UARep, geometry(t, ring(6000)), "", 422, "location.geometry.coordinates"},
+		{"null coordinates", "POST", "/v1/incidents", storetest.UARep, geometry(t, `{"type":"Point","coordinates":[null,null]}`), "", 422, "location.geometry.coordinates[0]"},
 		{"latitude 91", "POST", "/v1/incidents", storetest.UARep, geometry(t, `{"type":"Point","coordinates":[30,91]}`), "", 422, "location.geometry.coordinates[1]"},
 		{"longitude 181", "POST", "/v1/incidents", storetest.UARep, geometry(t, `{"type":"Point","coordinates":[181,48]}`), "", 422, "location.geometry.coordinates[0]"},
 		{"unclosed ring", "POST", "/v1/incidents", storetest.UARep, geometry(t, `{"type":"Polygon","coordinates":[[[30,48],[31,48],[31,49],[30,49]]]}`), "", 422, "location.geometry.coordinates[0]"},

@@ -3,6 +3,7 @@
 package geo
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -104,6 +105,11 @@ func (g Geometry) Validate() (BBox, error) {
 }
 
 func unmarshal(raw json.RawMessage, dst any) error {
+	// encoding/json decodes null into a number as no change, which would
+	// make [null, null] the point 0, 0.
+	if path, found := nullAt(raw); found {
+		return ledger.Invalid(path, "is null; a coordinate is a number")
+	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		if te, ok := err.(*json.UnmarshalTypeError); ok {
 			return ledger.Invalid("coordinates", "nesting does not match the geometry type (found %s where %s belongs)", te.Value, te.Type)
@@ -111,6 +117,40 @@ func unmarshal(raw json.RawMessage, dst any) error {
 		return ledger.Invalid("coordinates", "%v", err)
 	}
 	return nil
+}
+
+// nullAt finds the first null in nested coordinate arrays and gives its
+// path, such as coordinates[0][1].
+func nullAt(raw json.RawMessage) (string, bool) {
+	if !bytes.Contains(raw, []byte("null")) {
+		return "", false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var index []int // in each open array, the index of the latest element
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false // malformed: json.Unmarshal says how
+		}
+		if d, ok := tok.(json.Delim); ok && d == ']' {
+			index = index[:len(index)-1]
+			continue
+		}
+		if len(index) > 0 {
+			index[len(index)-1]++
+		}
+		if d, ok := tok.(json.Delim); ok && d == '[' {
+			index = append(index, -1)
+			continue
+		}
+		if tok == nil {
+			path := "coordinates"
+			for _, i := range index {
+				path += fmt.Sprintf("[%d]", i)
+			}
+			return path, true
+		}
+	}
 }
 
 type validator struct {

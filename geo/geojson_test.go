@@ -44,6 +44,11 @@ func TestValidate(t *testing.T) {
 		{`{"type":"Polygon","coordinates":[]}`, "coordinates"},
 		{`{"type":"MultiPolygon","coordinates":[[[[30,48],[31,48],[31,49],[30,48]]],[[[32,46],[33,46],[32,47],[33,47],[32,46]]]]}`, "coordinates[1][0]"},
 		{`{"type":"GeometryCollection","coordinates":[]}`, "type"},
+		// null decodes into a Go number as 0: it must not become the point 0, 0.
+		{`{"type":"Point","coordinates":[null,null]}`, "coordinates[0]"},
+		{`{"type":"Point","coordinates":[30,null]}`, "coordinates[1]"},
+		{`{"type":"LineString","coordinates":[[30,48],null]}`, "coordinates[1]"},
+		{`{"type":"MultiPolygon","coordinates":[[[[30,48],[31,48],[31,49],[30,null]]]]}`, "coordinates[0][0][3][1]"},
 	}
 	for _, c := range bad {
 		var g Geometry
