@@ -24,10 +24,11 @@ import (
 //go:embed scenario.json
 var scenarioJSON []byte
 
-// Documents the scenario refers to as "file:NAME". The agreement is also
-// the complete example of the format (docs/agreements.md).
+// Documents the scenario refers to as "file:NAME". The ceasefire agreement
+// is also the complete example of the format (docs/agreements.md); the
+// plant's safety zone is a draft that Russia has signed and Ukraine not yet.
 //
-//go:embed agreement.json
+//go:embed agreement.json znpp-safety.json
 var files embed.FS
 
 // Scenario is the demo's data.

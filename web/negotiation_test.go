@@ -261,13 +261,10 @@ func TestPlansSideBySide(t *testing.T) {
 // today: its own effective term decides, not the demo's dates.
 func agreementState(now time.Time) string {
 	from := time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC)
-	switch {
-	case now.Before(from):
+	if now.Before(from) {
 		return "pending"
-	case now.Before(from.Add(90 * 24 * time.Hour)):
-		return "in_force"
 	}
-	return "expired"
+	return "in_force" // indefinitely
 }
 
 // The signed agreement: its terms with their sources, both signatures, its
@@ -300,6 +297,12 @@ func TestAgreementScreen(t *testing.T) {
 	if signForms != 0 {
 		t.Fatalf("a signed agreement offers %d sign or stance forms", signForms)
 	}
+	// The demo's other agreement, the plant's safety zone, awaits Ukraine.
+	c.run(ctx, chromedp.Navigate(c.srv.URL+"/#/agreement/znpp-safety-zone"), present("#sign"), present(`#signatures tr[data-party="ru"]`))
+	if m := textOf(c, ctx, "#missing"); !strings.Contains(m, "Ukraine") {
+		t.Fatalf("the safety zone's missing signatures: %q, want Ukraine", m)
+	}
+	c.run(ctx, chromedp.Navigate(c.srv.URL+"/#/agreement/"+demoDeal), present(`#signatures tr[data-party="ru"]`))
 	// Every status badge keeps 4.5:1 (WCAG AA) with its white text.
 	var ratios map[string]float64
 	c.run(ctx, chromedp.Evaluate(`(() => {

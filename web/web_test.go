@@ -150,17 +150,45 @@ func TestReportLiveAndVerify(t *testing.T) {
 		chromedp.Click(`#report button[type="submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible("#err-lat:not(:empty)", chromedp.ByQuery),
 	)
-	var latErr string
-	c.run(rep, chromedp.Text("#err-lat", &latErr, chromedp.ByQuery))
-	if !strings.Contains(latErr, "latitude 91") {
-		t.Fatalf("error next to the latitude field: %q", latErr)
+	text := func(sel string) (s string) {
+		c.run(rep, chromedp.Text(sel, &s, chromedp.ByQuery))
+		return s
+	}
+	if e := text("#err-lat"); e != "Must be from -90 to 90." {
+		t.Fatalf("error next to the latitude field: %q", e)
 	}
 	c.screenshot(rep, "invalid-latitude")
+	// An empty time is caught in the page; what only the server can judge
+	// (more intercepted than launched) comes back next to its field.
 	c.run(rep,
 		chromedp.SetValue("#f-lat", "47.66", chromedp.ByQuery),
+		chromedp.SetValue("#f-observed_at", "", chromedp.ByQuery),
+		chromedp.SendKeys("#f-launched", "3", chromedp.ByQuery),
+		chromedp.SendKeys("#f-intercepted", "5", chromedp.ByQuery),
+		chromedp.Click(`#report button[type="submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#err-observed_at:not(:empty)", chromedp.ByQuery),
+	)
+	if e := text("#err-observed_at"); e != "Required." {
+		t.Fatalf("error next to the time field: %q", e)
+	}
+	c.run(rep,
+		chromedp.SetValue("#f-observed_at", "2026-01-24T03:10", chromedp.ByQuery),
+		chromedp.Click(`#report button[type="submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#err-intercepted:not(:empty)", chromedp.ByQuery),
+	)
+	if e := text("#err-intercepted"); !strings.HasPrefix(e, "The centre refused this: more intercepted") {
+		t.Fatalf("error next to the intercepted field: %q", e)
+	}
+	// A decimal comma, as Ukrainian and Russian write numbers, is a point.
+	c.run(rep,
+		chromedp.SetValue("#f-intercepted", "2", chromedp.ByQuery),
+		chromedp.SetValue("#f-lat", "47,66", chromedp.ByQuery),
 		chromedp.Click(`#report button[type="submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(".status-reported", chromedp.ByQuery),
 	)
+	if p := text("#main table.fields"); !strings.Contains(p, "[36.26,47.66]") {
+		t.Fatalf("the incident page shows %q, want the position [36.26,47.66]", p)
+	}
 	var loc string
 	c.run(rep, chromedp.Location(&loc))
 	id := loc[strings.LastIndex(loc, "/")+1:]
@@ -210,6 +238,7 @@ func TestReportLiveAndVerify(t *testing.T) {
 // first page follows Accept-Language.
 func TestLanguages(t *testing.T) {
 	c := newConsole(t)
+	id := c.f.Walk(t)
 	ctx := c.browser()
 	c.login(ctx, storetest.Coord)
 	for _, lang := range []string{"uk", "ru", "zh", "en"} {
@@ -224,7 +253,23 @@ func TestLanguages(t *testing.T) {
 		if h1 != want {
 			t.Fatalf("%s: heading %q, want %q", lang, h1, want)
 		}
+		// The header names the role in the language, and the switch's
+		// label follows.
+		p := i18n.Printer{Lang: lang}
+		var who, label string
+		c.run(ctx, chromedp.Text("#who", &who, chromedp.ByQuery), chromedp.Text(`label[for="lang"]`, &label, chromedp.ByQuery))
+		if !strings.Contains(who, p.T("ui.role.coordinator")) || label != p.T("ui.language") {
+			t.Fatalf("%s: header %q, switch label %q", lang, who, label)
+		}
 		c.screenshot(ctx, lang)
+	}
+	// An incident's history names its statements in the language, with
+	// the signed type beside.
+	c.run(ctx, chromedp.Navigate(c.srv.URL+"/#/incident/"+id), chromedp.WaitVisible("table.list tbody tr", chromedp.ByQuery))
+	var history string
+	c.run(ctx, chromedp.Text("table.list tbody", &history, chromedp.ByQuery))
+	if want := (i18n.Printer{Lang: "en"}).T("ui.stmt.incident.report"); !strings.Contains(history, want+" incident.report") {
+		t.Fatalf("history %q, want %q beside incident.report", history, want)
 	}
 	// Remembered across a reload, over the browser's own language.
 	c.run(ctx, chromedp.SetValue("#lang", "zh", chromedp.ByQuery),

@@ -62,7 +62,8 @@ function nav() {
   if (state.me) links.push(["#/plans", t("ui.nav.plans")], ["#/agreements", t("ui.nav.agreements")]);
   links.push(state.token ? ["#/logout", t("ui.nav.logout")] : ["#/login", t("ui.nav.login")]);
   $("#nav").innerHTML = links.map(([h, l]) => `<a href="${h}">${esc(l)}</a>`).join("");
-  $("#who").textContent = state.me ? `${state.me.member.id} · ${state.me.member.party} · ${roles().join(", ")}` : t("ui.public");
+  $("#who").textContent = state.me ? `${state.me.member.name || state.me.member.id} · ${partyName(state.me.member.party)} · ${list(roles().map((r) => t("ui.role." + r)))}` : t("ui.public");
+  $('label[for="lang"]').textContent = t("ui.language");
 }
 
 // loadParties keeps the parties' names for display; parties are public.
@@ -520,6 +521,7 @@ async function download(path, name) {
 const statusBadge = (s) => `<span class="status status-${esc(s)}">${esc(t("ui.status." + s))}</span>`;
 
 async function viewIncidents(params) {
+  await loadParties();
   const q = new URLSearchParams({ limit: "100" });
   for (const k of ["status", "type", "party", "term"]) if (params.get(k)) q.set(k, params.get(k));
   const r = await api("GET", "/v1/incidents?" + q);
@@ -533,7 +535,7 @@ async function viewIncidents(params) {
     ${params.get("term") ? `<p class="note" id="term-filter">${esc(t("ui.incidents.flagged", params.get("term")))} <a href="#/incidents">${esc(t("ui.incidents.all"))}</a></p>` : ""}
     <p class="count">${esc(t("ui.count", items.length))}</p>
     <table class="list"><thead><tr><th>${esc(t("ui.field.id"))}</th><th>${esc(t("ui.field.observed"))}</th><th>${esc(t("ui.field.type"))}</th><th>${esc(t("ui.field.status"))}</th><th>${esc(t("ui.field.party"))}</th><th>${esc(t("ui.field.place"))}</th></tr></thead>
-    <tbody id="rows">${items.map((i) => `<tr data-id="${i.id}"><td><a href="#/incident/${i.id}">${i.id}</a></td><td>${esc(fmtTime(i.observed_from))}</td><td>${esc(t("ui.type." + i.report.type))}</td><td>${statusBadge(i.status)}</td><td>${esc(i.party)}</td><td>${esc(i.report.location.place || "")}</td></tr>`).join("")}</tbody></table>`;
+    <tbody id="rows">${items.map((i) => `<tr data-id="${i.id}"><td><a href="#/incident/${i.id}">${i.id}</a></td><td>${esc(fmtTime(i.observed_from))}</td><td>${esc(t("ui.type." + i.report.type))}</td><td>${statusBadge(i.status)}</td><td>${esc(partyName(i.party))}</td><td>${esc(i.report.location.place || "")}</td></tr>`).join("")}</tbody></table>`;
   $("#filters").addEventListener("change", (e) => {
     const f = new URLSearchParams(new FormData(e.currentTarget));
     for (const [k, v] of [...f]) if (!v) f.delete(k);
@@ -561,7 +563,7 @@ function fieldRow(label, value) {
 }
 
 async function viewIncident(id) {
-  const [r, h] = await Promise.all([api("GET", "/v1/incidents/" + id), api("GET", "/v1/incidents/" + id + "/history")]);
+  const [r, h] = await Promise.all([api("GET", "/v1/incidents/" + id), api("GET", "/v1/incidents/" + id + "/history"), loadParties()]);
   if (!r.ok) {
     $("#main").innerHTML = `<p class="error">${esc((r.json && r.json.title) || r.status)}</p>`;
     return;
@@ -569,19 +571,20 @@ async function viewIncident(id) {
   const i = r.json, rep = i.report;
   const counts = Object.entries(rep.counts || {}).map(([k, v]) => t("ui.count." + k, v)).join(", ");
   const evidence = (i.evidence || []).map((e) => `<li><a href="/v1/evidence/${e.sha256}" download="${esc(e.name)}">${esc(e.name)}</a> <code>${e.sha256}</code> ${esc(e.media_type)}</li>`).join("");
-  const finding = i.finding ? `${esc(t("ui.outcome." + i.finding.outcome))} · ${esc(i.finding.attribution)} — <span lang="${esc(i.finding.summary.lang)}">${esc(i.finding.summary.text)}</span>` : "";
-  const responses = (i.responses || []).map((x) => `<li>${esc(x.party)}: <span lang="${esc(x.text.lang)}">${esc(x.text.text)}</span></li>`).join("");
+  const who = (p) => (!p || p === "unknown" ? t("ui.unknown") : partyName(p));
+  const finding = i.finding ? `${esc(t("ui.outcome." + i.finding.outcome))} · ${esc(who(i.finding.attribution))} — <span lang="${esc(i.finding.summary.lang)}">${esc(i.finding.summary.text)}</span>` : "";
+  const responses = (i.responses || []).map((x) => `<li>${esc(partyName(x.party))}: <span lang="${esc(x.text.lang)}">${esc(x.text.text)}</span></li>`).join("");
   const history = ((h.json && h.json.items) || []).map((s) => {
     const st = s.statement;
-    return `<tr><td>${s.seq}</td><td>${esc(fmtTime(st.time))}</td><td>${esc(st.type)}</td><td>${esc(st.party)}/${esc(st.author)}</td><td><code title="${esc(s.signature)}">${esc(s.signature.slice(0, 12))}…</code></td><td><a href="${s.inclusion_proof}">${esc(s.leaf_hash.slice(0, 12))}…</a></td></tr>`;
+    return `<tr><td>${s.seq}</td><td>${esc(fmtTime(st.time))}</td><td>${esc(state.msg["ui.stmt." + st.type] ? t("ui.stmt." + st.type) : st.type)} <small><code>${esc(st.type)}</code></small></td><td>${esc(partyName(st.party))} · ${esc(st.author)}</td><td><code title="${esc(s.signature)}">${esc(s.signature.slice(0, 12))}…</code></td><td><a href="${s.inclusion_proof}">${esc(s.leaf_hash.slice(0, 12))}…</a></td></tr>`;
   }).join("");
   $("#main").innerHTML = `<h1>${esc(i.id)} ${statusBadge(i.status)}</h1>
     <table class="fields">
       ${fieldRow(t("ui.field.type"), esc(t("ui.type." + rep.type)))}
-      ${fieldRow(t("ui.field.observed"), esc(fmtTime(i.observed_from) + (i.observed_until !== i.observed_from ? " – " + fmtTime(i.observed_until) : "")) + ` (${esc(rep.time_precision)})`)}
-      ${fieldRow(t("ui.field.reported"), esc(fmtTime(i.reported_at) + " · " + i.party + "/" + i.reporter))}
+      ${fieldRow(t("ui.field.observed"), esc(fmtTime(i.observed_from) + (i.observed_until !== i.observed_from ? " – " + fmtTime(i.observed_until) : "")) + ` (${esc(t("ui.precision." + rep.time_precision))})`)}
+      ${fieldRow(t("ui.field.reported"), esc(fmtTime(i.reported_at) + " · " + partyName(i.party) + " · " + i.reporter))}
       ${fieldRow(t("ui.field.place"), esc((rep.location.place || "") + " " + JSON.stringify(rep.location.geometry.coordinates) + " ±" + rep.location.precision_m + " m"))}
-      ${fieldRow(t("ui.field.actor"), esc(rep.alleged_actor))}
+      ${fieldRow(t("ui.field.actor"), rep.alleged_actor ? esc(who(rep.alleged_actor)) : "")}
       ${fieldRow(t("ui.field.weapon"), esc(rep.weapon))}
       ${fieldRow(t("ui.field.counts"), esc(counts))}
       ${fieldRow(t("ui.field.description"), `<span lang="${esc(rep.description.lang)}">${esc(rep.description.text)}</span> <small>(${esc(rep.description.lang)})</small>`)}
@@ -772,21 +775,55 @@ async function viewReport() {
   $("#report").addEventListener("submit", async (e) => {
     e.preventDefault();
     for (const el of document.querySelectorAll("#report .error")) el.textContent = "";
+    for (const el of document.querySelectorAll("#report [aria-invalid]")) el.removeAttribute("aria-invalid");
     const d = Object.fromEntries(new FormData(e.currentTarget));
-    const num = (v) => (v === "" || v === undefined ? undefined : Number(v));
+    // Checked here first, in the page's language; the server checks again.
+    const errs = {};
+    const number = (name, { min, max, whole, required }) => {
+      const v = (d[name] || "").trim().replace(",", "."); // a decimal comma, as in uk and ru
+      if (v === "") {
+        if (required) errs[name] = t("ui.form.required");
+        return undefined;
+      }
+      const n = /^[-+]?(\d+\.?\d*|\.\d+)$/.test(v) ? Number(v) : NaN;
+      if (!Number.isFinite(n)) errs[name] = t("ui.form.number");
+      else if (whole && !Number.isInteger(n)) errs[name] = t("ui.form.whole");
+      else if (n < min || n > max) errs[name] = t("ui.form.range", num(min), num(max));
+      return n;
+    };
+    const lon = number("lon", { min: -180, max: 180, required: true }), lat = number("lat", { min: -90, max: 90, required: true });
+    const precision = number("precision_m", { min: 0, max: 1000000 });
+    const launched = number("launched", { min: 0, max: 1e6, whole: true }), intercepted = number("intercepted", { min: 0, max: 1e6, whole: true });
+    const observed = d.observed_at ? new Date(d.observed_at + "Z") : null;
+    if (!observed) errs.observed_at = t("ui.form.required");
+    else if (isNaN(observed)) errs.observed_at = t("ui.form.date");
+    else if (observed.getTime() > Date.now() + 60000) errs.observed_at = t("ui.form.future");
+    if (!(d.text || "").trim()) errs.text = t("ui.form.required");
+    const bad = Object.keys(errs);
+    if (bad.length) {
+      for (const k of bad) {
+        $("#err-" + k).textContent = errs[k];
+        $("#f-" + k).setAttribute("aria-invalid", "true");
+      }
+      $("#f-" + bad[0]).focus();
+      return;
+    }
     const body = {
-      type: d.type, observed_at: new Date(d.observed_at + "Z").toISOString().replace(".000Z", "Z"), time_precision: d.time_precision,
-      location: { geometry: { type: "Point", coordinates: [num(d.lon), num(d.lat)] }, precision_m: num(d.precision_m) || 0, place: d.place || undefined },
+      type: d.type, observed_at: observed.toISOString().replace(".000Z", "Z"), time_precision: d.time_precision,
+      location: { geometry: { type: "Point", coordinates: [lon, lat] }, precision_m: precision || 0, place: d.place || undefined },
       alleged_actor: d.alleged_actor || undefined,
       description: { lang: d.lang, text: d.text },
     };
-    if (d.launched || d.intercepted) body.counts = { launched: num(d.launched), intercepted: num(d.intercepted) };
+    if (launched !== undefined || intercepted !== undefined) body.counts = { launched, intercepted };
     const r = await api("POST", "/v1/incidents", body);
     if (!r.ok) {
       const p = r.json || {};
       const target = fieldFor(p.field);
       const el = target ? $("#err-" + target) : $("#err-form");
-      el.textContent = p.detail || p.title || String(r.status);
+      // The server's words are English; the lead-in says what happened.
+      let detail = p.detail || p.title || String(r.status);
+      if (target && p.field && detail.startsWith(p.field + ": ")) detail = detail.slice(p.field.length + 2); // the field is where it shows
+      el.textContent = t("ui.form.refused", detail);
       if (target) $("#f-" + target).setAttribute("aria-invalid", "true");
       return;
     }
@@ -1245,7 +1282,7 @@ function viewLogin() {
 
 async function whoami() {
   if (!state.token) return (state.me = null), true;
-  const r = await api("GET", "/v1/me");
+  const [r] = await Promise.all([api("GET", "/v1/me"), loadParties()]); // the header names the party
   state.me = r.ok ? r.json : null;
   return r.ok;
 }
