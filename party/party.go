@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
 
 	"truce/ledger"
 )
@@ -55,11 +58,12 @@ const (
 
 // Party is the projection of a registered party.
 type Party struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	Kind       Kind      `json:"kind"`
-	Registered time.Time `json:"registered"`
-	Seq        uint64    `json:"seq"` // ledger index of the registering statement
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Names      map[string]string `json:"names,omitempty"` // the name in other languages, by BCP 47 tag
+	Kind       Kind              `json:"kind"`
+	Registered time.Time         `json:"registered"`
+	Seq        uint64            `json:"seq"` // ledger index of the registering statement
 }
 
 // Member is the projection of a member.
@@ -93,9 +97,10 @@ type Open struct {
 
 // Register is the payload of party.register.
 type Register struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	Kind Kind   `json:"kind"`
+	ID    string            `json:"id"`
+	Name  string            `json:"name"`
+	Names map[string]string `json:"names,omitempty"` // optional: the name in other languages, by BCP 47 tag
+	Kind  Kind              `json:"kind"`
 }
 
 // Add is the payload of member.add.
@@ -152,6 +157,17 @@ func (r Register) Validate() error {
 	}
 	if strings.TrimSpace(r.Name) == "" || len(r.Name) > 200 {
 		return ledger.Invalid("name", "is required, at most 200 bytes")
+	}
+	if len(r.Names) > 50 {
+		return ledger.Invalid("names", "at most 50 languages")
+	}
+	for tag, name := range r.Names {
+		if _, err := language.Parse(tag); err != nil || tag == "" {
+			return ledger.Invalid("names", "%q is not a BCP 47 language tag", tag)
+		}
+		if strings.TrimSpace(name) == "" || len(name) > 200 || !utf8.ValidString(name) {
+			return ledger.Invalid("names."+tag, "is required, valid UTF-8 of at most 200 bytes")
+		}
 	}
 	if !slices.Contains(Kinds, r.Kind) {
 		return ledger.Invalid("kind", "unknown kind %q; one of %s", r.Kind, join(Kinds))

@@ -143,7 +143,7 @@ func registerParty(tx Tx, s *ledger.Signed, by *party.Member) (string, error) {
 	if p, err := tx.Party(r.ID); err != nil || p != nil {
 		return "", firstErr(err, ledger.Conflict("party %q already exists", r.ID))
 	}
-	return r.ID, tx.PutParty(&party.Party{ID: r.ID, Name: r.Name, Kind: r.Kind, Registered: s.Statement.Time, Seq: s.Seq})
+	return r.ID, tx.PutParty(&party.Party{ID: r.ID, Name: r.Name, Names: r.Names, Kind: r.Kind, Registered: s.Statement.Time, Seq: s.Seq})
 }
 
 func addMember(tx Tx, s *ledger.Signed, by *party.Member) (string, error) {

@@ -372,6 +372,10 @@ func TestAgreementScreen(t *testing.T) {
 	if s := textOf(c, ctx, "#signatures thead"); !strings.Contains(s, uk.T("ui.plans.party")) || !strings.Contains(s, uk.T("ui.agreement.key")) {
 		t.Fatalf("signature table head in Ukrainian: %q", s)
 	}
+	// The parties by the names they registered in Ukrainian.
+	if s := textOf(c, ctx, `#signatures tr[data-party="ru"]`); !strings.Contains(s, "Росія") {
+		t.Fatalf("Russia's signature row in Ukrainian: %q", s)
+	}
 	if s := textOf(c, ctx, "#download"); s != uk.T("ui.agreement.download") {
 		t.Fatalf("download button in Ukrainian: %q", s)
 	}

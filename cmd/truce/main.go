@@ -26,7 +26,7 @@ func commands() []command {
 	return []command{
 		{"serve", "serve [--addr HOST:PORT] [--data DIR]", serve},
 		{"demo", "demo [--addr HOST:PORT] [--data DIR]", demoCmd},
-		{"party add", "party add --id ID --name NAME --kind belligerent|mediator|monitor|observer [--data DIR]", partyAdd},
+		{"party add", "party add --id ID --name NAME [--name-in LANG=NAME ...] --kind belligerent|mediator|monitor|observer [--data DIR]", partyAdd},
 		{"member add", "member add --party ID --name NAME --roles ROLE[,ROLE] [--id ID] [--key-out FILE] [--data DIR]", memberAdd},
 		{"member rotate", "member rotate --member ID [--key-out FILE] [--reason TEXT] [--data DIR]", memberRotate},
 		{"members", "members [--party ID]", clientMembers},

@@ -261,6 +261,15 @@ func partyAdd(args []string) error {
 	id := fs.String("id", "", "party ID, lower case (ua, ru, ch)")
 	name := fs.String("name", "", "party name")
 	kind := fs.String("kind", "", "belligerent, mediator, monitor or observer")
+	names := map[string]string{}
+	fs.Func("name-in", "the name in another language, as LANG=NAME (uk=Україна); repeat for more", func(v string) error {
+		lang, n, ok := strings.Cut(v, "=")
+		if !ok {
+			return fmt.Errorf("want LANG=NAME, such as uk=Україна")
+		}
+		names[lang] = n
+		return nil
+	})
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -270,7 +279,11 @@ func partyAdd(args []string) error {
 		return err
 	}
 	defer n.close()
-	st, err := n.centre.RegisterParty(ctx, party.Register{ID: *id, Name: *name, Kind: party.Kind(*kind)}, time.Time{})
+	r := party.Register{ID: *id, Name: *name, Kind: party.Kind(*kind)}
+	if len(names) > 0 {
+		r.Names = names
+	}
+	st, err := n.centre.RegisterParty(ctx, r, time.Time{})
 	if err != nil {
 		return err
 	}

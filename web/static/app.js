@@ -73,7 +73,12 @@ async function loadParties() {
   state.parties = Object.fromEntries((r.ok ? r.json.items : []).map((p) => [p.id, p]));
   return state.parties;
 }
-const partyName = (id) => (state.parties && state.parties[id] ? state.parties[id].name : id);
+// partyName is a party's name in the page's language where the party was
+// registered with one, else its registered name.
+const partyName = (id) => {
+  const p = state.parties && state.parties[id];
+  return p ? (p.names && p.names[state.lang]) || p.name : id;
+};
 
 // pick chooses a text of a document in the UI language, then English, then
 // any, and says which language it is in.
@@ -751,7 +756,7 @@ async function viewReport() {
     ${input("lat", t("ui.field.lat"), `<input id="f-lat" name="lat" inputmode="decimal" required>`)}
     ${input("precision_m", t("ui.field.precision_m"), `<input id="f-precision_m" name="precision_m" inputmode="numeric" value="500">`)}
     ${input("place", t("ui.field.place"), `<input id="f-place" name="place">`)}
-    ${input("alleged_actor", t("ui.field.actor"), `<select id="f-alleged_actor" name="alleged_actor"><option value="">${esc(t("ui.unknown"))}</option>${parties.filter((p) => p.kind === "belligerent").map((p) => `<option value="${p.id}">${esc(p.name)}</option>`).join("")}</select>`)}
+    ${input("alleged_actor", t("ui.field.actor"), `<select id="f-alleged_actor" name="alleged_actor"><option value="">${esc(t("ui.unknown"))}</option>${parties.filter((p) => p.kind === "belligerent").map((p) => `<option value="${p.id}">${esc(partyName(p.id))}</option>`).join("")}</select>`)}
     ${input("launched", t("ui.field.launched"), `<input id="f-launched" name="launched" inputmode="numeric">`)}
     ${input("intercepted", t("ui.field.intercepted"), `<input id="f-intercepted" name="intercepted" inputmode="numeric">`)}
     ${input("text", t("ui.field.description"), `<textarea id="f-text" name="text" required></textarea>`)}
@@ -1103,7 +1108,7 @@ async function viewMap(params) {
       ${day("from", t("ui.map.from"))}${day("to", t("ui.map.to"))}
       ${sel("type", mapTypes.map((x) => [x, t("ui.type." + x)]), t("ui.field.type"))}
       ${sel("status", mapStatuses.map((x) => [x, t("ui.status." + x)]), t("ui.field.status"))}
-      ${sel("party", Object.values(state.parties).map((p) => [p.id, p.name]), t("ui.field.party"))}
+      ${sel("party", Object.values(state.parties).map((p) => [p.id, partyName(p.id)]), t("ui.field.party"))}
     </form>
     <fieldset id="replay" class="filters"><legend>${esc(t("ui.map.replay"))}</legend>
       <label>${esc(t("ui.map.window"))} <select id="replay-window"><option value="1">${esc(t("ui.map.day"))}</option><option value="7">${esc(t("ui.map.week"))}</option></select></label>
