@@ -265,7 +265,7 @@ func TestLanguages(t *testing.T) {
 	}
 	// An incident's history names its statements in the language, with
 	// the signed type beside.
-	c.run(ctx, chromedp.Navigate(c.srv.URL+"/#/incident/"+id), chromedp.WaitVisible("table.list tbody tr", chromedp.ByQuery))
+	c.run(ctx, chromedp.Navigate(c.srv.URL+"/#/incident/"+id), chromedp.WaitVisible("#actions", chromedp.ByQuery)) // the incident page, not the list before it
 	var history string
 	c.run(ctx, chromedp.Text("table.list tbody", &history, chromedp.ByQuery))
 	if want := (i18n.Printer{Lang: "en"}).T("ui.stmt.incident.report"); !strings.Contains(history, want+" incident.report") {

@@ -97,6 +97,11 @@ function textHTML(texts) {
   return `<span lang="${esc(l)}">${esc(s)}</span>${l !== state.lang ? ` <small class="lang-tag">(${esc(l)})</small>` : ""}`;
 }
 const plain = (texts) => pick(texts)[0];
+// tagged is plain text that names its language when it is not the UI's.
+const tagged = (texts) => {
+  const [s, l] = pick(texts);
+  return s && l !== state.lang ? `${s} (${l})` : s;
+};
 const num = (x) => (x === undefined || x === null ? "?" : new Intl.NumberFormat(state.lang, { maximumFractionDigits: 3 }).format(x));
 const fmtDate = (s) => (s ? new Intl.DateTimeFormat(state.lang, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(s)) : "—");
 const list = (xs) => (Intl.ListFormat ? new Intl.ListFormat(state.lang, { type: "conjunction" }).format(xs) : xs.join(", "));
@@ -247,9 +252,9 @@ function topicLabel(row) {
   const cell = row.cells.find((c) => c);
   let s = typeLabel(row.type);
   if (row.type === "reference_line") s += ": " + (what === "common" ? t("ui.sum.common") : partyName(what));
-  else if (row.type === "withdrawal") s += ": " + ((cell && plain(cell.detail.classes[0].label)) || what);
+  else if (row.type === "withdrawal") s += ": " + ((cell && tagged(cell.detail.classes[0].label)) || what);
   else if (row.type === "prohibited_action") s += ": " + t("action." + what);
-  else if (row.type === "clause") s += " " + ((cell && plain(cell.detail.title)) || what);
+  else if (row.type === "clause") s += " " + ((cell && tagged(cell.detail.title)) || what);
   return n ? `${s} (${n})` : s;
 }
 
