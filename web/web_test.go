@@ -271,6 +271,14 @@ func TestLanguages(t *testing.T) {
 	if want := (i18n.Printer{Lang: "en"}).T("ui.stmt.incident.report"); !strings.Contains(history, want+" incident.report") {
 		t.Fatalf("history %q, want %q beside incident.report", history, want)
 	}
+	// Free text is shown as written, and tagged only when it is not in the
+	// page's language: the Ukrainian description is, the English finding
+	// is not.
+	var fields string
+	c.run(ctx, chromedp.Text("table.fields", &fields, chromedp.ByQuery))
+	if !strings.Contains(fields, "кварталу, 14 вибухів. (uk)") || strings.Contains(fields, "south-east. (en)") {
+		t.Fatalf("incident fields on an English page: %q", fields)
+	}
 	// Remembered across a reload, over the browser's own language.
 	c.run(ctx, chromedp.SetValue("#lang", "zh", chromedp.ByQuery),
 		chromedp.Evaluate(`document.getElementById("lang").dispatchEvent(new Event("change"))`, nil),

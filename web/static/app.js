@@ -89,6 +89,10 @@ function pick(texts) {
   return k ? [texts[k], k] : ["", ""];
 }
 
+// spoken shows free text as written ({lang, text}), marked with its
+// language, and names the language when it is not the UI's.
+const spoken = (x) => `<span lang="${esc(x.lang)}">${esc(x.text)}</span>${x.lang !== state.lang ? ` <small class="lang-tag">(${esc(x.lang)})</small>` : ""}`;
+
 // textHTML shows a document's text marked with its language, and names
 // the language when it is not the UI's.
 function textHTML(texts) {
@@ -135,7 +139,7 @@ function summary(term) {
       return s;
     }
     case "withdrawal":
-      return (term.classes || []).map((c) => t("ui.sum.class", plain(c.label) || c.class, num(c.min_km))).join("; ");
+      return (term.classes || []).map((c) => t("ui.sum.class", tagged(c.label) || c.class, num(c.min_km))).join("; ");
     case "protected_sites": {
       const kinds = siteKinds.map((k) => [k, (term.sites || []).filter((x) => x.kind === k).length]).filter(([, n]) => n > 0).map(([k, n]) => t("ui.sites." + k, n));
       return term.radius_km ? t("ui.sum.sites", list(kinds), num(term.radius_km)) : t("ui.sum.sites_own", list(kinds));
@@ -149,8 +153,9 @@ function summary(term) {
     case "guarantees":
       return t("ui.sum.guarantors", list((term.guarantors || []).map(partyName)));
     case "clause": {
-      const r = [...plain(term.text)];
-      return r.length > 80 ? r.slice(0, 79).join("") + "…" : r.join("");
+      const [text, lang] = pick(term.text), r = [...text];
+      const short = r.length > 80 ? r.slice(0, 79).join("") + "…" : text;
+      return lang && lang !== state.lang ? `${short} (${lang})` : short;
     }
   }
   return term.type;
@@ -337,7 +342,7 @@ async function renderComparison(ids, titles, plans, agreements) {
   const body = cmp.rows.map((row) => {
     const cells = row.cells.map((c, i) => {
       if (!c) return `<td class="absent">${esc(t("ui.compare.absent"))}</td>`;
-      const title = plain(c.detail.title);
+      const title = tagged(c.detail.title);
       const form = mayStance(cmp.plans[i]) ? stanceFormHTML(c.plan, kindOf(c.plan), c.term, version(c.plan)) : "";
       return `<td data-plan="${esc(c.plan)}" data-term="${esc(c.term)}"><div class="term-ref">${esc(t("ui.term_n", c.term))}${title ? " · " + esc(title) : ""}</div>
         <div class="summary" title="${esc(c.summary)}">${esc(summary(c.detail))}</div>${stancesHTML(c.stances, c)}${form}</td>`;
@@ -581,9 +586,9 @@ async function viewIncident(id) {
   const i = r.json, rep = i.report;
   const counts = Object.entries(rep.counts || {}).map(([k, v]) => t("ui.count." + k, v)).join(", ");
   const evidence = (i.evidence || []).map((e) => `<li><a href="/v1/evidence/${e.sha256}" download="${esc(e.name)}">${esc(e.name)}</a> <code>${e.sha256}</code> ${esc(e.media_type)}</li>`).join("");
-  const who = (p) => (!p || p === "unknown" ? t("ui.unknown") : partyName(p));
-  const finding = i.finding ? `${esc(t("ui.outcome." + i.finding.outcome))} · ${esc(who(i.finding.attribution))} — <span lang="${esc(i.finding.summary.lang)}">${esc(i.finding.summary.text)}</span>` : "";
-  const responses = (i.responses || []).map((x) => `<li>${esc(partyName(x.party))}: <span lang="${esc(x.text.lang)}">${esc(x.text.text)}</span></li>`).join("");
+  const who = (p) => (!p || p === "unknown" ? t("ui.unknown") : p === "none" ? t("ui.attribution.none") : partyName(p));
+  const finding = i.finding ? `${esc(t("ui.outcome." + i.finding.outcome))} · ${esc(who(i.finding.attribution))} — ${spoken(i.finding.summary)}` : "";
+  const responses = (i.responses || []).map((x) => `<li>${esc(partyName(x.party))}: ${spoken(x.text)}</li>`).join("");
   const history = ((h.json && h.json.items) || []).map((s) => {
     const st = s.statement;
     return `<tr><td>${s.seq}</td><td>${esc(fmtTime(st.time))}</td><td>${esc(state.msg["ui.stmt." + st.type] ? t("ui.stmt." + st.type) : st.type)} <small><code>${esc(st.type)}</code></small></td><td>${esc(partyName(st.party))} · ${esc(st.author)}</td><td><code title="${esc(s.signature)}">${esc(s.signature.slice(0, 12))}…</code></td><td><a href="${s.inclusion_proof}">${esc(s.leaf_hash.slice(0, 12))}…</a></td></tr>`;
@@ -593,11 +598,11 @@ async function viewIncident(id) {
       ${fieldRow(t("ui.field.type"), esc(t("ui.type." + rep.type)))}
       ${fieldRow(t("ui.field.observed"), esc(fmtTime(i.observed_from) + (i.observed_until !== i.observed_from ? " – " + fmtTime(i.observed_until) : "")) + ` (${esc(t("ui.precision." + rep.time_precision))})`)}
       ${fieldRow(t("ui.field.reported"), esc(fmtTime(i.reported_at) + " · " + partyName(i.party) + " · " + i.reporter))}
-      ${fieldRow(t("ui.field.place"), esc((rep.location.place || "") + " " + JSON.stringify(rep.location.geometry.coordinates) + " ±" + rep.location.precision_m + " m"))}
+      ${fieldRow(t("ui.field.place"), esc((rep.location.place || "") + " " + JSON.stringify(rep.location.geometry.coordinates) + " ±" + new Intl.NumberFormat(state.lang, { style: "unit", unit: "meter" }).format(rep.location.precision_m)))}
       ${fieldRow(t("ui.field.actor"), rep.alleged_actor ? esc(who(rep.alleged_actor)) : "")}
       ${fieldRow(t("ui.field.weapon"), esc(rep.weapon))}
       ${fieldRow(t("ui.field.counts"), esc(counts))}
-      ${fieldRow(t("ui.field.description"), `<span lang="${esc(rep.description.lang)}">${esc(rep.description.text)}</span> <small>(${esc(rep.description.lang)})</small>`)}
+      ${fieldRow(t("ui.field.description"), spoken(rep.description))}
       ${fieldRow(t("ui.field.event"), (i.linked || []).map((x) => `<a href="#/incident/${x}">${x}</a>`).join(", "))}
       ${fieldRow(t("ui.field.evidence"), evidence ? `<ul>${evidence}</ul>` : "")}
       ${fieldRow(t("ui.field.finding"), finding)}
@@ -645,11 +650,11 @@ function violationText(v, doc) {
 
 async function evaluationHTML(ev) {
   const doc = state.token ? await agreementDoc(ev.agreement, ev.version) : null;
-  const name = doc ? plain(doc.title) : ev.agreement;
+  const name = doc ? tagged(doc.title) : ev.agreement;
   const link = (term) => `#/agreement/${encodeURIComponent(ev.agreement)}?version=${ev.version}&term=${encodeURIComponent(term)}`;
   const items = ev.violations.map((v) => {
     const term = doc && doc.terms.find((x) => x.id === v.term);
-    const title = term ? plain(term.title) : "";
+    const title = term ? tagged(term.title) : "";
     return `<li data-term="${esc(v.term)}" data-rule="${esc(v.rule)}"><span class="violation">${esc(violationText(v, doc))}</span> — <a href="${link(v.term)}">${esc(t("ui.term_n", v.term))}${title ? " · " + esc(title) : ""}</a></li>`;
   }).join("");
   const about = esc(t("ui.evaluation.about", name, ev.version, fmtTime(ev.at)));
@@ -815,7 +820,7 @@ async function viewReport() {
         $("#err-" + k).textContent = errs[k];
         $("#f-" + k).setAttribute("aria-invalid", "true");
       }
-      $("#f-" + bad[0]).focus();
+      document.querySelector("#report [aria-invalid]").focus(); // the first in the form's order
       return;
     }
     const body = {
@@ -1186,7 +1191,7 @@ async function viewMap(params) {
     if (!a || state.map !== map) return;
     addAgreementLayers(map, agreementFeatures(a.document));
     state.mapAgreement = a.id + "/" + a.version;
-    $("#layers-legend").textContent = t("ui.map.layers", plain(a.document.title), a.version, t("ui.agreement.state." + agreementState(a)));
+    $("#layers-legend").textContent = t("ui.map.layers", tagged(a.document.title), a.version, t("ui.agreement.state." + agreementState(a)));
     $("#layers").hidden = false;
   });
   map.on("moveend", refresh);
