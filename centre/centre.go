@@ -102,7 +102,8 @@ func (s *Session) CanSign() bool { return s.key != nil }
 
 // Options configure a centre.
 type Options struct {
-	Name string // the centre's name, recorded in the genesis statement
+	Name  string            // the centre's name, recorded in the genesis statement
+	Names map[string]string // optional: the name in other languages, by BCP 47 tag
 	// OpenedAt, if set, is the time of the genesis statement; the demo uses
 	// it to open its centre before its scenario begins.
 	OpenedAt time.Time
@@ -175,7 +176,7 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 		if at.IsZero() {
 			at = c.now()
 		}
-		if token, err = c.genesis(ctx, opt.Name, at); err != nil {
+		if token, err = c.genesis(ctx, opt.Name, opt.Names, at); err != nil {
 			c.commit.Close()
 			return nil, "", err
 		}
@@ -215,13 +216,13 @@ func (c *Centre) Close() {
 	c.hub.stop()
 }
 
-func (c *Centre) genesis(ctx context.Context, name string, at time.Time) (string, error) {
+func (c *Centre) genesis(ctx context.Context, name string, names map[string]string, at time.Time) (string, error) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	token := NewToken()
 	if err := c.Store.CreateCredentials(ctx, party.Credentials{Member: OperatorID, TokenHash: HashToken(token), PrivateKey: priv}); err != nil {
 		return "", err
 	}
-	payload, _ := json.Marshal(party.Open{Name: name, Operator: OperatorID, Key: base64.StdEncoding.EncodeToString(pub)})
+	payload, _ := json.Marshal(party.Open{Name: name, Names: names, Operator: OperatorID, Key: base64.StdEncoding.EncodeToString(pub)})
 	s, err := ledger.Sign(ledger.Statement{Type: party.TypeOpen, Party: party.CentreID, Author: OperatorID, Time: at.UTC().Truncate(time.Millisecond), Payload: payload}, priv)
 	if err != nil {
 		return "", err

@@ -31,7 +31,7 @@ func TestScenario(t *testing.T) {
 	defer st.Close()
 	b, _ := blobs.Open(filepath.Join(dir, "evidence"), 1<<20)
 	docs, _ := blobs.Open(filepath.Join(dir, "documents"), 16<<20)
-	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: sc.Centre, OpenedAt: sc.Start(), Documents: docs, Evaluate: true})
+	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: sc.Centre, Names: sc.Names, OpenedAt: sc.Start(), Documents: docs, Evaluate: true})
 	if err != nil || opTok == "" {
 		t.Fatal(err)
 	}
@@ -48,6 +48,13 @@ func TestScenario(t *testing.T) {
 	}
 	if len(tokens) != len(sc.Members) || calls != len(sc.Parties)+len(sc.Members)+len(sc.Steps) {
 		t.Fatalf("%d tokens, %d progress calls", len(tokens), calls)
+	}
+	// Every party, the centre too, has its name in the console's languages.
+	for _, id := range []string{"centre", "ua", "ru", "press"} {
+		p, err := st.Party(ctx, id)
+		if err != nil || p == nil || p.Names["uk"] == "" || p.Names["ru"] == "" || p.Names["zh"] == "" {
+			t.Fatalf("party %s: %+v %v, want names in uk, ru and zh", id, p, err)
+		}
 	}
 	checkAgreement(t, ctx, c, st)
 	c.Close() // no more evaluations: the ledger is final

@@ -90,9 +90,10 @@ func (m *Member) Key() ed25519.PublicKey {
 // Open is the payload of the genesis statement: it names the centre and its
 // operator, whose key signs it.
 type Open struct {
-	Name     string `json:"name"`
-	Operator string `json:"operator"`   // member ID of the operator
-	Key      string `json:"public_key"` // base64 ed25519
+	Name     string            `json:"name"`
+	Names    map[string]string `json:"names,omitempty"` // optional: the name in other languages, by BCP 47 tag
+	Operator string            `json:"operator"`        // member ID of the operator
+	Key      string            `json:"public_key"`      // base64 ed25519
 }
 
 // Register is the payload of party.register.
@@ -141,10 +142,29 @@ func (o Open) Validate() error {
 	if strings.TrimSpace(o.Name) == "" {
 		return ledger.Invalid("name", "is required")
 	}
+	if err := validNames(o.Names); err != nil {
+		return err
+	}
 	if !ledger.IDPattern.MatchString(o.Operator) {
 		return ledger.Invalid("operator", "must match %s", ledger.IDPattern)
 	}
 	return validKey("public_key", o.Key)
+}
+
+// validNames checks a party's names in other languages.
+func validNames(names map[string]string) error {
+	if len(names) > 50 {
+		return ledger.Invalid("names", "at most 50 languages")
+	}
+	for tag, name := range names {
+		if _, err := language.Parse(tag); err != nil || tag == "" {
+			return ledger.Invalid("names", "%q is not a BCP 47 language tag", tag)
+		}
+		if strings.TrimSpace(name) == "" || len(name) > 200 || !utf8.ValidString(name) {
+			return ledger.Invalid("names."+tag, "is required, valid UTF-8 of at most 200 bytes")
+		}
+	}
+	return nil
 }
 
 // Validate checks the Register payload.
@@ -158,16 +178,8 @@ func (r Register) Validate() error {
 	if strings.TrimSpace(r.Name) == "" || len(r.Name) > 200 {
 		return ledger.Invalid("name", "is required, at most 200 bytes")
 	}
-	if len(r.Names) > 50 {
-		return ledger.Invalid("names", "at most 50 languages")
-	}
-	for tag, name := range r.Names {
-		if _, err := language.Parse(tag); err != nil || tag == "" {
-			return ledger.Invalid("names", "%q is not a BCP 47 language tag", tag)
-		}
-		if strings.TrimSpace(name) == "" || len(name) > 200 || !utf8.ValidString(name) {
-			return ledger.Invalid("names."+tag, "is required, valid UTF-8 of at most 200 bytes")
-		}
+	if err := validNames(r.Names); err != nil {
+		return err
 	}
 	if !slices.Contains(Kinds, r.Kind) {
 		return ledger.Invalid("kind", "unknown kind %q; one of %s", r.Kind, join(Kinds))

@@ -123,7 +123,7 @@ func openCentre(tx Tx, s *ledger.Signed) (string, error) {
 	if s.Key == nil || !bytes.Equal(s.Key, op.Key()) {
 		return "", fmt.Errorf("%w: the opening statement must be signed by the operator key it names", ledger.ErrUnauthenticated)
 	}
-	if err := tx.PutParty(&party.Party{ID: party.CentreID, Name: o.Name, Kind: party.Centre, Registered: st.Time, Seq: s.Seq}); err != nil {
+	if err := tx.PutParty(&party.Party{ID: party.CentreID, Name: o.Name, Names: o.Names, Kind: party.Centre, Registered: st.Time, Seq: s.Seq}); err != nil {
 		return "", err
 	}
 	return party.CentreID, tx.PutMember(op)

@@ -193,7 +193,7 @@ func demoCmd(args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	n, err := openNode(ctx, dir, centre.Options{Name: sc.Centre, OpenedAt: sc.Start(), Evaluate: true})
+	n, err := openNode(ctx, dir, centre.Options{Name: sc.Centre, Names: sc.Names, OpenedAt: sc.Start(), Evaluate: true})
 	if err != nil {
 		return err
 	}
