@@ -157,6 +157,14 @@ func TestReportLiveAndVerify(t *testing.T) {
 	if e := text("#err-lat"); e != "Must be from -90 to 90." {
 		t.Fatalf("error next to the latitude field: %q", e)
 	}
+	// The field names its message for screen readers, and is marked invalid.
+	var described, invalid string
+	var ok bool
+	c.run(rep, chromedp.AttributeValue("#f-lat", "aria-describedby", &described, &ok, chromedp.ByQuery),
+		chromedp.AttributeValue("#f-lat", "aria-invalid", &invalid, nil, chromedp.ByQuery))
+	if described != "err-lat" || invalid != "true" {
+		t.Fatalf("latitude field: aria-describedby %q, aria-invalid %q", described, invalid)
+	}
 	c.screenshot(rep, "invalid-latitude")
 	// An empty time is caught in the page; what only the server can judge
 	// (more intercepted than launched) comes back next to its field.

@@ -757,7 +757,9 @@ async function viewReport() {
   const parties = ((await api("GET", "/v1/parties")).json || { items: [] }).items;
   const types = ["shelling", "missile", "drone", "air_strike", "small_arms_fire", "ground_assault", "weapons_in_zone", "infrastructure_damage", "monitor_restriction", "casualties"];
   const now = new Date().toISOString().slice(0, 16);
-  const input = (name, label, html) => `<div class="field"><label for="f-${name}">${esc(label)}</label>${html}<p class="error" id="err-${name}" aria-live="polite"></p></div>`;
+  // Each field names its error message, so that a screen reader reads it
+  // with the field.
+  const input = (name, label, html) => `<div class="field"><label for="f-${name}">${esc(label)}</label>${html.replace(`id="f-${name}"`, `id="f-${name}" aria-describedby="err-${name}"`)}<p class="error" id="err-${name}" aria-live="polite"></p></div>`;
   $("#main").innerHTML = `<h1>${esc(t("ui.nav.report"))}</h1><form id="report" novalidate>
     ${input("type", t("ui.field.type"), `<select id="f-type" name="type">${types.map((x) => `<option value="${x}">${esc(t("ui.type." + x))}</option>`).join("")}</select>`)}
     ${input("observed_at", t("ui.field.observed"), `<input id="f-observed_at" name="observed_at" type="datetime-local" value="${now}">`)}
