@@ -33,11 +33,11 @@ var files embed.FS
 
 // Scenario is the demo's data.
 type Scenario struct {
-	Centre  string            `json:"centre"`
-	Names   map[string]string `json:"centre_names"` // the centre's name in other languages
-	Parties []party.Register  `json:"parties"`
-	Members []Member          `json:"members"`
-	Steps   []Step            `json:"steps"`
+	Centre      string            `json:"centre"`
+	CentreNames map[string]string `json:"centre_names"` // the centre's name in other languages
+	Parties     []party.Register  `json:"parties"`
+	Members     []Member          `json:"members"`
+	Steps       []Step            `json:"steps"`
 }
 
 // Member is a demo member.

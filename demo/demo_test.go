@@ -31,7 +31,7 @@ func TestScenario(t *testing.T) {
 	defer st.Close()
 	b, _ := blobs.Open(filepath.Join(dir, "evidence"), 1<<20)
 	docs, _ := blobs.Open(filepath.Join(dir, "documents"), 16<<20)
-	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: sc.Centre, Names: sc.Names, OpenedAt: sc.Start(), Documents: docs, Evaluate: true})
+	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: sc.Centre, Names: sc.CentreNames, OpenedAt: sc.Start(), Documents: docs, Evaluate: true})
 	if err != nil || opTok == "" {
 		t.Fatal(err)
 	}

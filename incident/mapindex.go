@@ -118,9 +118,11 @@ func (m *MapIndex) Clusters(f Filter, cell float64) []Cluster {
 	x0, y0 := math.Floor((box[0]+180)/cell), math.Floor((box[1]+90)/cell)
 	nx, ny := math.Floor((box[2]+180)/cell)-x0+1, math.Floor((box[3]+90)/cell)-y0+1
 	var dense []cellAcc
-	sparse := map[[2]int32]*cellAcc{}
+	var sparse map[[2]int32]*cellAcc // for boxes too large for the array
 	if nx*ny <= maxDenseCells {
 		dense = make([]cellAcc, int(nx)*int(ny))
+	} else {
+		sparse = map[[2]int32]*cellAcc{}
 	}
 	// The time window as the store applies it: observed until at or after
 	// From, and from at or before To.
@@ -148,7 +150,7 @@ func (m *MapIndex) Clusters(f Filter, cell float64) []Cluster {
 		x, y := math.Floor((lon+180)/cell), math.Floor((lat+90)/cell)
 		var a *cellAcc
 		if dense != nil {
-			// Clamped: a point on the box's edge may round one cell out.
+			// Clamped against rounding: the box's edges lie in its first and last cells.
 			ix, iy := min(max(int(x-x0), 0), int(nx)-1), min(max(int(y-y0), 0), int(ny)-1)
 			a = &dense[iy*int(nx)+ix]
 		} else {

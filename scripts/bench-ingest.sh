@@ -52,10 +52,12 @@ if [ -n "${AGREEMENT:-}" ]; then
   echo "agreement: $id signed; every report is evaluated against it"
 fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
-echo "run: duration=$DURATION concurrency=$CONCURRENCY rate=$RATE presign=$PRESIGN batch=$BATCH count=$COUNT"
-[ "$COUNT" = 0 ] || DURATION=24h
-"$BIN" bench ingest --server "http://$ADDR" --token "$token" --key "$data/bench.key" --count "$COUNT" \
-  --duration "$DURATION" --concurrency "$CONCURRENCY" --rate "$RATE" --presign "$PRESIGN" --batch "$BATCH" ${JSON:+--json}
+# A run lasts DURATION, or until COUNT reports are in.
+length=(--duration "$DURATION")
+[ "$COUNT" = 0 ] || length=(--count "$COUNT")
+echo "run: ${length[*]} concurrency=$CONCURRENCY rate=$RATE presign=$PRESIGN batch=$BATCH"
+"$BIN" bench ingest --server "http://$ADDR" --token "$token" --key "$data/bench.key" "${length[@]}" \
+  --concurrency "$CONCURRENCY" --rate "$RATE" --presign "$PRESIGN" --batch "$BATCH" ${JSON:+--json}
 echo "server peak RSS: $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MiB"}')"
 echo "ledger: $(curl -s http://$ADDR/healthz)"
 if [ -n "${AGREEMENT:-}" ]; then

@@ -35,7 +35,7 @@ func benchIngest(args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	batch := fs.Int("batch", 1, "statements per request: 1 posts to /v1/statements, more to /v1/statements/batch as a feed would")
 	presign := fs.Int("presign", 0, "sign this many reports before the run starts, so that signing does not compete with the server for CPU")
-	count := fs.Int("count", 0, "stop after this many reports (0: run for --duration); fills a data directory for the benchmarks at scale")
+	count := fs.Int("count", 0, "stop after this many reports; with --count, --duration applies only when given. Fills a data directory for the benchmarks at scale")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -69,10 +69,10 @@ func benchIngest(args []string) error {
 		bar.done()
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}, Timeout: 30 * time.Second}
-	if *count > 0 && *duration == 60*time.Second {
-		*duration = 24 * time.Hour // --count alone runs until the count is reached
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), *duration)
+	if *count > 0 && !given(fs, "duration") {
+		ctx, cancel = context.WithCancel(context.Background()) // until the count is reached
+	}
 	defer cancel()
 
 	// A ticket is one request: n reports, due at a time.

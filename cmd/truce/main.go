@@ -129,6 +129,12 @@ func flags(name string) *flag.FlagSet {
 }
 
 // parse parses flags that may come before or after positional arguments.
+// given reports whether the command line set the flag name.
+func given(fs *flag.FlagSet, name string) (set bool) {
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {

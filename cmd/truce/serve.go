@@ -193,7 +193,7 @@ func demoCmd(args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	n, err := openNode(ctx, dir, centre.Options{Name: sc.Centre, Names: sc.Names, OpenedAt: sc.Start(), Evaluate: true})
+	n, err := openNode(ctx, dir, centre.Options{Name: sc.Centre, Names: sc.CentreNames, OpenedAt: sc.Start(), Evaluate: true})
 	if err != nil {
 		return err
 	}
@@ -279,11 +279,7 @@ func partyAdd(args []string) error {
 		return err
 	}
 	defer n.close()
-	r := party.Register{ID: *id, Name: *name, Kind: party.Kind(*kind)}
-	if len(names) > 0 {
-		r.Names = names
-	}
-	st, err := n.centre.RegisterParty(ctx, r, time.Time{})
+	st, err := n.centre.RegisterParty(ctx, party.Register{ID: *id, Name: *name, Names: names, Kind: party.Kind(*kind)}, time.Time{})
 	if err != nil {
 		return err
 	}
