@@ -18,6 +18,7 @@ import (
 	"truce/api"
 	"truce/blobs"
 	"truce/i18n"
+	"truce/incident"
 	"truce/store/sqlite"
 	"truce/store/storetest"
 	"truce/web"
@@ -493,4 +494,33 @@ func TestMapFetchAhead(t *testing.T) {
 	c.f.Say(t, storetest.UARep, "incident.report", storetest.Report())
 	c.run(ctx, chromedp.Poll(fmt.Sprintf(`parseInt(document.getElementById("map-status").textContent) === %d`, before+1), nil))
 	c.screenshot(ctx, "map-ahead")
+}
+
+// The console's lists of incident types and statuses are the API's.
+func TestIncidentEnumsMatchTheAPI(t *testing.T) {
+	js, err := os.ReadFile("static/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(name string) string {
+		_, rest, ok := strings.Cut(string(js), "const "+name+" = ")
+		if !ok {
+			t.Fatalf("app.js has no %s", name)
+		}
+		return rest[:strings.Index(rest, ";")]
+	}
+	quote := func(xs []string) string { return `["` + strings.Join(xs, `", "`) + `"]` }
+	var types, statuses []string
+	for _, x := range incident.Types {
+		types = append(types, string(x))
+	}
+	for _, x := range incident.Statuses {
+		statuses = append(statuses, string(x))
+	}
+	if got, want := list("incidentTypes"), quote(types); got != want {
+		t.Errorf("app.js incidentTypes %s, the API's %s", got, want)
+	}
+	if got, want := list("incidentStatuses"), quote(statuses); got != want {
+		t.Errorf("app.js incidentStatuses %s, the API's %s", got, want)
+	}
 }

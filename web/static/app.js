@@ -96,9 +96,8 @@ const spoken = (x) => `<span lang="${esc(x.lang)}">${esc(x.text)}</span>${x.lang
 // textHTML shows a document's text marked with its language, and names
 // the language when it is not the UI's.
 function textHTML(texts) {
-  const [s, l] = pick(texts);
-  if (!s) return "";
-  return `<span lang="${esc(l)}">${esc(s)}</span>${l !== state.lang ? ` <small class="lang-tag">(${esc(l)})</small>` : ""}`;
+  const [text, lang] = pick(texts);
+  return text ? spoken({ lang, text }) : "";
 }
 const plain = (texts) => pick(texts)[0];
 // tagged is plain text that names its language when it is not the UI's.
@@ -533,6 +532,10 @@ async function download(path, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+// The incident types and statuses the API knows, in the order forms offer them.
+const incidentTypes = ["shelling", "missile", "drone", "air_strike", "small_arms_fire", "ground_assault", "weapons_in_zone", "infrastructure_damage", "monitor_restriction", "casualties"];
+const incidentStatuses = ["reported", "triaged", "assigned", "investigating", "finding", "published"];
+
 const statusBadge = (s) => `<span class="status status-${esc(s)}">${esc(t("ui.status." + s))}</span>`;
 
 async function viewIncidents(params) {
@@ -542,8 +545,7 @@ async function viewIncidents(params) {
   const r = await api("GET", "/v1/incidents?" + q);
   const opts = (name, values, label) => `<label>${esc(label)} <select name="${name}"><option value="">${esc(t("ui.any"))}</option>${values
     .map((v) => `<option value="${v}"${params.get(name) === v ? " selected" : ""}>${esc(t("ui." + name + "." + v))}</option>`).join("")}</select></label>`;
-  const types = ["shelling", "missile", "drone", "air_strike", "small_arms_fire", "ground_assault", "weapons_in_zone", "infrastructure_damage", "monitor_restriction", "casualties"];
-  const statuses = ["reported", "triaged", "assigned", "investigating", "finding", "published"];
+  const types = incidentTypes, statuses = incidentStatuses;
   const items = (r.json && r.json.items) || [];
   $("#main").innerHTML = `<h1>${esc(t("ui.nav.incidents"))}</h1>
     <form id="filters" class="filters">${opts("status", statuses, t("ui.field.status"))}${opts("type", types, t("ui.field.type"))}${params.get("term") ? `<input type="hidden" name="term" value="${esc(params.get("term"))}">` : ""}</form>
@@ -754,8 +756,8 @@ function fieldFor(field) {
 }
 
 async function viewReport() {
-  const parties = ((await api("GET", "/v1/parties")).json || { items: [] }).items;
-  const types = ["shelling", "missile", "drone", "air_strike", "small_arms_fire", "ground_assault", "weapons_in_zone", "infrastructure_damage", "monitor_restriction", "casualties"];
+  const parties = Object.values(await loadParties());
+  const types = incidentTypes;
   const now = new Date().toISOString().slice(0, 16);
   // Each field names its error message, so that a screen reader reads it
   // with the field.
@@ -1102,8 +1104,6 @@ function addAgreementLayers(map, f) {
   });
 }
 
-const mapTypes = ["shelling", "missile", "drone", "air_strike", "small_arms_fire", "ground_assault", "weapons_in_zone", "infrastructure_damage", "monitor_restriction", "casualties"];
-const mapStatuses = ["reported", "triaged", "assigned", "investigating", "finding", "published"];
 const DAY = 86400000;
 
 async function viewMap(params) {
@@ -1118,8 +1118,8 @@ async function viewMap(params) {
   $("#main").innerHTML = `<h1>${esc(t("ui.nav.map"))}</h1>
     <form id="map-filters" class="filters" aria-label="${esc(t("ui.map.filters"))}">
       ${day("from", t("ui.map.from"))}${day("to", t("ui.map.to"))}
-      ${sel("type", mapTypes.map((x) => [x, t("ui.type." + x)]), t("ui.field.type"))}
-      ${sel("status", mapStatuses.map((x) => [x, t("ui.status." + x)]), t("ui.field.status"))}
+      ${sel("type", incidentTypes.map((x) => [x, t("ui.type." + x)]), t("ui.field.type"))}
+      ${sel("status", incidentStatuses.map((x) => [x, t("ui.status." + x)]), t("ui.field.status"))}
       ${sel("party", Object.values(state.parties).map((p) => [p.id, partyName(p.id)]), t("ui.field.party"))}
     </form>
     <fieldset id="replay" class="filters"><legend>${esc(t("ui.map.replay"))}</legend>
