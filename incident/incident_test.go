@@ -70,6 +70,11 @@ func TestWorkflowTransitions(t *testing.T) {
 	if inc.Status != Published || len(inc.Steps) != 7 {
 		t.Fatalf("status %s with %d steps", inc.Status, len(inc.Steps))
 	}
+	// The finding and the responses, as stored and served, name their
+	// incident like the statements that made them.
+	if inc.Finding == nil || inc.Finding.Incident != inc.ID || len(inc.Responses) != 1 || inc.Responses[0].Incident != inc.ID {
+		t.Fatalf("finding %+v and responses %+v do not name %s", inc.Finding, inc.Responses, inc.ID)
+	}
 	expectConflict(inc.Triage(9, at, coord, Triage{Priority: "low"}))
 	if err := inc.AddResponse(9, at, rep, Respond{Text: Text{Lang: "uk", Text: "?"}}); !errors.Is(err, ledger.ErrForbidden) {
 		t.Fatalf("the reporting party responds as if accused: %v", err)

@@ -330,7 +330,7 @@ func (inc *Incident) RecordFinding(seq uint64, at time.Time, by Actor, p Finding
 		return err
 	}
 	inc.Finding = &RecordedFinding{Finding: p, By: by.ID, At: at, Seq: seq}
-	inc.Finding.Incident = ""
+	inc.Finding.Incident = inc.ID // the record names its incident, as the statement did
 	inc.step(seq, TypeFinding, by, at)
 	return nil
 }
@@ -377,7 +377,7 @@ func (inc *Incident) AddResponse(seq uint64, at time.Time, by Actor, p Respond) 
 		return err
 	}
 	r := Response{Respond: p, By: by.ID, Party: by.Party, At: at, Seq: seq}
-	r.Incident = ""
+	r.Incident = inc.ID
 	inc.Responses = append(inc.Responses, r)
 	inc.step(seq, TypeRespond, by, at)
 	return nil

@@ -113,7 +113,7 @@ func auditCmd(args []string) error {
 			return err
 		}
 	} else {
-		fmt.Println(msg.T("audit.summary", rep.Entries, rep.Checkpoints, rep.Root))
+		fmt.Println(msg.T("audit.summary", msg.N("audit.entries", int(rep.Entries)), msg.N("audit.checkpoints", rep.Checkpoints), rep.Root))
 		if opt.Witnesses != nil {
 			fmt.Println(msg.T("audit.cosigned", rep.Cosigned, rep.Checkpoints))
 		}

@@ -197,7 +197,7 @@ func TestDemoWithWitnesses(t *testing.T) {
 	}
 	srv.kill(syscall.SIGTERM)
 	out, code := runAudit(t, "--data", data, "--witnesses", filepath.Join(data, "witnesses.json"))
-	if code != 0 || !regexp.MustCompile(`[1-9]\d* of \d+ checkpoints carry cosignatures`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`cosignatures meet the witness policy: [1-9]\d* of \d+`).MatchString(out) {
 		t.Fatalf("audit with witnesses: %d\n%s", code, out)
 	}
 }

@@ -59,7 +59,7 @@ func (c *client) step(id, endpoint, typ string, payload any, asJSON bool) error 
 			return err
 		}
 	}
-	fmt.Println(msg.T("step.done", typ, out.Statement.Seq, inc.ID, msg.T("status."+string(inc.Status))))
+	fmt.Println(msg.T("step.done", typ, out.Statement.Seq, msg.T("step.state."+string(inc.Status), inc.ID)))
 	return nil
 }
 
@@ -203,7 +203,7 @@ func clientEvidence(args []string) error {
 	}
 	ev := incident.Evidence{SHA256: up.SHA256, Name: *name, MediaType: *mediaType, Size: up.Size, Note: *note, Source: *source}
 	if !*asJSON {
-		fmt.Println(msg.T("evidence.stored", up.SHA256, up.Size))
+		fmt.Println(msg.N("evidence.stored", int(up.Size), up.SHA256))
 	}
 	return c.step(pos[0], "evidence", incident.TypeEvidence, incident.AddEvidence{Incident: pos[0], Evidence: ev}, *asJSON)
 }
@@ -240,6 +240,21 @@ func clientReport(args []string) error {
 	fs.IntVar(&cas.Military.Injured, "military-injured", 0, "military injured")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	// Without a location the report would be filed at 0°, 0° on a ledger
+	// that cannot take it back: refuse before anything is sent.
+	if *file == "" && *geometry == "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		var missing []string
+		for _, name := range []string{"lon", "lat"} {
+			if !set[name] {
+				missing = append(missing, "--"+name)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("%s", msg.T("report.need_location", strings.Join(missing, ", ")))
+		}
 	}
 	c, err := connect()
 	if err != nil {
@@ -310,9 +325,13 @@ func clientList(args []string) error {
 	connect := clientFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	q := url.Values{}
-	for _, name := range []string{"status", "type", "party", "actor", "event", "term", "from", "to", "bbox", "limit", "cursor"} {
+	for _, name := range []string{"status", "type", "party", "actor", "event", "term", "bbox", "limit", "cursor"} {
 		fs.Func(name, "filter by "+name, func(v string) error { q.Set(name, v); return nil })
 	}
+	fs.Func("from", "observed at or after this time (RFC 3339) or date (2026-01-24: from the start of that day, UTC)",
+		func(v string) error { q.Set("from", v); return nil })
+	fs.Func("to", "observed at or before this time (RFC 3339) or date (2026-01-24: that whole day, up to its end, UTC)",
+		func(v string) error { q.Set("to", endOfDay(v)); return nil })
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -347,6 +366,17 @@ func clientList(args []string) error {
 		fmt.Println(msg.T("list.more", strconv.FormatUint(page.Next, 10)))
 	}
 	return nil
+}
+
+// endOfDay turns a bare date (2026-01-24) into the last instant of that day
+// in UTC, so that --to includes the day it names; the API alone would read
+// the date as its midnight start. Anything else passes unchanged.
+func endOfDay(v string) string {
+	d, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return v
+	}
+	return d.AddDate(0, 0, 1).Add(-time.Nanosecond).Format(time.RFC3339Nano)
 }
 
 func dash(s string) string {
@@ -384,6 +414,15 @@ func clientShow(args []string) error {
 	row("col.reported", fmt.Sprintf("%s %s/%s", inc.ReportedAt.Format(time.RFC3339), inc.Party, inc.Reporter))
 	row("col.place", fmt.Sprintf("%s %s (±%g m)", dash(r.Location.Place), string(r.Location.Geometry.Coordinates), r.Location.PrecisionM))
 	row("col.actor", dash(r.AllegedActor))
+	if r.Target != "" {
+		row("col.target", msg.T("target."+string(r.Target)))
+	}
+	if inc.Priority != "" {
+		row("col.priority", msg.T("priority."+string(inc.Priority)))
+	}
+	if len(inc.Monitors) > 0 {
+		row("col.monitors", strings.Join(inc.Monitors, ", "))
+	}
 	if r.Weapon != "" {
 		row("col.weapon", r.Weapon)
 	}
@@ -394,7 +433,7 @@ func clientShow(args []string) error {
 			n   int
 		}{{"count.launched", c.Launched}, {"count.intercepted", c.Intercepted}, {"count.impacts", c.Impacts}, {"count.explosions", c.Explosions}, {"count.rounds", c.Rounds}} {
 			if x.n > 0 {
-				parts = append(parts, msg.T(x.key, x.n))
+				parts = append(parts, msg.N(x.key, x.n))
 			}
 		}
 		row("col.counts", strings.Join(parts, ", "))

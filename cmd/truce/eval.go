@@ -149,9 +149,9 @@ func evalCmd(args []string) error {
 		terms = append(terms, t)
 	}
 	sort.Strings(terms)
-	fmt.Fprintln(os.Stderr, msg.T("eval.summary", len(recs), flagged, took.Round(time.Millisecond)))
+	fmt.Fprintln(os.Stderr, msg.N("eval.summary", len(recs), flagged, took.Round(time.Millisecond)))
 	if outside > 0 {
-		fmt.Fprintln(os.Stderr, msg.T("eval.outside", outside))
+		fmt.Fprintln(os.Stderr, msg.N("eval.outside", outside))
 	}
 	for _, t := range terms {
 		fmt.Fprintln(os.Stderr, msg.T("eval.term", t, perTerm[t]))

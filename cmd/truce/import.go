@@ -106,7 +106,8 @@ func importSites(args []string) error {
 				}
 				term.Sites = append(term.Sites, site)
 			}
-			fmt.Fprintln(os.Stderr, msg.T("import.sites_read", path, len(got), len(stats.Skipped), stats.Filtered))
+			fmt.Fprintln(os.Stderr, msg.T("import.sites_read", path, msg.N("import.n_sites", len(got)),
+				msg.N("import.n_unlocated", len(stats.Skipped)), msg.N("import.n_foreign", stats.Filtered)))
 		}
 		return nil
 	}
@@ -124,7 +125,7 @@ func importSites(args []string) error {
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("the imported term is not valid: %w", err)
 	}
-	fmt.Fprintln(os.Stderr, msg.T("import.sites_done", len(term.Sites)))
+	fmt.Fprintln(os.Stderr, msg.N("import.sites_done", len(term.Sites)))
 	return writeTerm(term, *out)
 }
 
@@ -206,7 +207,7 @@ func importLine(args []string) error {
 	for _, l := range lines {
 		n += len(l)
 	}
-	fmt.Fprintln(os.Stderr, msg.T("import.line_done", len(lines), n, frontline.Length(lines)/1000))
+	fmt.Fprintln(os.Stderr, msg.T("import.line_done", msg.N("import.n_parts", len(lines)), msg.N("import.n_vertices", n), frontline.Length(lines)/1000))
 	return writeTerm(term, *out)
 }
 

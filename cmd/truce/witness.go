@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -161,11 +163,20 @@ func logStatus(args []string) error {
 	if *asJSON {
 		return printJSON(h)
 	}
-	fmt.Println(msg.T("log.status", h["ledger_size"], orDash(h["checkpoint_size"]), h["log"]))
+	fmt.Println(msg.T("log.status", number(h["ledger_size"]), orDash(number(h["checkpoint_size"])), h["log"]))
 	if v, ok := h["latest_checkpoint"]; ok {
-		fmt.Println(msg.T("log.latest", h["latest_checkpoint_size"], v))
+		fmt.Println(msg.T("log.latest", number(h["latest_checkpoint_size"]), v))
 	}
 	return nil
+}
+
+// number prints a JSON number as a whole number: %v would print a ledger of
+// a million statements as 1e+06.
+func number(v any) any {
+	if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return v
 }
 
 func orDash(v any) any {
