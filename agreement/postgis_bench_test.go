@@ -20,6 +20,7 @@ import (
 	"truce/geo"
 	"truce/incident"
 	"truce/internal/postgis"
+	"truce/internal/shareddata"
 	"truce/sites"
 )
 
@@ -31,11 +32,10 @@ import (
 // others).
 func realRules(b *testing.B) (*agreement.Document, [][]geo.Position) {
 	b.Helper()
-	const data = "../../shared/data/"
 	open := func(path string) *os.File {
-		f, err := os.Open(data + path)
+		f, err := os.Open(shareddata.Path(b, path))
 		if err != nil {
-			b.Skipf("real data not found at ../shared/data: %v", err)
+			b.Fatal(err)
 		}
 		return f
 	}

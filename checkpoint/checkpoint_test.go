@@ -74,10 +74,7 @@ func FuzzOpen(f *testing.F) {
 // Every Wycheproof Ed25519 vector gets its expected verdict from the
 // signed-note verifier that checks checkpoints.
 func TestWycheproofEd25519(t *testing.T) {
-	vs, err := wycheproof.Ed25519(wycheproof.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vs := wycheproof.Load(t)
 	for _, tc := range vs {
 		vkey, err := note.NewEd25519VerifierKey("wycheproof", tc.Key)
 		if err != nil {

@@ -5,48 +5,24 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
-)
 
-// sharedData returns the shared data directory (../shared/data from the
-// repository's root), or skips the test when this checkout has none.
-func sharedData(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("no go.mod above the test's directory: cannot find ../shared/data")
-		}
-		dir = parent
-	}
-	data := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(data); err != nil {
-		tb.Skipf("real data not available at %s: %v", data, err)
-	}
-	return data
-}
+	"truce/internal/shareddata"
+)
 
 // occupied returns the DeepState occupied area of 1 August 2025: one
 // MultiPolygon of about 3,000 vertices.
 func occupied(tb testing.TB) [][][]Position {
 	tb.Helper()
-	return readMultiPolygon(tb, filepath.Join(sharedData(tb), "deepstate-occupied-daily", "deepstatemap_data_20250801.geojson"))
+	return readMultiPolygon(tb, shareddata.Path(tb, "deepstate-occupied-daily/deepstatemap_data_20250801.geojson"))
 }
 
 func readMultiPolygon(tb testing.TB, path string) [][][]Position {
 	tb.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
-		tb.Skipf("real data not available: %v", err)
+		tb.Fatal(err)
 	}
 	var fc struct {
 		Features []struct{ Geometry Geometry }
@@ -65,15 +41,14 @@ func readMultiPolygon(tb testing.TB, path string) [][][]Position {
 // (GPPD): about 870 points.
 func sites(tb testing.TB) []Position {
 	tb.Helper()
-	dir := sharedData(tb)
 	var out []Position
 	for _, f := range []struct{ file, lat, lon string }{
-		{filepath.Join(dir, "nuclear-plants-geonucleardata", "nuclear_power_plants.csv"), "Latitude", "Longitude"},
-		{filepath.Join(dir, "power-plants-ukr-rus", "gppd_v1.3.0_ukraine.csv"), "latitude", "longitude"},
+		{"nuclear-plants-geonucleardata/nuclear_power_plants.csv", "Latitude", "Longitude"},
+		{"power-plants-ukr-rus/gppd_v1.3.0_ukraine.csv", "latitude", "longitude"},
 	} {
-		fh, err := os.Open(f.file)
+		fh, err := os.Open(shareddata.Path(tb, f.file))
 		if err != nil {
-			tb.Skipf("real data not available: %v", err)
+			tb.Fatal(err)
 		}
 		rows, err := csv.NewReader(fh).ReadAll()
 		fh.Close()

@@ -9,10 +9,7 @@ import (
 // Every Wycheproof Ed25519 vector gets its expected verdict from the
 // verifier behind statement signatures.
 func TestWycheproofEd25519(t *testing.T) {
-	vs, err := wycheproof.Ed25519(wycheproof.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vs := wycheproof.Load(t)
 	for _, v := range vs {
 		if got := VerifySignature(v.Key, v.Msg, v.Sig); got != v.WantsValid {
 			t.Errorf("tcId %d: verdict %v, want valid=%v", v.ID, got, v.WantsValid)

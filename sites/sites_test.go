@@ -4,38 +4,19 @@ import (
 	"errors"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"truce/internal/shareddata"
 	"truce/ledger"
 )
 
 // openData opens a file of the shared data sets, which live at
-// ../shared/data from the repository's root, or skips the test.
+// ../shared/data from the repository's root, or skips the test saying what
+// is missing (fails it under TRUCE_REQUIRE_SHARED=1).
 func openData(t *testing.T, rel string) *os.File {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared data skipped: no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "../shared/data", rel)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("shared data skipped: %s is absent (%v)", rel, err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
+	return shareddata.Open(t, rel)
 }
 
 func byFuel(ss []Site) map[string]int {

@@ -17,19 +17,14 @@ import (
 	"truce/geo"
 	"truce/incident"
 	"truce/internal/postgis"
+	"truce/internal/shareddata"
 )
 
-// sharedData is the real data sets beside the repository.
+// sharedData is the real data sets beside the repository: the test skips
+// without them (fails under TRUCE_REQUIRE_SHARED=1).
 func sharedData(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs("../../../shared/data")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("real data not found at ../shared/data: %v", err)
-	}
-	return dir
+	return shareddata.Dir(t)
 }
 
 // evalJSON runs truce eval and returns each event's possible violations.

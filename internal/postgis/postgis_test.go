@@ -29,6 +29,9 @@ func TestGeodesicDistance(t *testing.T) {
 // schema, which is first on its search_path and gone afterwards.
 func TestOwnSchema(t *testing.T) {
 	t.Parallel()
+	// Connect first: without PostGIS this test skips with the reason,
+	// rather than comparing the schema names of two skipped subtests.
+	conn := Connect(t)
 	var schemas [2]string
 	for i := range schemas {
 		t.Run("", func(t *testing.T) {
@@ -52,10 +55,12 @@ func TestOwnSchema(t *testing.T) {
 			}
 		})
 	}
+	if schemas[0] == "" || schemas[1] == "" {
+		t.Fatalf("a subtest did not get as far as its schema: %q", schemas)
+	}
 	if schemas[0] == schemas[1] {
 		t.Fatalf("both tests used schema %q", schemas[0])
 	}
-	conn := Connect(t)
 	var n int
 	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_namespace WHERE nspname = ANY($1)`, schemas[:]).Scan(&n); err != nil {
 		t.Fatal(err)
@@ -113,7 +118,7 @@ func TestThrowawayCluster(t *testing.T) {
 		}
 	})
 	if dir == "" {
-		return // skipped
+		t.Skip("no throwaway cluster: the subtest says why")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the throwaway cluster's directory %s is still there (%v)", dir, err)

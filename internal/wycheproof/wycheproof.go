@@ -7,10 +7,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"testing"
+
+	"truce/internal/shareddata"
 )
 
-// Path is where the vectors are, relative to a package directory.
-const Path = "../../shared/data/wycheproof-ed25519/ed25519_test.json"
+// Load returns every vector of the shared data sets' file, or skips tb when
+// a clone has no ../shared/data (fails it under TRUCE_REQUIRE_SHARED=1).
+func Load(tb testing.TB) []Vector {
+	tb.Helper()
+	vs, err := Ed25519(shareddata.Path(tb, "wycheproof-ed25519/ed25519_test.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return vs
+}
 
 // Vector is one verification test.
 type Vector struct {
