@@ -55,38 +55,26 @@ func decode(r io.Reader) (featureCollection, error) {
 
 // polygons returns the polygons of g: a Polygon, a MultiPolygon, or those
 // inside a GeometryCollection; other geometry types have none. Positions
-// may carry an altitude, which is dropped.
+// are read by geo's decoder (null, out of range and positions of other
+// than two or three numbers are refused); an altitude is dropped.
 func polygons(g *geometry, path string) ([][][]geo.Position, error) {
 	if g == nil {
 		return nil, nil
 	}
+	var out [][][]geo.Position
 	switch g.Type {
 	case "Polygon":
-		var c [][][]float64
-		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
-			return nil, ledger.Invalid(path+".coordinates", "not a Polygon's nesting: %v", err)
-		}
-		p, err := polygon(c, path+".coordinates")
+		p, err := geo.DecodeLines(g.Coordinates, 0)
 		if err != nil {
-			return nil, err
+			return nil, ledger.Within(path, err)
 		}
-		return [][][]geo.Position{p}, nil
+		out = [][][]geo.Position{p}
 	case "MultiPolygon":
-		var c [][][][]float64
-		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
-			return nil, ledger.Invalid(path+".coordinates", "not a MultiPolygon's nesting: %v", err)
+		var err error
+		if out, err = geo.DecodePolygons(g.Coordinates, 0); err != nil {
+			return nil, ledger.Within(path, err)
 		}
-		out := make([][][]geo.Position, 0, len(c))
-		for i, pc := range c {
-			p, err := polygon(pc, fmt.Sprintf("%s.coordinates[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, p)
-		}
-		return out, nil
 	case "GeometryCollection":
-		var out [][][]geo.Position
 		for i := range g.Geometries {
 			ps, err := polygons(&g.Geometries[i], fmt.Sprintf("%s.geometries[%d]", path, i))
 			if err != nil {
@@ -95,38 +83,38 @@ func polygons(g *geometry, path string) ([][][]geo.Position, error) {
 			out = append(out, ps...)
 		}
 		return out, nil
+	default:
+		return nil, nil
 	}
-	return nil, nil
+	for i, p := range out {
+		field := fmt.Sprintf("%s.coordinates[%d]", path, i)
+		if g.Type == "Polygon" {
+			field = path + ".coordinates"
+		}
+		if err := polygon(p, field); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
-func polygon(c [][][]float64, path string) ([][]geo.Position, error) {
-	if len(c) == 0 {
-		return nil, ledger.Invalid(path, "a polygon needs an exterior ring")
+// polygon checks the rings of one polygon: an exterior ring, each ring
+// closed and of four or more positions. Unlike an agreement's areas, the
+// rings are not checked for crossings here.
+func polygon(rings [][]geo.Position, path string) error {
+	if len(rings) == 0 {
+		return ledger.Invalid(path, "a polygon needs an exterior ring")
 	}
-	rings := make([][]geo.Position, len(c))
-	for i, rc := range c {
+	for i, ring := range rings {
 		rp := fmt.Sprintf("%s[%d]", path, i)
-		if len(rc) < 4 {
-			return nil, ledger.Invalid(rp, "a ring needs at least four positions, has %d", len(rc))
-		}
-		ring := make([]geo.Position, len(rc))
-		for j, pc := range rc {
-			pp := fmt.Sprintf("%s[%d]", rp, j)
-			if len(pc) < 2 {
-				return nil, ledger.Invalid(pp, "a position is [longitude, latitude]")
-			}
-			lon, lat := pc[0], pc[1]
-			if math.IsNaN(lon) || math.IsNaN(lat) || math.Abs(lon) > 180 || math.Abs(lat) > 90 {
-				return nil, ledger.Invalid(pp, "[%g, %g] is not a longitude and latitude", lon, lat)
-			}
-			ring[j] = geo.Position{lon, lat}
+		if len(ring) < 4 {
+			return ledger.Invalid(rp, "a ring needs at least four positions, has %d", len(ring))
 		}
 		if ring[0] != ring[len(ring)-1] {
-			return nil, ledger.Invalid(rp, "ring is not closed: the last position must equal the first")
+			return ledger.Invalid(rp, "ring is not closed: the last position must equal the first")
 		}
-		rings[i] = ring
 	}
-	return rings, nil
+	return nil
 }
 
 // ReadOccupied reads a daily DeepState occupied-territory file (a

@@ -3,7 +3,6 @@
 package geo
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -39,185 +38,107 @@ func (b BBox) Contains(lon, lat float64) bool {
 // Position is a longitude, latitude pair.
 type Position [2]float64
 
-// Validate checks g as RFC 7946 requires and returns its bounding box and
-// its vertices. Errors name the offending path under "coordinates".
+// Validate checks g as RFC 7946 requires and returns its bounding box.
+// Errors name the offending path under "coordinates".
 func (g Geometry) Validate() (BBox, error) {
-	if len(g.Coordinates) == 0 || string(g.Coordinates) == "null" {
-		return BBox{}, ledger.Invalid("coordinates", "are required")
-	}
-	v := &validator{box: BBox{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}}
-	var err error
-	switch g.Type {
-	case "Point":
-		var c []float64
-		if err = unmarshal(g.Coordinates, &c); err == nil {
-			_, err = v.position(c, "coordinates")
-		}
-	case "MultiPoint":
-		var c [][]float64
-		if err = unmarshal(g.Coordinates, &c); err == nil {
-			if len(c) == 0 {
-				return BBox{}, ledger.Invalid("coordinates", "MultiPoint needs at least one point")
-			}
-			_, err = v.positions(c, "coordinates")
-		}
-	case "LineString":
-		var c [][]float64
-		if err = unmarshal(g.Coordinates, &c); err == nil {
-			err = v.line(c, "coordinates")
-		}
-	case "MultiLineString":
-		var c [][][]float64
-		if err = unmarshal(g.Coordinates, &c); err == nil {
-			if len(c) == 0 {
-				return BBox{}, ledger.Invalid("coordinates", "MultiLineString needs at least one line")
-			}
-			for i, l := range c {
-				if err = v.line(l, fmt.Sprintf("coordinates[%d]", i)); err != nil {
-					break
-				}
-			}
-		}
-	case "Polygon":
-		var c [][][]float64
-		if err = unmarshal(g.Coordinates, &c); err == nil {
-			err = v.polygon(c, "coordinates")
-		}
-	case "MultiPolygon":
-		var c [][][][]float64
-		if err = unmarshal(g.Coordinates, &c); err == nil {
-			if len(c) == 0 {
-				return BBox{}, ledger.Invalid("coordinates", "MultiPolygon needs at least one polygon")
-			}
-			for i, p := range c {
-				if err = v.polygon(p, fmt.Sprintf("coordinates[%d]", i)); err != nil {
-					break
-				}
-			}
-		}
-	default:
-		return BBox{}, ledger.Invalid("type", "unknown geometry type %q; one of Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon", g.Type)
-	}
+	s, err := g.shape()
 	if err != nil {
 		return BBox{}, err
 	}
-	return v.box, nil
+	return s.box, nil
 }
 
-func unmarshal(raw json.RawMessage, dst any) error {
-	// encoding/json decodes null into a number as no change, which would
-	// make [null, null] the point 0, 0.
-	if path, found := nullAt(raw); found {
-		return ledger.Invalid(path, "is null; a coordinate is a number")
+// shape decodes and checks g (at most MaxVertices positions), without the
+// checks of arcs that only ParseShape needs.
+func (g Geometry) shape() (Shape, error) {
+	if len(g.Coordinates) == 0 || string(g.Coordinates) == "null" {
+		return Shape{}, ledger.Invalid("coordinates", "are required")
 	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		if te, ok := err.(*json.UnmarshalTypeError); ok {
-			return ledger.Invalid("coordinates", "nesting does not match the geometry type (found %s where %s belongs)", te.Value, te.Type)
-		}
-		return ledger.Invalid("coordinates", "%v", err)
-	}
-	return nil
-}
-
-// nullAt finds the first null in nested coordinate arrays and gives its
-// path, such as coordinates[0][1].
-func nullAt(raw json.RawMessage) (string, bool) {
-	if !bytes.Contains(raw, []byte("null")) {
-		return "", false
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var index []int // in each open array, the index of the latest element
-	for {
-		tok, err := dec.Token()
+	s := Shape{typ: g.Type}
+	switch g.Type {
+	case "Point":
+		p, err := DecodePosition(g.Coordinates)
 		if err != nil {
-			return "", false // malformed: json.Unmarshal says how
+			return Shape{}, err
 		}
-		if d, ok := tok.(json.Delim); ok && d == ']' {
-			index = index[:len(index)-1]
-			continue
+		s.points = []Position{p}
+	case "MultiPoint":
+		ps, err := DecodePositions(g.Coordinates, MaxVertices)
+		if err != nil {
+			return Shape{}, err
 		}
-		if len(index) > 0 {
-			index[len(index)-1]++
+		if len(ps) == 0 {
+			return Shape{}, ledger.Invalid("coordinates", "MultiPoint needs at least one point")
 		}
-		if d, ok := tok.(json.Delim); ok && d == '[' {
-			index = append(index, -1)
-			continue
+		s.points = ps
+	case "LineString":
+		l, err := DecodePositions(g.Coordinates, MaxVertices)
+		if err != nil {
+			return Shape{}, err
 		}
-		if tok == nil {
-			path := "coordinates"
-			for _, i := range index {
-				path += fmt.Sprintf("[%d]", i)
+		if len(l) < 2 {
+			return Shape{}, ledger.Invalid("coordinates", "a line needs at least two positions")
+		}
+		s.lines = [][]Position{l}
+	case "MultiLineString":
+		ls, err := DecodeLines(g.Coordinates, MaxVertices)
+		if err != nil {
+			return Shape{}, err
+		}
+		if len(ls) == 0 {
+			return Shape{}, ledger.Invalid("coordinates", "MultiLineString needs at least one line")
+		}
+		for i, l := range ls {
+			if len(l) < 2 {
+				return Shape{}, ledger.Invalid(fmt.Sprintf("coordinates[%d]", i), "a line needs at least two positions")
 			}
-			return path, true
 		}
-	}
-}
-
-type validator struct {
-	box      BBox
-	vertices int
-}
-
-func (v *validator) position(c []float64, path string) (Position, error) {
-	if len(c) < 2 || len(c) > 3 {
-		return Position{}, ledger.Invalid(path, "a position is [longitude, latitude] or [longitude, latitude, altitude]")
-	}
-	for i, x := range c {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return Position{}, ledger.Invalid(fmt.Sprintf("%s[%d]", path, i), "is not a finite number")
-		}
-	}
-	lon, lat := c[0], c[1]
-	if lon < -180 || lon > 180 {
-		return Position{}, ledger.Invalid(path+"[0]", "longitude %g outside [-180, 180]", lon)
-	}
-	if lat < -90 || lat > 90 {
-		return Position{}, ledger.Invalid(path+"[1]", "latitude %g outside [-90, 90]", lat)
-	}
-	v.vertices++
-	if v.vertices > MaxVertices {
-		return Position{}, ledger.Invalid("coordinates", "more than %d vertices", MaxVertices)
-	}
-	v.box[0] = math.Min(v.box[0], lon)
-	v.box[1] = math.Min(v.box[1], lat)
-	v.box[2] = math.Max(v.box[2], lon)
-	v.box[3] = math.Max(v.box[3], lat)
-	return Position{lon, lat}, nil
-}
-
-func (v *validator) positions(cs [][]float64, path string) ([]Position, error) {
-	if len(cs) > MaxVertices {
-		return nil, ledger.Invalid("coordinates", "more than %d vertices", MaxVertices)
-	}
-	out := make([]Position, len(cs))
-	for i, c := range cs {
-		p, err := v.position(c, fmt.Sprintf("%s[%d]", path, i))
+		s.lines = ls
+	case "Polygon":
+		rings, err := DecodeLines(g.Coordinates, MaxVertices)
 		if err != nil {
-			return nil, err
+			return Shape{}, err
 		}
-		out[i] = p
+		if err := checkPolygon(rings, "coordinates"); err != nil {
+			return Shape{}, err
+		}
+		s.addPolygon(rings)
+	case "MultiPolygon":
+		polys, err := DecodePolygons(g.Coordinates, MaxVertices)
+		if err != nil {
+			return Shape{}, err
+		}
+		if len(polys) == 0 {
+			return Shape{}, ledger.Invalid("coordinates", "MultiPolygon needs at least one polygon")
+		}
+		for i, p := range polys {
+			if err := checkPolygon(p, fmt.Sprintf("coordinates[%d]", i)); err != nil {
+				return Shape{}, err
+			}
+			s.addPolygon(p)
+		}
+	default:
+		return Shape{}, ledger.Invalid("type", "unknown geometry type %q; one of Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon", g.Type)
 	}
-	return out, nil
+	s.box = BBox{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+	for _, l := range append([][]Position{s.points}, s.lines...) {
+		for _, p := range l {
+			s.box[0], s.box[1] = math.Min(s.box[0], p[0]), math.Min(s.box[1], p[1])
+			s.box[2], s.box[3] = math.Max(s.box[2], p[0]), math.Max(s.box[3], p[1])
+		}
+	}
+	return s, nil
 }
 
-func (v *validator) line(cs [][]float64, path string) error {
-	if len(cs) < 2 {
-		return ledger.Invalid(path, "a line needs at least two positions")
-	}
-	_, err := v.positions(cs, path)
-	return err
-}
-
-func (v *validator) polygon(rings [][][]float64, path string) error {
+// checkPolygon checks the rings of a polygon whose positions are valid:
+// at least one, each closed, of four or more positions, not crossing
+// itself.
+func checkPolygon(rings [][]Position, path string) error {
 	if len(rings) == 0 {
 		return ledger.Invalid(path, "a polygon needs an exterior ring")
 	}
-	for i, r := range rings {
+	for i, ps := range rings {
 		rp := fmt.Sprintf("%s[%d]", path, i)
-		ps, err := v.positions(r, rp)
-		if err != nil {
-			return err
-		}
 		if len(ps) < 4 {
 			return ledger.Invalid(rp, "a linear ring needs at least four positions")
 		}

@@ -1,7 +1,6 @@
 package geo
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -23,44 +22,9 @@ type Shape struct {
 // ParseShape validates g (as Geometry.Validate does) and decodes it. Altitudes
 // are dropped.
 func ParseShape(g Geometry) (Shape, error) {
-	box, err := g.Validate()
+	s, err := g.shape()
 	if err != nil {
 		return Shape{}, err
-	}
-	s := Shape{typ: g.Type, box: box}
-	// Validate has accepted the nesting, so these decode.
-	switch g.Type {
-	case "Point":
-		var c []float64
-		err = json.Unmarshal(g.Coordinates, &c)
-		s.points = []Position{{c[0], c[1]}}
-	case "MultiPoint":
-		var c [][]float64
-		err = json.Unmarshal(g.Coordinates, &c)
-		s.points = positions(c)
-	case "LineString":
-		var c [][]float64
-		err = json.Unmarshal(g.Coordinates, &c)
-		s.lines = [][]Position{positions(c)}
-	case "MultiLineString":
-		var c [][][]float64
-		err = json.Unmarshal(g.Coordinates, &c)
-		for _, l := range c {
-			s.lines = append(s.lines, positions(l))
-		}
-	case "Polygon":
-		var c [][][]float64
-		err = json.Unmarshal(g.Coordinates, &c)
-		s.addPolygon(c)
-	case "MultiPolygon":
-		var c [][][][]float64
-		err = json.Unmarshal(g.Coordinates, &c)
-		for _, p := range c {
-			s.addPolygon(p)
-		}
-	}
-	if err != nil {
-		return Shape{}, ledger.Invalid("coordinates", "%v", err)
 	}
 	for i, l := range s.lines {
 		arcs := make([]segment, len(l)-1)
@@ -76,22 +40,9 @@ func ParseShape(g Geometry) (Shape, error) {
 	return s, nil
 }
 
-func positions(c [][]float64) []Position {
-	out := make([]Position, len(c))
-	for i, p := range c {
-		out[i] = Position{p[0], p[1]}
-	}
-	return out
-}
-
-func (s *Shape) addPolygon(rings [][][]float64) {
-	var poly [][]Position
-	for _, r := range rings {
-		ring := positions(r)
-		poly = append(poly, ring)
-		s.lines = append(s.lines, ring)
-	}
-	s.polygons = append(s.polygons, poly)
+func (s *Shape) addPolygon(rings [][]Position) {
+	s.polygons = append(s.polygons, rings)
+	s.lines = append(s.lines, rings...)
 }
 
 // linePath names position j of s.lines[i] in the GeoJSON coordinates.
