@@ -4,40 +4,22 @@ import (
 	"errors"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"truce/geo"
+	"truce/internal/shareddata"
 	"truce/ledger"
 	"truce/sites"
 )
 
 // openData opens a file of the shared data sets, which live at
-// ../shared/data from the repository's root, or skips the test.
+// ../shared/data from the repository's root, or skips the test saying what
+// is missing (fails it under TRUCE_REQUIRE_SHARED=1).
 func openData(t testing.TB, rel string) *os.File {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared data skipped: no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	f, err := os.Open(filepath.Join(dir, "../shared/data", rel))
-	if err != nil {
-		t.Skipf("shared data skipped: %s is absent (%v)", rel, err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
+	return shareddata.Open(t, rel)
 }
 
 func daily(t testing.TB, date string) [][][]geo.Position {
