@@ -12,7 +12,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -83,8 +82,15 @@ type Document struct {
 	// Parties must all sign an agreement before it comes into force.
 	Parties []string `json:"parties"`
 	// Amends is the version this one replaces, for amendments.
-	Amends int    `json:"amends,omitempty"`
-	Terms  []Term `json:"terms"`
+	Amends int `json:"amends,omitempty"`
+	// Replaces names other instruments that leave force when this one
+	// comes into force. Without it, instruments stack: none displaces
+	// another.
+	Replaces []string `json:"replaces,omitempty"`
+	// Signing sets who must sign when not simply every party: k-of-n
+	// groups and guarantors (nil: every party in Parties).
+	Signing *Signing `json:"signing,omitempty"`
+	Terms   []Term   `json:"terms"`
 }
 
 // Term is one typed term. Which fields it may carry depends on its type; a
@@ -255,6 +261,23 @@ func (d *Document) Validate() error {
 		}
 		if slices.Index(d.Parties, p) != i {
 			return ledger.Invalid(fmt.Sprintf("parties[%d]", i), "%s named twice", p)
+		}
+	}
+	for i, id := range d.Replaces {
+		field := fmt.Sprintf("replaces[%d]", i)
+		if !ledger.IDPattern.MatchString(id) {
+			return ledger.Invalid(field, "%q is not an agreement ID", id)
+		}
+		if id == d.ID {
+			return ledger.Invalid(field, "an agreement does not replace itself; amend it with a new version")
+		}
+		if slices.Index(d.Replaces, id) != i {
+			return ledger.Invalid(field, "%s named twice", id)
+		}
+	}
+	if d.Signing != nil {
+		if err := d.Signing.validate(d.Parties); err != nil {
+			return ledger.Within("signing", err)
 		}
 	}
 	if len(d.Terms) == 0 {
@@ -595,132 +618,4 @@ func (x Texts) In(langs ...string) string {
 		return ""
 	}
 	return x[keys[0]]
-}
-
-// LinesOf decodes a LineString or MultiLineString into validated lines that
-// do not cross themselves. Unlike an incident's geometry, a reference line
-// may have many thousands of vertices, so the document's own bound applies.
-func LinesOf(g geo.Geometry) ([][]geo.Position, error) {
-	var raw [][][]float64
-	switch g.Type {
-	case "LineString":
-		var l [][]float64
-		if err := unmarshalCoords(g.Coordinates, &l); err != nil {
-			return nil, err
-		}
-		raw = [][][]float64{l}
-	case "MultiLineString":
-		if err := unmarshalCoords(g.Coordinates, &raw); err != nil {
-			return nil, err
-		}
-		if len(raw) == 0 {
-			return nil, ledger.Invalid("coordinates", "a MultiLineString needs at least one line")
-		}
-	default:
-		return nil, ledger.Invalid("type", "a line is a LineString or MultiLineString, not %q", g.Type)
-	}
-	lines := make([][]geo.Position, len(raw))
-	for i, l := range raw {
-		field := "coordinates"
-		if g.Type == "MultiLineString" {
-			field = fmt.Sprintf("coordinates[%d]", i)
-		}
-		ps, err := positions(l, field)
-		if err != nil {
-			return nil, err
-		}
-		if len(ps) < 2 {
-			return nil, ledger.Invalid(field, "a line needs at least two positions")
-		}
-		if err := geo.ValidateLine(ps, field); err != nil {
-			return nil, err
-		}
-		lines[i] = ps
-	}
-	return lines, nil
-}
-
-// PolygonsOf decodes a Polygon or MultiPolygon with closed rings of at
-// least four positions that do not cross themselves.
-func PolygonsOf(g geo.Geometry) ([][][]geo.Position, error) {
-	var raw [][][][]float64
-	switch g.Type {
-	case "Polygon":
-		var p [][][]float64
-		if err := unmarshalCoords(g.Coordinates, &p); err != nil {
-			return nil, err
-		}
-		raw = [][][][]float64{p}
-	case "MultiPolygon":
-		if err := unmarshalCoords(g.Coordinates, &raw); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, ledger.Invalid("type", "an area is a Polygon or MultiPolygon, not %q", g.Type)
-	}
-	polys := make([][][]geo.Position, len(raw))
-	for i, p := range raw {
-		for j, r := range p {
-			field := fmt.Sprintf("coordinates[%d][%d]", i, j)
-			if g.Type == "Polygon" {
-				field = fmt.Sprintf("coordinates[%d]", j)
-			}
-			ps, err := positions(r, field)
-			if err != nil {
-				return nil, err
-			}
-			polys[i] = append(polys[i], ps)
-		}
-	}
-	// The area index checks what remains: rings closed, long enough, not
-	// crossing themselves, and at least one polygon.
-	if _, err := geo.NewArea(polys); err != nil {
-		var fe *ledger.FieldError
-		if g.Type == "Polygon" && errors.As(err, &fe) && strings.HasPrefix(fe.Field, "coordinates[0]") {
-			// The index numbers polygons; a Polygon's path has none.
-			return nil, ledger.Invalid("coordinates"+strings.TrimPrefix(fe.Field, "coordinates[0]"), "%s", fe.Reason)
-		}
-		return nil, err
-	}
-	return polys, nil
-}
-
-func unmarshalCoords(raw json.RawMessage, dst any) error {
-	if len(raw) == 0 || string(raw) == "null" {
-		return ledger.Invalid("coordinates", "are required")
-	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		return ledger.Invalid("coordinates", "nesting or numbers do not match the geometry type: %v", err)
-	}
-	return nil
-}
-
-// positions checks [lon, lat] or [lon, lat, altitude] positions.
-func positions(cs [][]float64, field string) ([]geo.Position, error) {
-	if len(cs) > MaxVertices {
-		return nil, ledger.Invalid(field, "more than %d vertices", MaxVertices)
-	}
-	out := make([]geo.Position, len(cs))
-	for i, c := range cs {
-		if len(c) < 2 || len(c) > 3 {
-			return nil, ledger.Invalid(fmt.Sprintf("%s[%d]", field, i), "a position is [longitude, latitude] or [longitude, latitude, altitude]")
-		}
-		out[i] = geo.Position{c[0], c[1]}
-	}
-	return out, checkPositions(out, field)
-}
-
-func checkPositions(ps []geo.Position, field string) error {
-	if len(ps) > MaxVertices {
-		return ledger.Invalid(field, "more than %d vertices", MaxVertices)
-	}
-	for i, p := range ps {
-		if math.IsNaN(p[0]) || math.IsInf(p[0], 0) || p[0] < -180 || p[0] > 180 {
-			return ledger.Invalid(fmt.Sprintf("%s[%d][0]", field, i), "longitude %g outside [-180, 180]", p[0])
-		}
-		if math.IsNaN(p[1]) || math.IsInf(p[1], 0) || p[1] < -90 || p[1] > 90 {
-			return ledger.Invalid(fmt.Sprintf("%s[%d][1]", field, i), "latitude %g outside [-90, 90]", p[1])
-		}
-	}
-	return nil
 }

@@ -261,9 +261,13 @@ func kmOf(m float64) *float64 {
 }
 
 // Evaluate returns the possible violations of ev; none when the document
-// is not in force at ev.At.
+// is not in force at ev.At, or when the alleged actor is not bound by it
+// (a guarantor, or a party that did not sign).
 func (e *Evaluator) Evaluate(ev Event) []incident.PossibleViolation {
 	if !e.InForce(ev.At) {
+		return nil
+	}
+	if ev.Actor != "" && !e.Doc.Bound(ev.Actor) {
 		return nil
 	}
 	var out []incident.PossibleViolation

@@ -340,7 +340,7 @@ func Sign(v *Version, by Actor, key []byte, p SignAgreement, seq uint64, at time
 	if !by.representative() {
 		return ledger.Forbidden("agreements are signed by the parties' representatives")
 	}
-	if !slices.Contains(v.Document.Parties, by.Party) {
+	if !slices.Contains(v.Document.Signers(), by.Party) {
 		return ledger.Forbidden("party %s is not required to sign agreement %s", by.Party, v.ID)
 	}
 	if v.Superseded {
@@ -370,13 +370,24 @@ func Sign(v *Version, by Actor, key []byte, p SignAgreement, seq uint64, at time
 	return nil
 }
 
-func (v *Version) complete() bool {
-	for _, p := range v.Document.Parties {
-		if !slices.ContainsFunc(v.Signatures, func(s Signature) bool { return s.Party == p }) {
-			return false
+// SignedBy lists the parties that have signed, each once.
+func (v *Version) SignedBy() []string {
+	var out []string
+	for _, s := range v.Signatures {
+		if !slices.Contains(out, s.Party) {
+			out = append(out, s.Party)
 		}
 	}
-	return true
+	return out
+}
+
+// complete tells whether the signatures meet the document's signing rule.
+func (v *Version) complete() bool { return v.Document.Complete(v.SignedBy()) }
+
+// WouldComplete tells whether a signature by partyID would bring the
+// version into force, for a dry run before signing.
+func (v *Version) WouldComplete(partyID string) bool {
+	return !v.Signed && v.Document.Complete(append(v.SignedBy(), partyID))
 }
 
 // File exports the version for offline verification.

@@ -70,9 +70,9 @@ type File struct {
 // Verdict is the result of checking a file offline.
 type Verdict struct {
 	Digest   string   `json:"digest"`
-	Signed   []string `json:"signed"`   // required parties with a valid signature
-	Missing  []string `json:"missing"`  // required parties without one
-	Complete bool     `json:"complete"` // every required party signed
+	Signed   []string `json:"signed"`   // signing parties with a valid signature
+	Missing  []string `json:"missing"`  // signing parties without one
+	Complete bool     `json:"complete"` // the signing rule is met
 }
 
 // VerifyFile checks every signature of f over the canonical encoding of its
@@ -104,7 +104,7 @@ func VerifyFile(f *File) (*Verdict, error) {
 			return nil, ledger.Invalid(field+".key", "a second signature by the same key: one key counts once")
 		}
 		seen = append(seen, key)
-		if !slices.Contains(f.Agreement.Parties, s.Party) {
+		if !slices.Contains(f.Agreement.Signers(), s.Party) {
 			return nil, ledger.Invalid(field+".party", "%q is not a party required to sign", s.Party)
 		}
 		if err := VerifySignature(c, key, s.Sig); err != nil {
@@ -112,13 +112,14 @@ func VerifyFile(f *File) (*Verdict, error) {
 		}
 		signed[s.Party] = true
 	}
-	for _, p := range f.Agreement.Parties {
+	for _, p := range f.Agreement.Signers() {
 		if signed[p] {
 			v.Signed = append(v.Signed, p)
 		} else {
 			v.Missing = append(v.Missing, p)
 		}
 	}
-	v.Complete = len(v.Missing) == 0
+	// Under a k-of-n rule, a party may be missing and the file complete.
+	v.Complete = f.Agreement.Complete(v.Signed)
 	return v, nil
 }

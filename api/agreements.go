@@ -219,46 +219,52 @@ func (s *Server) comparePlans(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, agreement.Compare(sides))
 }
 
-// agreementView is a version with who has signed and whether it is in force.
+// agreementView is a version with who has signed, what its entry into
+// force still needs, and where its instrument stands now.
 type agreementView struct {
 	*agreement.Version
-	SignedBy []string `json:"signed_by"`
-	Missing  []string `json:"missing"`
-	InForce  bool     `json:"in_force"`
-	Versions []int    `json:"versions"`
+	SignedBy     []string                `json:"signed_by"`
+	Missing      []string                `json:"missing"`
+	Requirements []agreement.Requirement `json:"requirements"`
+	// InForce: this very version is in force now.
+	InForce bool `json:"in_force"`
+	// Status is the instrument's, now: in force (and which version),
+	// pending, expired, suspended, terminated or replaced.
+	Status   agreement.Status        `json:"status"`
+	Events   []agreement.StatusEvent `json:"events"`
+	Versions []int                   `json:"versions"`
+	Replaces []agreementRef          `json:"replaces,omitempty"`
 	// Preconditions: how each quiet-days condition stands now.
-	Preconditions []precondition `json:"preconditions,omitempty"`
+	Preconditions []agreement.PreconditionStatus `json:"preconditions,omitempty"`
 }
 
-// precondition is the state of a "N days without violations in zone Z"
-// term: quiet since the last incident flagged against the zone (or since
-// entry into force), and met once that lasts N days.
-type precondition struct {
-	Term        string    `json:"term"`
-	Zone        string    `json:"zone"`
-	Days        int       `json:"days"`
-	Before      string    `json:"before,omitempty"`
-	QuietSince  time.Time `json:"quiet_since"`
-	LastFlagged string    `json:"last_flagged,omitempty"`
-	Met         bool      `json:"met"`
+// agreementRef names another instrument and its state now.
+type agreementRef struct {
+	Agreement string `json:"agreement"`
+	State     string `json:"state"`
 }
 
-func (s *Server) preconditions(r *http.Request, v *agreement.Version) ([]precondition, error) {
+// preconditions counts each quiet-days condition from entry into force, or
+// the last resumption: only incidents whose finding is a violation break
+// the count; those still under verification put it at risk.
+func (s *Server) preconditions(r *http.Request, reg *agreement.Registry, v *agreement.Version) ([]agreement.PreconditionStatus, error) {
 	if !v.Signed {
 		return nil, nil
 	}
-	var out []precondition
-	for _, t := range v.Document.Terms {
+	var out []agreement.PreconditionStatus
+	for i := range v.Document.Terms {
+		t := &v.Document.Terms[i]
 		if t.Type != agreement.Precondition {
 			continue
 		}
-		// Quiet since entry into force: the effective time, or the last
-		// signature if that came later.
-		from, _, _ := v.Document.EffectiveWindow()
-		if v.SignedAt.After(from) {
-			from = *v.SignedAt
+		since := v.Start()
+		if v.SignedAt.After(since) {
+			since = *v.SignedAt
 		}
-		p := precondition{Term: t.ID, Zone: t.Zone, Days: t.Days, Before: t.Before, QuietSince: from}
+		if resumed, ok := reg.Instrument(v.ID).LastResumed(); ok && resumed.After(since) {
+			since = resumed
+		}
+		var flagged []agreement.Flagged
 		f := incident.Filter{Agreement: v.ID, Term: t.Zone, Limit: 1000}
 		for {
 			page, err := s.centre.Store.Incidents(r.Context(), f)
@@ -266,45 +272,101 @@ func (s *Server) preconditions(r *http.Request, v *agreement.Version) ([]precond
 				return nil, err
 			}
 			for _, inc := range page.Items {
-				if inc.Until.After(p.QuietSince) {
-					p.QuietSince, p.LastFlagged = inc.Until, inc.ID
+				fl := agreement.Flagged{Incident: inc.ID, From: inc.From, Until: inc.Until}
+				if inc.Finding != nil {
+					fl.Outcome = string(inc.Finding.Outcome)
 				}
+				flagged = append(flagged, fl)
 			}
 			if page.Next == 0 {
 				break
 			}
 			f.Before = page.Next
 		}
-		p.Met = time.Since(p.QuietSince) >= time.Duration(t.Days)*24*time.Hour
-		out = append(out, p)
+		out = append(out, agreement.QuietDays(t, since, time.Now(), flagged))
 	}
 	return out, nil
 }
 
 func (s *Server) viewAgreement(r *http.Request, v *agreement.Version) (agreementView, error) {
-	out := agreementView{Version: v, SignedBy: []string{}, Missing: []string{}}
-	for _, p := range v.Document.Parties {
-		if slices.ContainsFunc(v.Signatures, func(x agreement.Signature) bool { return x.Party == p }) {
-			out.SignedBy = append(out.SignedBy, p)
-		} else {
+	out := agreementView{Version: v, SignedBy: v.SignedBy(), Missing: []string{}}
+	if out.SignedBy == nil {
+		out.SignedBy = []string{}
+	}
+	for _, p := range v.Document.Signers() {
+		if !slices.Contains(out.SignedBy, p) {
 			out.Missing = append(out.Missing, p)
 		}
 	}
-	cur, _, err := s.centre.InForce(r.Context(), time.Now())
+	out.Requirements = v.Document.Requirements(out.SignedBy)
+	reg, err := s.centre.Registry(r.Context())
 	if err != nil {
 		return out, err
 	}
-	if out.Preconditions, err = s.preconditions(r, v); err != nil {
-		return out, err
+	now := time.Now()
+	out.Status = reg.Status(v.ID, now)
+	out.InForce = out.Status.State == agreement.StateInForce && out.Status.Version == v.Version
+	out.Events = []agreement.StatusEvent{}
+	if in := reg.Instrument(v.ID); in != nil {
+		out.Events = in.Events
 	}
-	out.InForce = cur != nil && cur.ID == v.ID && cur.Version == v.Version
-	all, err := s.centre.Store.Agreements(r.Context())
-	for _, x := range all {
-		if x.ID == v.ID {
-			out.Versions = append(out.Versions, x.Version)
+	for _, x := range reg.Versions(v.ID) {
+		out.Versions = append(out.Versions, x.Version)
+	}
+	for _, id := range v.Document.Replaces {
+		out.Replaces = append(out.Replaces, agreementRef{Agreement: id, State: reg.Status(id, now).State})
+	}
+	out.Preconditions, err = s.preconditions(r, reg, v)
+	return out, err
+}
+
+// inForce lists the instruments in force at ?at= (default now), each with
+// its version: instruments stack, and every one of them judges incidents.
+func (s *Server) inForce(w http.ResponseWriter, r *http.Request) {
+	if member(w, r) == nil {
+		return
+	}
+	q, err := query(r, "at")
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	at := time.Now().UTC()
+	if q["at"] != "" {
+		if at, err = time.Parse(time.RFC3339, q["at"]); err != nil {
+			badRequest(w, r, ledger.Invalid("at", "must be an RFC 3339 time such as 2026-03-01T00:00:00Z"))
+			return
 		}
 	}
-	return out, err
+	reg, err := s.centre.Registry(r.Context())
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	type item struct {
+		Agreement string             `json:"agreement"`
+		Version   int                `json:"version"`
+		Title     agreement.Texts    `json:"title"`
+		Since     time.Time          `json:"since"`
+		Until     *time.Time         `json:"until,omitempty"`
+		Parties   []string           `json:"parties"`
+		Signing   *agreement.Signing `json:"signing,omitempty"`
+	}
+	items := []item{}
+	for _, v := range reg.InForce(at) {
+		it := item{Agreement: v.ID, Version: v.Version, Title: v.Document.Title, Since: v.Start(), Parties: v.Document.Parties, Signing: v.Document.Signing}
+		if _, until, ok := v.Document.EffectiveWindow(); ok && !until.IsZero() {
+			it.Until = &until
+		}
+		items = append(items, it)
+	}
+	others := []map[string]any{}
+	for _, id := range reg.IDs() {
+		if st := reg.Status(id, at); st.State != agreement.StateInForce {
+			others = append(others, map[string]any{"agreement": id, "status": st})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"at": at.UTC(), "items": items, "not_in_force": others})
 }
 
 func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) {
@@ -431,20 +493,84 @@ func (s *Server) draftAgreement(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// signAgreement signs a version, or with "dry_run" says what signing would
+// do: whether it completes the version, which instruments leave force, and
+// which incidents' evaluations change.
 func (s *Server) signAgreement(w http.ResponseWriter, r *http.Request) {
 	sess := member(w, r)
 	if sess == nil {
 		return
 	}
 	var b struct {
-		Version int `json:"version"`
+		Version int  `json:"version"`
+		DryRun  bool `json:"dry_run"`
 	}
 	if !readJSON(w, r, &b) {
 		return
 	}
 	id := r.PathValue("id")
+	if b.DryRun {
+		impact, err := s.centre.SignImpact(r.Context(), sess.Member.Party, id, b.Version)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"dry_run": true, "impact": impact})
+		return
+	}
 	st, err := s.centre.SignAgreement(r.Context(), sess, id, b.Version, time.Time{})
-	answer(w, r, st, err, func() (any, error) { return s.centre.Store.Agreement(r.Context(), id, b.Version) })
+	answer(w, r, st, err, func() (any, error) {
+		v, err := s.centre.Store.Agreement(r.Context(), id, b.Version)
+		if err != nil || v == nil {
+			return v, err
+		}
+		return s.viewAgreement(r, v)
+	})
+}
+
+// changeAgreement suspends, resumes or terminates an instrument, or with
+// "dry_run" says which evaluations that would change.
+func changeAgreement(kind, typ string) func(*Server, http.ResponseWriter, *http.Request) {
+	return func(s *Server, w http.ResponseWriter, r *http.Request) {
+		sess := member(w, r)
+		if sess == nil {
+			return
+		}
+		var b struct {
+			From   string `json:"from,omitempty"`
+			Reason string `json:"reason,omitempty"`
+			DryRun bool   `json:"dry_run"`
+		}
+		if !readJSON(w, r, &b) {
+			return
+		}
+		id := r.PathValue("id")
+		p := agreement.ChangeStatus{Agreement: id, From: b.From, Reason: b.Reason}
+		if err := p.Validate(kind); err != nil {
+			fail(w, r, err)
+			return
+		}
+		if v, err := s.centre.Store.Agreement(r.Context(), id, 0); err != nil || v == nil {
+			fail(w, r, firstErr(err, ledger.NotFound("no agreement %q", id)))
+			return
+		}
+		if b.DryRun {
+			impact, err := s.centre.ChangeImpact(r.Context(), sess, kind, p)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"dry_run": true, "impact": impact})
+			return
+		}
+		s.say(w, r, sess, typ, p, func() (any, error) {
+			v, err := s.centre.Store.Agreement(r.Context(), id, 0)
+			if err != nil || v == nil {
+				return v, err
+			}
+			return s.viewAgreement(r, v)
+		})
+	}
 }
 
 func (s *Server) agreementStance(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,7 +150,7 @@ func TestAgreementSigningAndEvaluation(t *testing.T) {
 	}
 	inc := waitEvaluated(t, e, written.Record.ID)
 	var found bool
-	for _, p := range inc.Evaluation.Violations {
+	for _, p := range inc.Evaluation.Flags() {
 		if p.Term == "4.2" && p.Class == "mlrs" && *p.LimitKM == 70 && *p.MeasuredKM < 70 {
 			found = true
 		}
@@ -159,15 +160,11 @@ func TestAgreementSigningAndEvaluation(t *testing.T) {
 	}
 	// Precondition 7: seven quiet days in zone 3 before withdrawal. Quiet
 	// since entry into force until shelling lands in the zone.
-	type pre struct {
-		Term        string    `json:"term"`
-		QuietSince  time.Time `json:"quiet_since"`
-		LastFlagged string    `json:"last_flagged"`
-		Met         bool      `json:"met"`
+	var pv struct {
+		Preconditions []agreement.PreconditionStatus
 	}
-	var pv struct{ Preconditions []pre }
 	e.must(e.get("/v1/agreements/ceasefire", st.USMed), 200).json(t, &pv)
-	if len(pv.Preconditions) != 1 || pv.Preconditions[0].Met || pv.Preconditions[0].LastFlagged != "" || time.Since(pv.Preconditions[0].QuietSince) > 25*time.Hour {
+	if len(pv.Preconditions) != 1 || pv.Preconditions[0].Met || pv.Preconditions[0].State != agreement.PreconditionCounting || time.Since(pv.Preconditions[0].QuietSince) > 25*time.Hour {
 		t.Fatalf("preconditions: %+v", pv.Preconditions)
 	}
 	shell := storetest_mlrs()
@@ -178,7 +175,8 @@ func TestAgreementSigningAndEvaluation(t *testing.T) {
 	e.must(e.post("/v1/incidents", st.Mon1, shell), 201).json(t, &shelled)
 	waitEvaluated(t, e, shelled.Record.ID)
 	e.must(e.get("/v1/agreements/ceasefire", st.USMed), 200).json(t, &pv)
-	if pv.Preconditions[0].LastFlagged != shelled.Record.ID || pv.Preconditions[0].Met {
+	// An allegation alone does not reset the count: it puts it at risk.
+	if p := pv.Preconditions[0]; p.LastViolation != "" || p.State != agreement.PreconditionAtRisk || !slices.Equal(p.AtRisk, []string{shelled.Record.ID}) {
 		t.Fatalf("preconditions after shelling in the zone: %+v", pv.Preconditions)
 	}
 	var page struct{ Items []incident.Incident }
@@ -212,7 +210,7 @@ func TestAgreementSigningAndEvaluation(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		e.must(e.get("/v1/incidents/"+inc.ID, st.Viewer), 200).json(t, &inc)
-		if inc.Evaluation.Version == 2 {
+		if j := inc.Evaluation.Judgement("ceasefire"); j != nil && j.Version == 2 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -220,7 +218,7 @@ func TestAgreementSigningAndEvaluation(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	for _, p := range inc.Evaluation.Violations {
+	for _, p := range inc.Evaluation.Flags() {
 		if p.Term == "4.2" && p.Class == "mlrs" && (*p.LimitKM != 40 || *p.MeasuredKM >= 40) {
 			t.Fatalf("amended limit: %+v", p)
 		}
@@ -301,4 +299,160 @@ func TestSelfSignedPlanStatements(t *testing.T) {
 	if e.size() != before+3 { // the submission after the upload, the share, the stance
 		t.Fatalf("ledger grew by %d", e.size()-before)
 	}
+}
+
+// problemField reads the field a problem document names.
+func problemField(t *testing.T, r response) string {
+	t.Helper()
+	var p struct{ Field string }
+	r.json(t, &p)
+	return p.Field
+}
+
+// waitJudged polls an incident until ok holds: the evaluator works behind
+// the ledger.
+func waitJudged(t *testing.T, e *env, id string, ok func(*incident.Evaluation) bool) incident.Incident {
+	t.Helper()
+	var inc incident.Incident
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		inc = incident.Incident{}
+		e.must(e.get("/v1/incidents/"+id, st.Viewer), 200).json(t, &inc)
+		if inc.Evaluation != nil && ok(inc.Evaluation) {
+			return inc
+		}
+	}
+	t.Fatalf("%s: not judged as expected: %+v", id, inc.Evaluation)
+	return inc
+}
+
+// An instrument's life: suspended (with a dry run first), resumed by the
+// centre but not by the other party, replaced by another that names it,
+// and terminated. Bad input is refused, names its field, and changes
+// nothing.
+func TestInstrumentLifecycle(t *testing.T) {
+	e := newEnv(t)
+	e.must(e.post("/v1/agreements", st.USMed, map[string]any{"agreement": doc(t, "ceasefire")}), 201)
+	e.must(e.post("/v1/agreements/ceasefire/sign", st.UARep, map[string]any{}), 201)
+	e.must(e.post("/v1/agreements/ceasefire/sign", st.RURep, map[string]any{}), 201)
+	var written struct{ Record incident.Incident }
+	e.must(e.post("/v1/incidents", st.Mon1, storetest_mlrs()), 201).json(t, &written) // observed an hour ago
+	id := written.Record.ID
+	judged := func(ev *incident.Evaluation) bool {
+		j := ev.Judgement("ceasefire")
+		return j != nil && len(j.Violations) > 0
+	}
+	waitJudged(t, e, id, judged)
+	ago := func(d time.Duration) string { return time.Now().UTC().Add(-d).Format(time.RFC3339) }
+
+	before := e.size()
+	for _, c := range []struct {
+		member, path string
+		body         map[string]any
+		status       int
+		field        string
+	}{
+		{st.RURep, "/v1/agreements/ceasefire/suspend", map[string]any{}, 422, "reason"},
+		{st.RURep, "/v1/agreements/ceasefire/suspend", map[string]any{"reason": "x", "from": "yesterday"}, 422, "from"},
+		{st.RURep, "/v1/agreements/ceasefire/suspend", map[string]any{"reason": "x", "from": ago(72 * time.Hour)}, 422, "from"}, // before it came into force
+		{st.RURep, "/v1/agreements/ceasefire/suspend", map[string]any{"reason": "x", "mood": "bad"}, 400, ""},
+		{st.RURep, "/v1/agreements/nothing/suspend", map[string]any{"reason": "x"}, 404, ""},
+		{st.Viewer, "/v1/agreements/ceasefire/suspend", map[string]any{"reason": "x"}, 403, ""},
+		{st.USMed, "/v1/agreements/ceasefire/terminate", map[string]any{"reason": "x"}, 403, ""}, // not a party to it
+		{st.UARep, "/v1/agreements/ceasefire/resume", map[string]any{}, 409, ""},                 // not suspended
+		{st.RURep, "/v1/agreements/ceasefire/suspend", map[string]any{"reason": "x", "from": ago(2 * time.Hour), "dry_run": true}, 200, ""},
+	} {
+		r := e.must(e.post(c.path, c.member, c.body), c.status)
+		if c.field != "" {
+			if f := problemField(t, r); f != c.field {
+				t.Errorf("%s %v: field %q, want %q", c.path, c.body, f, c.field)
+			}
+		}
+		if c.status == 200 {
+			var dry struct{ Impact centre.Impact }
+			r.json(t, &dry)
+			if dry.Impact.Changed != 1 || len(dry.Impact.Incidents) != 1 || dry.Impact.Incidents[0].Incident != id || !slices.Contains(dry.Impact.Incidents[0].Left, "ceasefire/1") {
+				t.Errorf("dry run of the suspension: %+v", dry.Impact)
+			}
+		}
+	}
+	e.must(e.get("/v1/in-force?at=soon", st.Viewer), 400)
+	if e.size() != before {
+		t.Fatal("refused changes or a dry run changed the ledger")
+	}
+
+	// Suspended from two hours ago: the incident an hour ago is judged
+	// against nothing, and says why.
+	e.must(e.post("/v1/agreements/ceasefire/suspend", st.RURep, map[string]any{"reason": "Shelling of Orikhiv", "from": ago(2 * time.Hour)}), 201)
+	inc := waitJudged(t, e, id, func(ev *incident.Evaluation) bool { return len(ev.Instruments) == 0 })
+	c := inc.Evaluation.Changes[len(inc.Evaluation.Changes)-1]
+	if c.Cause == nil || c.Cause.Type != agreement.TypeSuspend || c.Cause.Party != "ru" || !slices.Contains(c.Left, "ceasefire/1") || len(c.Removed) == 0 {
+		t.Fatalf("change after the suspension: %+v", c)
+	}
+	var view struct {
+		Status agreement.Status
+		Events []agreement.StatusEvent
+	}
+	e.must(e.get("/v1/agreements/ceasefire", st.Viewer), 200).json(t, &view)
+	if view.Status.State != agreement.StateSuspended || !slices.Equal(view.Status.SuspendedBy, []string{"ru"}) || len(view.Events) != 1 || view.Events[0].Reason != "Shelling of Orikhiv" {
+		t.Fatalf("suspended: %+v", view)
+	}
+	// Russia's suspension is not Ukraine's to lift; the centre may.
+	e.must(e.post("/v1/agreements/ceasefire/resume", st.UARep, map[string]any{}), 403)
+	e.must(e.post("/v1/agreements/ceasefire/resume", centre.OperatorID, map[string]any{"from": ago(90 * time.Minute)}), 201)
+	inc = waitJudged(t, e, id, judged)
+	if c := inc.Evaluation.Changes[len(inc.Evaluation.Changes)-1]; c.Cause == nil || c.Cause.Type != agreement.TypeResume || !slices.Contains(c.Entered, "ceasefire/1") {
+		t.Fatalf("change after the resumption: %+v", c)
+	}
+	var during, now struct {
+		Items []struct{ Agreement string }
+	}
+	e.must(e.get("/v1/in-force?at="+ago(100*time.Minute), st.Viewer), 200).json(t, &during)
+	e.must(e.get("/v1/in-force", st.Viewer), 200).json(t, &now)
+	if len(during.Items) != 0 || len(now.Items) != 1 || now.Items[0].Agreement != "ceasefire" {
+		t.Fatalf("in force during the suspension %+v, now %+v", during, now)
+	}
+
+	// A second instrument that replaces the first, from half an hour ago.
+	next := doc(t, "ceasefire-2")
+	next["replaces"] = []string{"ceasefire"}
+	for _, x := range next["terms"].([]any) {
+		if term := x.(map[string]any); term["type"] == "effective" {
+			term["from"] = ago(30 * time.Minute)
+		}
+	}
+	bad := doc(t, "ceasefire-3")
+	bad["replaces"] = []string{"nothing"}
+	if f := problemField(t, e.must(e.post("/v1/agreements", st.USMed, map[string]any{"agreement": bad}), 422)); f != "agreement.replaces[0]" {
+		t.Errorf("replacing an unknown agreement: field %q", f)
+	}
+	e.must(e.post("/v1/agreements", st.USMed, map[string]any{"agreement": next}), 201)
+	e.must(e.post("/v1/agreements/ceasefire-2/sign", st.UARep, map[string]any{}), 201)
+	var dry struct{ Impact centre.Impact }
+	e.must(e.post("/v1/agreements/ceasefire-2/sign", st.RURep, map[string]any{"dry_run": true}), 200).json(t, &dry)
+	if !dry.Impact.Completes || len(dry.Impact.LeavesForce) != 1 || dry.Impact.LeavesForce[0].By != "ceasefire" {
+		t.Fatalf("dry run of the completing signature: %+v", dry.Impact)
+	}
+	e.must(e.post("/v1/agreements/ceasefire-2/sign", st.RURep, map[string]any{}), 201)
+	e.must(e.get("/v1/agreements/ceasefire", st.Viewer), 200).json(t, &view)
+	if view.Status.State != agreement.StateReplaced || view.Status.ReplacedBy == nil || view.Status.ReplacedBy.By != "ceasefire-2" {
+		t.Fatalf("replaced: %+v", view.Status)
+	}
+	e.must(e.get("/v1/in-force", st.Viewer), 200).json(t, &now)
+	if len(now.Items) != 1 || now.Items[0].Agreement != "ceasefire-2" {
+		t.Fatalf("in force after the replacement: %+v", now)
+	}
+	// The incident an hour ago stays judged against the first.
+	if inc := waitJudged(t, e, id, judged); inc.Evaluation.Judgement("ceasefire-2") != nil {
+		t.Fatalf("judged against an instrument not yet in force then: %+v", inc.Evaluation)
+	}
+
+	// Terminated for good: no more signatures or drafts under its ID.
+	e.must(e.post("/v1/agreements/ceasefire-2/terminate", st.UARep, map[string]any{"reason": "Denounced"}), 201)
+	e.must(e.get("/v1/agreements/ceasefire-2", st.Viewer), 200).json(t, &view)
+	if view.Status.State != agreement.StateTerminated {
+		t.Fatalf("terminated: %+v", view.Status)
+	}
+	next["version"], next["amends"] = 2, 1
+	e.must(e.post("/v1/agreements", st.USMed, map[string]any{"agreement": next}), 409)
+	e.must(e.post("/v1/agreements/ceasefire-2/suspend", st.RURep, map[string]any{"reason": "x"}), 409)
 }

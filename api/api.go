@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"truce/agreement"
 
 	"truce/blobs"
 	"truce/centre"
@@ -71,6 +72,10 @@ func Routes() []Route {
 		{"GET", "/v1/agreements/{id}/file", (*Server).agreementFile},
 		{"POST", "/v1/agreements/{id}/sign", (*Server).signAgreement},
 		{"POST", "/v1/agreements/{id}/stances", (*Server).agreementStance},
+		{"POST", "/v1/agreements/{id}/suspend", changeAgreement(agreement.Suspended, agreement.TypeSuspend)},
+		{"POST", "/v1/agreements/{id}/resume", changeAgreement(agreement.Resumed, agreement.TypeResume)},
+		{"POST", "/v1/agreements/{id}/terminate", changeAgreement(agreement.Terminated, agreement.TypeTerminate)},
+		{"GET", "/v1/in-force", (*Server).inForce},
 		{"GET", "/v1/incidents", (*Server).listIncidents},
 		{"POST", "/v1/incidents", (*Server).reportIncident},
 		{"GET", "/v1/map", (*Server).mapIncidents},

@@ -25,6 +25,7 @@ type agreementStore interface {
 	Plan(ctx context.Context, id string) (*agreement.Plan, error)
 	Agreements(ctx context.Context) ([]*agreement.Version, error)
 	Agreement(ctx context.Context, id string, version int) (*agreement.Version, error)
+	Instruments(ctx context.Context) ([]*agreement.Instrument, error)
 }
 
 // SubmitPlan stores a plan document and records its submission at (zero:
@@ -154,8 +155,8 @@ func (c *Centre) checkOffLedger(ctx context.Context, signed *ledger.Signed) erro
 type evaluators struct {
 	mu        sync.Mutex
 	compiled  map[string]compiled // "id/version"
-	versions  []*agreement.Version
-	gen, read uint64 // versions are current while read == gen
+	registry  *agreement.Registry
+	gen, read uint64 // the registry is current while read == gen
 }
 
 type compiled struct {
@@ -163,14 +164,14 @@ type compiled struct {
 	err error
 }
 
-// agreements returns every agreement version, read once and kept until an
-// agreement statement is appended: evaluating each report must not decode
-// lines of contact from the store again.
-func (c *Centre) agreements(ctx context.Context) ([]*agreement.Version, error) {
+// Registry returns every agreement version and instrument record, read
+// once and kept until an agreement statement is appended: evaluating each
+// report must not decode lines of contact from the store again.
+func (c *Centre) Registry(ctx context.Context) (*agreement.Registry, error) {
 	c.evals.mu.Lock()
-	if c.evals.versions != nil && c.evals.gen == c.evals.read {
+	if c.evals.registry != nil && c.evals.gen == c.evals.read {
 		defer c.evals.mu.Unlock()
-		return c.evals.versions, nil
+		return c.evals.registry, nil
 	}
 	gen := c.evals.gen
 	c.evals.mu.Unlock()
@@ -178,15 +179,20 @@ func (c *Centre) agreements(ctx context.Context) ([]*agreement.Version, error) {
 	if err != nil {
 		return nil, err
 	}
+	insts, err := c.Store.Instruments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reg := agreement.NewRegistry(all, insts)
 	c.evals.mu.Lock()
 	defer c.evals.mu.Unlock()
 	if c.evals.gen == gen { // nothing appended meanwhile
-		c.evals.versions, c.evals.read = all, gen
+		c.evals.registry, c.evals.read = reg, gen
 	}
-	return all, nil
+	return reg, nil
 }
 
-// forgetAgreements drops the kept versions after an agreement statement.
+// forgetAgreements drops the kept registry after an agreement statement.
 func (c *Centre) forgetAgreements() {
 	c.evals.mu.Lock()
 	c.evals.gen++
@@ -208,20 +214,30 @@ func (c *Centre) evaluator(v *agreement.Version) (*agreement.Evaluator, error) {
 	return e, err
 }
 
-// InForce returns the agreement version in force at t, with its compiled
-// rules: of the signed versions whose effective window holds t, the one
-// signed last (an amendment signed later replaces what it amends).
-func (c *Centre) InForce(ctx context.Context, t time.Time) (*agreement.Version, *agreement.Evaluator, error) {
-	all, err := c.agreements(ctx)
+// InForce returns the version of every instrument in force at t: each
+// agreement ID is an instrument, and instruments stack.
+func (c *Centre) InForce(ctx context.Context, t time.Time) ([]*agreement.Version, error) {
+	reg, err := c.Registry(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var best *agreement.Version
-	var bestEval *agreement.Evaluator
-	for _, v := range all {
-		if !v.Signed {
-			continue
-		}
+	return reg.InForce(t), nil
+}
+
+// judge evaluates an incident against every instrument that reg has in
+// force at its observed time. It returns nil when the incident already
+// carries this very evaluation, or has none and nothing is in force.
+func (c *Centre) judge(reg *agreement.Registry, inc *incident.Incident, cause *incident.Cause) (*incident.Evaluate, error) {
+	versions := reg.InForce(inc.From)
+	if len(versions) == 0 && inc.Evaluation == nil {
+		return nil, nil
+	}
+	ev, err := agreement.EventOf(&inc.Report)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate %s: %w", inc.ID, err)
+	}
+	js := []incident.Judgement{}
+	for _, v := range versions {
 		e, err := c.evaluator(v)
 		if err != nil {
 			// One bad version must not stop the evaluation of every
@@ -229,42 +245,29 @@ func (c *Centre) InForce(ctx context.Context, t time.Time) (*agreement.Version, 
 			slog.Error("agreement version cannot be compiled", "agreement", v.ID, "version", v.Version, "err", err)
 			continue
 		}
-		if !e.InForce(t) || (e.From.IsZero() && t.Before(*v.SignedAt)) {
-			continue // without an effective term, in force from its signature
+		found := e.Evaluate(ev)
+		if found == nil {
+			found = []incident.PossibleViolation{}
 		}
-		if best == nil || v.SignedAt.After(*best.SignedAt) || (v.SignedAt.Equal(*best.SignedAt) && v.Version > best.Version) {
-			best, bestEval = v, e
-		}
+		js = append(js, incident.Judgement{Agreement: v.ID, Version: v.Version, Violations: found})
 	}
-	return best, bestEval, nil
-}
-
-// judge evaluates an incident against the agreement in force at its
-// observed time. It returns nil when there is none, or when the incident
-// already carries this very evaluation.
-func (c *Centre) judge(ctx context.Context, inc *incident.Incident) (*incident.Evaluate, error) {
-	v, e, err := c.InForce(ctx, inc.From)
-	if err != nil || v == nil {
-		return nil, err
-	}
-	ev, err := agreement.EventOf(&inc.Report)
-	if err != nil {
-		return nil, fmt.Errorf("evaluate %s: %w", inc.ID, err)
-	}
-	found := e.Evaluate(ev)
-	if found == nil {
-		found = []incident.PossibleViolation{}
-	}
-	if old := inc.Evaluation; old != nil && old.Agreement == v.ID && old.Version == v.Version && sameViolations(old.Violations, found) {
+	if old := inc.Evaluation; old != nil && incident.SameJudgements(old.Instruments, js) {
 		return nil, nil
 	}
-	return &incident.Evaluate{Incident: inc.ID, Agreement: v.ID, Version: v.Version, Violations: found}, nil
+	if inc.Evaluation == nil {
+		cause = nil // a first evaluation is the report's own
+	}
+	return &incident.Evaluate{Incident: inc.ID, Instruments: js, Cause: cause}, nil
 }
 
 // Evaluate judges one incident and records the result, unless it is
 // already recorded.
 func (c *Centre) Evaluate(ctx context.Context, op *Session, inc *incident.Incident) (bool, error) {
-	n, err := c.evaluateMany(ctx, op, []*incident.Incident{inc})
+	reg, err := c.Registry(ctx)
+	if err != nil {
+		return false, err
+	}
+	n, err := c.evaluateMany(ctx, op, reg, []*incident.Incident{inc}, nil)
 	return n == 1, err
 }
 
@@ -272,7 +275,7 @@ func (c *Centre) Evaluate(ctx context.Context, op *Session, inc *incident.Incide
 // commit: one at a time, each would wait for its own fsync, and the
 // evaluator would fall ever further behind a busy feed. It returns how many
 // evaluations were recorded and the first error, having gone on past it.
-func (c *Centre) evaluateMany(ctx context.Context, op *Session, incs []*incident.Incident) (int, error) {
+func (c *Centre) evaluateMany(ctx context.Context, op *Session, reg *agreement.Registry, incs []*incident.Incident, cause *incident.Cause) (int, error) {
 	var sts []*ledger.Signed
 	var first error
 	keep := func(err error, id string) {
@@ -282,7 +285,7 @@ func (c *Centre) evaluateMany(ctx context.Context, op *Session, incs []*incident
 	}
 	now := c.now()
 	for _, inc := range incs {
-		p, err := c.judge(ctx, inc)
+		p, err := c.judge(reg, inc, cause)
 		if err != nil || p == nil {
 			keep(err, inc.ID)
 			continue
@@ -315,48 +318,158 @@ func (c *Centre) evaluateMany(ctx context.Context, op *Session, incs []*incident
 	return n, first
 }
 
-func sameViolations(a, b []incident.PossibleViolation) bool {
-	return slices.EqualFunc(a, b, func(x, y incident.PossibleViolation) bool {
-		return x.Term == y.Term && x.Rule == y.Rule && x.Site == y.Site && x.Class == y.Class && x.Area == y.Area &&
-			x.Action == y.Action && eqKM(x.MeasuredKM, y.MeasuredKM)
-	})
-}
-
-func eqKM(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
-
-// Reevaluate evaluates again every incident observed while version v is in
-// force, as an amendment or a new agreement requires.
-func (c *Centre) Reevaluate(ctx context.Context, op *Session, v *agreement.Version) (int, error) {
-	e, err := c.evaluator(v)
+// Reevaluate evaluates again every incident observed from from on, as a
+// signature, suspension, resumption or termination that takes effect then
+// requires; cause names that statement.
+func (c *Centre) Reevaluate(ctx context.Context, op *Session, from time.Time, cause *incident.Cause) (int, error) {
+	reg, err := c.Registry(ctx)
 	if err != nil {
 		return 0, err
 	}
-	f := incident.Filter{From: e.From, To: e.Until, Limit: 1000}
 	changed := 0
-	for {
-		page, err := c.Store.Incidents(ctx, f)
-		if err != nil {
-			return changed, err
-		}
-		n, err := c.evaluateMany(ctx, op, page.Items)
+	err = c.eachIncident(ctx, from, func(page []*incident.Incident) error {
+		n, err := c.evaluateMany(ctx, op, reg, page, cause)
 		changed += n
 		if err != nil {
 			if ctx.Err() != nil {
-				return changed, err
+				return err
 			}
 			// One incident's failure does not hold up the others.
 			slog.Error("evaluate incidents", "err", err)
 		}
+		return nil
+	})
+	return changed, err
+}
+
+// eachIncident calls fn with pages of the incidents observed from from on.
+func (c *Centre) eachIncident(ctx context.Context, from time.Time, fn func([]*incident.Incident) error) error {
+	f := incident.Filter{From: from, Limit: 1000}
+	for {
+		page, err := c.Store.Incidents(ctx, f)
+		if err != nil {
+			return err
+		}
+		var items []*incident.Incident
+		for _, inc := range page.Items {
+			if !inc.From.Before(from) {
+				items = append(items, inc)
+			}
+		}
+		if err := fn(items); err != nil {
+			return err
+		}
 		if page.Next == 0 {
-			return changed, nil
+			return nil
 		}
 		f.Before = page.Next
 	}
 }
 
+// Impact is what a change to the instruments would do to the evaluations
+// on record: a dry run shown to a signer before signing.
+type Impact struct {
+	// Completes: the signature brings the version into force.
+	Completes bool `json:"completes"`
+	// From is when the change takes effect; incidents observed since are
+	// judged again.
+	From time.Time `json:"from"`
+	// LeavesForce lists the instruments this one replaces.
+	LeavesForce []agreement.Replacement `json:"leaves_force,omitempty"`
+	Replaces    []string                `json:"replaces,omitempty"`
+	Changed     int                     `json:"changed"`
+	// Incidents lists up to MaxImpactListed changed incidents and how.
+	Incidents []ImpactItem `json:"incidents"`
+}
+
+// ImpactItem is one incident whose evaluation would change.
+type ImpactItem struct {
+	Incident string `json:"incident"`
+	incident.Change
+}
+
+// MaxImpactListed bounds the incidents a dry run lists one by one.
+const MaxImpactListed = 100
+
+// ImpactOf judges, without recording anything, every incident observed
+// from from on against reg, and says which evaluations would change.
+func (c *Centre) ImpactOf(ctx context.Context, reg *agreement.Registry, from time.Time) (Impact, error) {
+	out := Impact{From: from, Incidents: []ImpactItem{}}
+	err := c.eachIncident(ctx, from, func(page []*incident.Incident) error {
+		for _, inc := range page {
+			p, err := c.judge(reg, inc, nil)
+			if err != nil {
+				return err
+			}
+			if p == nil {
+				continue
+			}
+			out.Changed++
+			if len(out.Incidents) < MaxImpactListed {
+				var old []incident.Judgement
+				if inc.Evaluation != nil {
+					old = inc.Evaluation.Instruments
+				}
+				out.Incidents = append(out.Incidents, ImpactItem{Incident: inc.ID, Change: incident.Diff(old, p.Instruments)})
+			}
+		}
+		return ctx.Err()
+	})
+	return out, err
+}
+
+// SignImpact is the dry run of a signature by partyID on a version (0: the
+// latest): whether it completes the version, which instruments leave force,
+// and which evaluations change.
+func (c *Centre) SignImpact(ctx context.Context, partyID, id string, version int) (Impact, error) {
+	v, err := c.Store.Agreement(ctx, id, version)
+	if err != nil {
+		return Impact{}, err
+	}
+	if v == nil {
+		return Impact{}, ledger.NotFound("no agreement %q version %d", id, version)
+	}
+	reg, err := c.Registry(ctx)
+	if err != nil {
+		return Impact{}, err
+	}
+	out := Impact{Incidents: []ImpactItem{}, Replaces: v.Document.Replaces}
+	if !v.WouldComplete(partyID) {
+		return out, nil
+	}
+	next := v.Clone()
+	at := c.now()
+	next.Signed, next.SignedAt = true, &at
+	after := reg.With(next, nil)
+	for _, old := range v.Document.Replaces {
+		if st := after.Status(old, next.Start()); st.State == agreement.StateReplaced && st.ReplacedBy.By == v.ID {
+			out.LeavesForce = append(out.LeavesForce, agreement.Replacement{By: old, Version: st.ReplacedBy.Version, From: st.ReplacedBy.From})
+		}
+	}
+	impact, err := c.ImpactOf(ctx, after, next.Start())
+	impact.Completes, impact.LeavesForce, impact.Replaces = true, out.LeavesForce, out.Replaces
+	return impact, err
+}
+
+// ChangeImpact is the dry run of a suspension, resumption or termination.
+func (c *Centre) ChangeImpact(ctx context.Context, by *Session, kind string, p agreement.ChangeStatus) (Impact, error) {
+	reg, err := c.Registry(ctx)
+	if err != nil {
+		return Impact{}, err
+	}
+	inst := reg.Instrument(p.Agreement).Clone()
+	at := c.now()
+	next, err := agreement.ChangeInstrument(inst, reg.Versions(p.Agreement), agreement.Actor{Member: by.Member, Kind: by.Kind}, kind, p, 0, at)
+	if err != nil {
+		return Impact{}, err
+	}
+	return c.ImpactOf(ctx, reg.With(nil, next), p.Effect(at))
+}
+
 // followEvaluations evaluates each reported incident, and re-evaluates when
-// an agreement version comes into being signed. On start it catches up with
-// whatever a crash left unevaluated.
+// an instrument changes: a version comes into force by its last signature,
+// or the instrument is suspended, resumed or terminated. On start it
+// catches up with whatever a crash left unevaluated.
 func (c *Centre) followEvaluations(ctx context.Context) {
 	op, err := c.Operator(ctx)
 	if err != nil {
@@ -400,17 +513,24 @@ func (c *Centre) followEvaluations(ctx context.Context) {
 // incidents reported before a crash or while it lagged. Incidents already
 // evaluated with the same result cost a read, not a statement.
 func (c *Centre) catchUp(ctx context.Context, op *Session) {
-	all, err := c.agreements(ctx)
+	reg, err := c.Registry(ctx)
 	if err != nil {
 		return
 	}
-	for _, v := range all {
-		if !v.Signed {
-			continue
+	var from *time.Time
+	for _, id := range reg.IDs() {
+		for _, v := range reg.Versions(id) {
+			if v.Signed && (from == nil || v.Start().Before(*from)) {
+				start := v.Start()
+				from = &start
+			}
 		}
-		if _, err := c.Reevaluate(ctx, op, v); err != nil && ctx.Err() == nil {
-			slog.Error("catch up evaluations", "agreement", v.ID, "version", v.Version, "err", err)
-		}
+	}
+	if from == nil {
+		return // nothing was ever in force
+	}
+	if _, err := c.Reevaluate(ctx, op, *from, nil); err != nil && ctx.Err() == nil {
+		slog.Error("catch up evaluations", "err", err)
 	}
 }
 
@@ -428,12 +548,26 @@ func (c *Centre) onStatements(ctx context.Context, op *Session, batch []*ledger.
 			reported = append(reported, inc)
 		}
 	}
-	if _, err := c.evaluateMany(ctx, op, reported); err != nil && ctx.Err() == nil {
-		slog.Error("evaluate incidents", "err", err)
+	if reg, err := c.Registry(ctx); err == nil {
+		if _, err := c.evaluateMany(ctx, op, reg, reported, nil); err != nil && ctx.Err() == nil {
+			slog.Error("evaluate incidents", "err", err)
+		}
 	}
 	for _, s := range batch {
-		if s.Statement.Type == agreement.TypeSign {
+		switch s.Statement.Type {
+		case agreement.TypeSign:
 			c.onSigned(ctx, op, s)
+		case agreement.TypeSuspend, agreement.TypeResume, agreement.TypeTerminate:
+			var p agreement.ChangeStatus
+			if ledger.DecodePayload(s.Statement, &p) != nil {
+				continue
+			}
+			cause := &incident.Cause{Seq: s.Seq, Type: s.Statement.Type, Agreement: p.Agreement, Party: s.Statement.Party}
+			n, err := c.Reevaluate(ctx, op, p.Effect(s.Statement.Time), cause)
+			if err != nil && ctx.Err() == nil {
+				slog.Error("re-evaluate incidents", "agreement", p.Agreement, "err", err)
+			}
+			slog.Info("agreement changed; incidents evaluated", "agreement", p.Agreement, "change", s.Statement.Type, "changed", n)
 		}
 	}
 }
@@ -448,7 +582,8 @@ func (c *Centre) onSigned(ctx context.Context, op *Session, s *ledger.Signed) {
 	if err != nil || v == nil || !v.Signed || v.SignedAt == nil || !v.SignedAt.Equal(s.Statement.Time) {
 		return // not the signature that completed it
 	}
-	n, err := c.Reevaluate(ctx, op, v)
+	cause := &incident.Cause{Seq: s.Seq, Type: s.Statement.Type, Agreement: v.ID, Version: v.Version, Party: s.Statement.Party}
+	n, err := c.Reevaluate(ctx, op, v.Start(), cause)
 	if err != nil && ctx.Err() == nil {
 		slog.Error("re-evaluate incidents", "agreement", v.ID, "version", v.Version, "err", err)
 	}

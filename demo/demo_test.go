@@ -144,10 +144,11 @@ func checkAgreement(t *testing.T, ctx context.Context, c *centre.Centre, st *sql
 				missing = append(missing, inc.ID+" unevaluated")
 				continue
 			}
-			if check, ok := want[inc.Report.Weapon]; ok && !slices.ContainsFunc(inc.Evaluation.Violations, check) {
-				missing = append(missing, fmt.Sprintf("%s %+v", inc.Report.Weapon, inc.Evaluation.Violations))
+			flags := inc.Evaluation.Flags()
+			if check, ok := want[inc.Report.Weapon]; ok && !slices.ContainsFunc(flags, func(f incident.Flag) bool { return check(f.PossibleViolation) }) {
+				missing = append(missing, fmt.Sprintf("%s %+v", inc.Report.Weapon, flags))
 			}
-			if slices.ContainsFunc(inc.Evaluation.Violations, func(p incident.PossibleViolation) bool { return p.Site == "znpp" }) {
+			if slices.ContainsFunc(flags, func(f incident.Flag) bool { return f.Site == "znpp" }) {
 				site = true
 			}
 		}

@@ -37,7 +37,10 @@ type Tx interface {
 	PutAgreement(v *agreement.Version) error
 	// PutViolations replaces the terms an incident may breach, for queries
 	// by term.
-	PutViolations(incident, agreementID string, terms []string) error
+	PutViolations(incident string, terms []incident.TermRef) error
+	// Instrument returns what happened to an agreement as a whole.
+	Instrument(id string) (*agreement.Instrument, error)
+	PutInstrument(in *agreement.Instrument) error
 }
 
 // Apply folds s, whose Seq is already set, into tx. It returns the subject of
@@ -91,6 +94,8 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 		return recordRound(tx, s, by)
 	case agreement.TypePlanSubmit, agreement.TypePlanShare, agreement.TypeStance, agreement.TypeDraft, agreement.TypeSign:
 		return negotiate(tx, s, agreement.Actor{Member: author, Kind: ap.Kind})
+	case agreement.TypeSuspend, agreement.TypeResume, agreement.TypeTerminate:
+		return changeInstrument(tx, s, agreement.Actor{Member: author, Kind: ap.Kind})
 	case incident.TypeEvaluate:
 		return evaluate(tx, s, by)
 	}
@@ -494,6 +499,14 @@ func negotiate(tx Tx, s *ledger.Signed, by agreement.Actor) (string, error) {
 			lookupErr = firstErr(lookupErr, err)
 			return p != nil
 		}
+		if err := notTerminated(tx, id); err != nil {
+			return "", err
+		}
+		for i, old := range p.Agreement.Replaces {
+			if v, err := tx.Agreement(old, 0); err != nil || v == nil {
+				return "", firstErr(err, ledger.Invalid(fmt.Sprintf("payload.agreement.replaces[%d]", i), "no agreement %q", old))
+			}
+		}
 		v, err := agreement.Draft(latest, by, p, seq, t, known)
 		if err != nil {
 			return "", firstErr(lookupErr, ledger.Within("payload", err))
@@ -514,12 +527,28 @@ func negotiate(tx Tx, s *ledger.Signed, by agreement.Actor) (string, error) {
 		if err != nil || v == nil {
 			return "", firstErr(err, ledger.Invalid("payload.agreement", "no agreement %q version %d", p.Agreement, p.Version))
 		}
+		if err := notTerminated(tx, v.ID); err != nil {
+			return "", err
+		}
 		if err := agreement.Sign(v, by, by.Key(), p, seq, t); err != nil {
 			return "", ledger.Within("payload", err)
 		}
 		return v.ID, tx.PutAgreement(v)
 	}
 	return "", ledger.Invalid("statement.type", "unknown statement type %q", s.Statement.Type)
+}
+
+// notTerminated refuses to draft or sign under a terminated agreement: a
+// new instrument takes a new ID.
+func notTerminated(tx Tx, id string) error {
+	inst, err := tx.Instrument(id)
+	if err != nil {
+		return err
+	}
+	if end, ok := inst.Terminated(); ok {
+		return ledger.Conflict("agreement %s was terminated with effect from %s; a new agreement needs a new ID", id, end.Format("2006-01-02T15:04:05Z07:00"))
+	}
+	return nil
 }
 
 func evaluate(tx Tx, s *ledger.Signed, by incident.Actor) (string, error) {
@@ -531,24 +560,70 @@ func evaluate(tx Tx, s *ledger.Signed, by incident.Actor) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v, err := tx.Agreement(p.Agreement, p.Version)
-	if err != nil || v == nil || !v.Signed {
-		return "", firstErr(err, ledger.Invalid("payload.agreement", "no signed agreement %q version %d", p.Agreement, p.Version))
-	}
 	if err := inc.Evaluated(s.Seq, s.Statement.Time, by, p); err != nil {
 		return "", ledger.Within("payload", err)
 	}
-	terms := make([]string, 0, len(p.Violations))
-	for _, x := range p.Violations {
-		if v.Document.Term(x.Term) == nil {
-			return "", ledger.Invalid("payload.violations", "agreement %s version %d has no term %q", v.ID, v.Version, x.Term)
+	var terms []incident.TermRef
+	for i, j := range p.Instruments {
+		field := fmt.Sprintf("payload.instruments[%d]", i)
+		v, err := tx.Agreement(j.Agreement, j.Version)
+		if err != nil || v == nil || !v.Signed {
+			return "", firstErr(err, ledger.Invalid(field+".agreement", "no signed agreement %q version %d", j.Agreement, j.Version))
 		}
-		if !slices.Contains(terms, x.Term) {
-			terms = append(terms, x.Term)
+		for _, x := range j.Violations {
+			if v.Document.Term(x.Term) == nil {
+				return "", ledger.Invalid(field+".violations", "agreement %s version %d has no term %q", v.ID, v.Version, x.Term)
+			}
+			ref := incident.TermRef{Agreement: j.Agreement, Term: x.Term}
+			if !slices.Contains(terms, ref) {
+				terms = append(terms, ref)
+			}
 		}
 	}
-	if err := tx.PutViolations(inc.ID, p.Agreement, terms); err != nil {
+	if err := tx.PutViolations(inc.ID, terms); err != nil {
 		return "", err
 	}
 	return inc.ID, tx.PutIncident(inc)
+}
+
+// changeInstrument folds a suspension, resumption or termination.
+func changeInstrument(tx Tx, s *ledger.Signed, by agreement.Actor) (string, error) {
+	p, err := decode[agreement.ChangeStatus](s)
+	if err != nil {
+		return "", err
+	}
+	versions, err := allVersions(tx, p.Agreement)
+	if err != nil {
+		return "", err
+	}
+	inst, err := tx.Instrument(p.Agreement)
+	if err != nil {
+		return "", err
+	}
+	kind := map[string]string{agreement.TypeSuspend: agreement.Suspended, agreement.TypeResume: agreement.Resumed,
+		agreement.TypeTerminate: agreement.Terminated}[s.Statement.Type]
+	inst, err = agreement.ChangeInstrument(inst, versions, by, kind, p, s.Seq, s.Statement.Time)
+	if err != nil {
+		return "", ledger.Within("payload", err)
+	}
+	return inst.ID, tx.PutInstrument(inst)
+}
+
+// allVersions reads every version of an agreement, oldest first.
+func allVersions(tx Tx, id string) ([]*agreement.Version, error) {
+	latest, err := tx.Agreement(id, 0)
+	if err != nil || latest == nil {
+		return nil, err
+	}
+	out := make([]*agreement.Version, latest.Version)
+	out[latest.Version-1] = latest
+	for n := latest.Version - 1; n >= 1; n-- {
+		if out[n-1], err = tx.Agreement(id, n); err != nil {
+			return nil, err
+		}
+		if out[n-1] == nil {
+			return nil, fmt.Errorf("agreement %s has no version %d", id, n)
+		}
+	}
+	return out, nil
 }

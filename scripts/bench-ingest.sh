@@ -5,7 +5,9 @@
 #   DURATION=60s CONCURRENCY=128 RATE=0 PRESIGN=0 BATCH=1 scripts/bench-ingest.sh
 # With AGREEMENT=FILE (for example docs/examples/agreement.json, in force
 # since March 2026), an agreement between ua and ru is drafted and signed
-# first, so that the centre evaluates every report as it arrives.
+# first, so that the centre evaluates every report as it arrives. Several
+# files, separated by commas, are several instruments in force together:
+# every report is judged against each of them.
 # With COUNT=N the run stops after N reports; with KEEP=DIR the data
 # directory is DIR and stays, with the member's token in DIR/bench.token.
 # Filling a directory for the benchmarks at a million incidents:
@@ -45,11 +47,15 @@ fi
 pid=$!
 for _ in $(seq 50); do curl -sf "http://$ADDR/healthz" >/dev/null && break; sleep 0.1; done
 if [ -n "${AGREEMENT:-}" ]; then
-  id=$(sed -n 's/^  "id": "\(.*\)",$/\1/p' "$AGREEMENT" | head -1)
-  TRUCE_SERVER="http://$ADDR" TRUCE_TOKEN="$us" "$BIN" agreement draft "$AGREEMENT" >/dev/null
-  TRUCE_SERVER="http://$ADDR" TRUCE_TOKEN="$token" "$BIN" agreement sign "$id" --key "$data/bench.key" >/dev/null
-  TRUCE_SERVER="http://$ADDR" TRUCE_TOKEN="$ru" "$BIN" agreement sign "$id" >/dev/null
-  echo "agreement: $id signed; every report is evaluated against it"
+  IFS=, read -r -a files <<< "$AGREEMENT"
+  for file in "${files[@]}"; do
+    id=$(sed -n 's/^  "id": "\(.*\)",$/\1/p' "$file" | head -1)
+    TRUCE_SERVER="http://$ADDR" TRUCE_TOKEN="$us" "$BIN" agreement draft "$file" >/dev/null
+    TRUCE_SERVER="http://$ADDR" TRUCE_TOKEN="$token" "$BIN" agreement sign "$id" --key "$data/bench.key" >/dev/null
+    TRUCE_SERVER="http://$ADDR" TRUCE_TOKEN="$ru" "$BIN" agreement sign "$id" >/dev/null
+    echo "agreement: $id signed; every report is evaluated against it"
+  done
+  TRUCE_SERVER="http://$ADDR" TRUCE_TOKEN="$us" "$BIN" agreement in-force
 fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
 # A run lasts DURATION, or until COUNT reports are in.

@@ -11,8 +11,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"truce/agreement"
+	"truce/incident"
 	"truce/ledger"
 )
 
@@ -217,19 +219,19 @@ func planList(args []string) error {
 	}
 	fmt.Println()
 	tw = newTable(os.Stdout)
-	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.agreement"), msg.T("col.version"), msg.T("col.signed"), msg.T("col.missing"), msg.T("col.in_force")}, "\t"))
+	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.agreement"), msg.T("col.version"), msg.T("col.signed"), msg.T("col.missing"), msg.T("col.status")}, "\t"))
 	for _, raw := range ags.Items {
 		var v struct {
-			ID       string   `json:"id"`
-			Version  int      `json:"version"`
-			SignedBy []string `json:"signed_by"`
-			Missing  []string `json:"missing"`
-			InForce  bool     `json:"in_force"`
+			ID       string           `json:"id"`
+			Version  int              `json:"version"`
+			SignedBy []string         `json:"signed_by"`
+			Missing  []string         `json:"missing"`
+			Status   agreement.Status `json:"status"`
 		}
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", v.ID, v.Version, dash(strings.Join(v.SignedBy, ",")), dash(strings.Join(v.Missing, ",")), yesNo(v.InForce))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", v.ID, v.Version, dash(strings.Join(v.SignedBy, ",")), dash(strings.Join(v.Missing, ",")), stateText(v.Status))
 	}
 	return tw.Flush()
 }
@@ -332,11 +334,27 @@ func agreementDraft(args []string) error {
 
 func agreementSign(args []string) error {
 	var version *int
+	var dryRun *bool
 	c, pos, asJSON, err := planCmd("agreement sign", args, func(fs *flag.FlagSet) {
 		version = fs.Int("version", 0, "version (default: the latest)")
+		dryRun = fs.Bool("dry-run", false, "only say what signing would do: entry into force, instruments replaced, incidents judged again")
 	})
 	if err != nil {
 		return err
+	}
+	// Before signing, the signer is shown what the signature will do.
+	var dry struct {
+		Impact impact `json:"impact"`
+	}
+	if err := c.post("/v1/agreements/"+url.PathEscape(pos[0])+"/sign", map[string]any{"version": *version, "dry_run": true}, &dry); err != nil {
+		return err
+	}
+	if *dryRun {
+		if asJSON {
+			return printJSON(dry.Impact)
+		}
+		printImpact(pos[0], dry.Impact, true)
+		return nil
 	}
 	var out written
 	if c.key == nil {
@@ -365,10 +383,187 @@ func agreementSign(args []string) error {
 		return err
 	}
 	if asJSON {
-		return printJSON(out)
+		return printJSON(map[string]any{"statement": out.Statement, "impact": dry.Impact})
 	}
 	fmt.Println(msg.T("agreement.signed", pos[0], out.Statement.Seq))
+	printImpact(pos[0], dry.Impact, false)
 	return nil
+}
+
+// impact is a dry run's answer (centre.Impact).
+type impact struct {
+	Completes   bool                    `json:"completes"`
+	From        time.Time               `json:"from"`
+	LeavesForce []agreement.Replacement `json:"leaves_force"`
+	Replaces    []string                `json:"replaces"`
+	Changed     int                     `json:"changed"`
+	Incidents   []struct {
+		Incident string `json:"incident"`
+		incident.Change
+	} `json:"incidents"`
+}
+
+// printImpact says what a signature or a change does, or would do.
+func printImpact(id string, im impact, dry bool) {
+	tense := func(key string) string {
+		if dry {
+			return key + ".would"
+		}
+		return key
+	}
+	if im.Completes || !im.From.IsZero() {
+		if im.Completes {
+			fmt.Println(msg.T(tense("impact.completes"), id, im.From.Format(time.RFC3339)))
+		}
+		for _, r := range im.LeavesForce {
+			fmt.Println(msg.T(tense("impact.leaves_force"), r.By, r.From.Format(time.RFC3339)))
+		}
+		if im.Changed == 0 {
+			fmt.Println(msg.T(tense("impact.unchanged")))
+		} else {
+			fmt.Println(msg.N(tense("impact.changed"), im.Changed))
+		}
+	} else {
+		fmt.Println(msg.T("impact.not_complete", id))
+	}
+	for i, it := range im.Incidents {
+		if i == 20 {
+			fmt.Println("  …")
+			break
+		}
+		var parts []string
+		for _, in := range it.Entered {
+			parts = append(parts, msg.T("show.entered", in))
+		}
+		for _, in := range it.Left {
+			parts = append(parts, msg.T("show.left", in))
+		}
+		for _, f := range it.Added {
+			parts = append(parts, "+ "+f.Agreement+": "+msg.Violation(f.PossibleViolation))
+		}
+		for _, f := range it.Removed {
+			parts = append(parts, "− "+f.Agreement+": "+msg.Violation(f.PossibleViolation))
+		}
+		fmt.Printf("  %s: %s\n", it.Incident, strings.Join(parts, "; "))
+	}
+}
+
+// agreementChange suspends, resumes or terminates an instrument.
+func agreementChange(kind, typ string) func([]string) error {
+	return func(args []string) error {
+		var reason, from *string
+		var dryRun *bool
+		c, pos, asJSON, err := planCmd("agreement "+kind, args, func(fs *flag.FlagSet) {
+			reason = fs.String("reason", "", "why (required to suspend or terminate)")
+			from = fs.String("from", "", "when it takes effect (RFC 3339; default: now)")
+			dryRun = fs.Bool("dry-run", false, "only say which incidents would be judged again")
+		})
+		if err != nil {
+			return err
+		}
+		endpoint := "/v1/agreements/" + url.PathEscape(pos[0]) + "/" + kind
+		var dry struct {
+			Impact impact `json:"impact"`
+		}
+		if err := c.post(endpoint, map[string]any{"reason": *reason, "from": *from, "dry_run": true}, &dry); err != nil {
+			return err
+		}
+		if *dryRun {
+			if asJSON {
+				return printJSON(dry.Impact)
+			}
+			printImpact(pos[0], dry.Impact, true)
+			return nil
+		}
+		var out written
+		if c.key == nil {
+			err = c.post(endpoint, map[string]any{"reason": *reason, "from": *from}, &out)
+		} else {
+			err = c.say("", typ, agreement.ChangeStatus{Agreement: pos[0], From: *from, Reason: *reason}, &out)
+		}
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(map[string]any{"statement": out.Statement, "impact": dry.Impact})
+		}
+		fmt.Println(msg.T("agreement.changed."+kind, pos[0], out.Statement.Seq))
+		printImpact(pos[0], dry.Impact, false)
+		return nil
+	}
+}
+
+// agreementInForce lists the instruments in force at a time.
+func agreementInForce(args []string) error {
+	fs := flags("agreement in-force")
+	connect := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	atFlag := fs.String("at", "", "the time (RFC 3339 or a date; default: now)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := connect()
+	if err != nil {
+		return err
+	}
+	path := "/v1/in-force"
+	if *atFlag != "" {
+		t, err := time.Parse(time.RFC3339, *atFlag)
+		if err != nil {
+			if t, err = time.Parse(time.DateOnly, *atFlag); err != nil {
+				return fmt.Errorf("--at: %s", msg.T("cli.bad_time", *atFlag))
+			}
+		}
+		path += "?at=" + url.QueryEscape(t.UTC().Format(time.RFC3339))
+	}
+	var out struct {
+		At    time.Time `json:"at"`
+		Items []struct {
+			Agreement string          `json:"agreement"`
+			Version   int             `json:"version"`
+			Title     agreement.Texts `json:"title"`
+			Since     time.Time       `json:"since"`
+			Until     *time.Time      `json:"until"`
+		} `json:"items"`
+		NotInForce []struct {
+			Agreement string           `json:"agreement"`
+			Status    agreement.Status `json:"status"`
+		} `json:"not_in_force"`
+	}
+	if err := c.get(path, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(out)
+	}
+	fmt.Println(msg.N("inforce.header", len(out.Items), out.At.Format(time.RFC3339)))
+	tw := newTable(os.Stdout)
+	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.agreement"), msg.T("col.version"), msg.T("col.since"), msg.T("col.until"), msg.T("col.title")}, "\t"))
+	for _, it := range out.Items {
+		until := msg.T("inforce.indefinite")
+		if it.Until != nil {
+			until = it.Until.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", it.Agreement, it.Version, it.Since.Format(time.RFC3339), until, it.Title.In(msg.Lang))
+	}
+	for _, it := range out.NotInForce {
+		fmt.Fprintf(tw, "%s\t—\t%s\t\t\n", it.Agreement, stateText(it.Status))
+	}
+	return tw.Flush()
+}
+
+// stateText says where an instrument stands, in words.
+func stateText(st agreement.Status) string {
+	s := msg.T("state." + st.State)
+	switch {
+	case st.State == agreement.StateInForce:
+		s += fmt.Sprintf(" (v%d)", st.Version)
+	case st.ReplacedBy != nil:
+		s += " (" + st.ReplacedBy.By + ")"
+	case len(st.SuspendedBy) > 0:
+		s += " (" + strings.Join(st.SuspendedBy, ", ") + ")"
+	}
+	return s
 }
 
 func agreementExport(args []string) error {
@@ -496,4 +691,48 @@ func ledgerHasSignatures(c *client, f *agreement.File) error {
 		}
 	}
 	return nil
+}
+
+// printEvaluation prints an incident's evaluation instrument by
+// instrument, and what each re-evaluation changed and why.
+func printEvaluation(row func(key string, value any), ev *incident.Evaluation) {
+	if ev == nil {
+		return
+	}
+	if len(ev.Instruments) == 0 {
+		row("col.evaluated", msg.T("show.evaluated_none"))
+	}
+	for _, j := range ev.Instruments {
+		row("col.evaluated", msg.T("show.evaluated", j.Agreement, j.Version, len(j.Violations)))
+		for _, v := range j.Violations {
+			row("col.violation", j.Agreement+": "+msg.Violation(v))
+		}
+	}
+	for _, c := range ev.Changes {
+		row("col.rejudged", msg.T("show.rejudged", c.At.Format(time.RFC3339), causeText(c.Cause)))
+		for _, in := range c.Entered {
+			row("", msg.T("show.entered", in))
+		}
+		for _, in := range c.Left {
+			row("", msg.T("show.left", in))
+		}
+		for _, f := range c.Added {
+			row("", "+ "+f.Agreement+": "+msg.Violation(f.PossibleViolation))
+		}
+		for _, f := range c.Removed {
+			row("", "− "+f.Agreement+": "+msg.Violation(f.PossibleViolation))
+		}
+	}
+}
+
+// causeText names the statement that made the centre judge again.
+func causeText(c *incident.Cause) string {
+	if c == nil {
+		return msg.T("cause.catch_up")
+	}
+	v := ""
+	if c.Version > 0 {
+		v = fmt.Sprintf(" v%d", c.Version)
+	}
+	return msg.T("cause."+c.Type, c.Agreement+v, c.Party, c.Seq)
 }

@@ -452,12 +452,7 @@ func clientShow(args []string) error {
 	for _, resp := range inc.Responses {
 		row("col.response", fmt.Sprintf("%s: [%s] %s", resp.Party, resp.Text.Lang, resp.Text.Text))
 	}
-	if ev := inc.Evaluation; ev != nil {
-		row("col.evaluated", msg.T("show.evaluated", ev.Agreement, ev.Version, len(ev.Violations)))
-		for _, v := range ev.Violations {
-			row("col.violation", msg.Violation(v))
-		}
-	}
+	printEvaluation(row, inc.Evaluation)
 	tw.Flush()
 	fmt.Println()
 	fmt.Println(msg.T("show.history"))

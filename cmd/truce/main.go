@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"truce/agreement"
 
 	"truce/i18n"
 )
@@ -50,7 +51,11 @@ func commands() []command {
 		{"plan diff", "plan diff PLAN|AGREEMENT PLAN|AGREEMENT [...]", planDiff},
 		{"plan stance", "plan stance PLAN|AGREEMENT TERM --stance accept|reject|counter [--counter TERM.json] [--note TEXT] [--version N]", planStance},
 		{"agreement draft", "agreement draft AGREEMENT.json [--sources TERM=PLAN/TERM,...]", agreementDraft},
-		{"agreement sign", "agreement sign AGREEMENT [--version N]", agreementSign},
+		{"agreement sign", "agreement sign AGREEMENT [--version N] [--dry-run]", agreementSign},
+		{"agreement suspend", "agreement suspend AGREEMENT --reason TEXT [--from TIME] [--dry-run]", agreementChange("suspend", agreement.TypeSuspend)},
+		{"agreement resume", "agreement resume AGREEMENT [--from TIME] [--dry-run]", agreementChange("resume", agreement.TypeResume)},
+		{"agreement terminate", "agreement terminate AGREEMENT --reason TEXT [--from TIME] [--dry-run]", agreementChange("terminate", agreement.TypeTerminate)},
+		{"agreement in-force", "agreement in-force [--at TIME]", agreementInForce},
 		{"agreement export", "agreement export AGREEMENT [--version N] [--out FILE]", agreementExport},
 		{"agreement verify", "agreement verify FILE [--ledger [--server URL] [--token T]]", agreementVerify},
 		{"import sites", "import sites [--gppd CSV] [--geonuclear CSV] [--wri CSV] [--country UKR,RUS] [--radius-km 5] [--nuclear-radius-km 30] [--id 5] [--out FILE]", importSites},

@@ -89,6 +89,8 @@ CREATE TABLE IF NOT EXISTS rounds (id TEXT PRIMARY KEY, start TEXT NOT NULL, doc
 CREATE TABLE IF NOT EXISTS evidence (sha256 TEXT NOT NULL, incident TEXT NOT NULL, PRIMARY KEY (sha256, incident));
 CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, party TEXT NOT NULL, doc BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS agreements (id TEXT NOT NULL, version INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (id, version));
+-- What happened to each agreement as a whole: suspensions, resumptions, a termination.
+CREATE TABLE IF NOT EXISTS instruments (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
 -- The terms each incident's latest evaluation names, for queries by term.
 CREATE TABLE IF NOT EXISTS violations (agreement TEXT NOT NULL, term TEXT NOT NULL, incident INTEGER NOT NULL,
 	PRIMARY KEY (agreement, term, incident));
@@ -466,7 +468,7 @@ func (t *txn) PutAgreement(v *agreement.Version) error {
 	return err
 }
 
-func (t *txn) PutViolations(id, agreementID string, terms []string) error {
+func (t *txn) PutViolations(id string, terms []incident.TermRef) error {
 	seq, ok := incident.SeqOf(id)
 	if !ok {
 		return fmt.Errorf("no incident %q", id)
@@ -475,11 +477,30 @@ func (t *txn) PutViolations(id, agreementID string, terms []string) error {
 		return fmt.Errorf("clear violations of %s: %w", id, err)
 	}
 	for _, term := range terms {
-		if _, err := t.exec(`INSERT INTO violations (agreement, term, incident) VALUES (?, ?, ?)`, agreementID, term, int64(seq)); err != nil {
+		if _, err := t.exec(`INSERT INTO violations (agreement, term, incident) VALUES (?, ?, ?)`, term.Agreement, term.Term, int64(seq)); err != nil {
 			return fmt.Errorf("index violations of %s: %w", id, err)
 		}
 	}
 	return nil
+}
+
+func (t *txn) Instrument(id string) (*agreement.Instrument, error) {
+	return getDoc[agreement.Instrument](t.ctx, t, `SELECT doc FROM instruments WHERE id = ?`, id)
+}
+
+func (t *txn) PutInstrument(in *agreement.Instrument) error {
+	doc, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("encode instrument %s: %w", in.ID, err)
+	}
+	_, err = t.exec(`INSERT INTO instruments (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, in.ID, doc)
+	return err
+}
+
+// Instruments lists the record of every agreement that has been suspended,
+// resumed or terminated.
+func (s *Store) Instruments(ctx context.Context) ([]*agreement.Instrument, error) {
+	return listDocs[agreement.Instrument](ctx, s.r, `SELECT doc FROM instruments ORDER BY id`)
 }
 
 // Plans lists every plan; the caller decides who may see which.
@@ -826,6 +847,7 @@ func (s *Store) Dump(ctx context.Context) ([]string, error) {
 		`SELECT 'evidence ' || sha256 || ' ' || incident FROM evidence ORDER BY sha256, incident`,
 		`SELECT 'plan ' || id || ' ' || party || ' ' || CAST(doc AS TEXT) FROM plans ORDER BY id`,
 		`SELECT 'agreement ' || id || ' ' || version || ' ' || CAST(doc AS TEXT) FROM agreements ORDER BY id, version`,
+		`SELECT 'instrument ' || id || ' ' || CAST(doc AS TEXT) FROM instruments ORDER BY id`,
 		`SELECT 'violation ' || agreement || ' ' || term || ' ' || incident FROM violations ORDER BY agreement, term, incident`,
 	} {
 		rows, err := s.r.QueryContext(ctx, q)
