@@ -72,14 +72,11 @@ func healthz(t *testing.T, url string) map[string]any {
 // waitCheckpoint waits until the latest checkpoint covers the whole ledger.
 func waitCheckpoint(t *testing.T, url string) {
 	t.Helper()
-	for i := 0; i < 100; i++ {
-		h := healthz(t, url)
-		if h["checkpoint_size"] != nil && h["checkpoint_size"] == h["ledger_size"] {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("no checkpoint covers the ledger: %v", healthz(t, url))
+	var h map[string]any
+	eventually(t, "a checkpoint over the whole ledger", func() bool {
+		h = healthz(t, url)
+		return h["checkpoint_size"] != nil && h["checkpoint_size"] == h["ledger_size"]
+	})
 }
 
 // Tampering with the SQLite file — an edited or deleted ledger row, a
@@ -158,9 +155,15 @@ func TestTamperIsDetected(t *testing.T) {
 	before := healthz(t, bad.url)["checkpoint_size"]
 	truce(t, []string{"TRUCE_SERVER=" + bad.url, "TRUCE_TOKEN=" + ua}, "report", "--type", "drone", "--lon", "35", "--lat", "47",
 		"--at", "2026-01-24T03:00:00Z", "--text", "after the tampering")
-	time.Sleep(500 * time.Millisecond)
-	h := healthz(t, bad.url)
-	if h["checkpoint_size"] != before || !strings.Contains(h["log"].(string), "index "+seq) && !strings.Contains(h["log"].(string), "entry "+seq) {
+	// Wait until the checkpointer has looked at the new entry and named the
+	// corrupted one; from then on it signs nothing.
+	var h map[string]any
+	eventually(t, "the corrupted server to name ledger index "+seq, func() bool {
+		h = healthz(t, bad.url)
+		log, _ := h["log"].(string)
+		return strings.Contains(log, "index "+seq) || strings.Contains(log, "entry "+seq)
+	})
+	if h["checkpoint_size"] != before {
 		t.Fatalf("corrupted server: checkpoint %v → %v, log %q", before, h["checkpoint_size"], h["log"])
 	}
 }
@@ -171,13 +174,11 @@ func TestDemoWithWitnesses(t *testing.T) {
 	data := t.TempDir()
 	srv := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0", "--witnesses")
 	var h map[string]any
-	for i := 0; i < 100; i++ {
+	eventually(t, "a final checkpoint over the whole ledger", func() bool {
 		h = healthz(t, srv.url)
-		if h["checkpoint_size"] != nil && h["checkpoint_size"] == h["ledger_size"] {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		latest, _ := h["latest_checkpoint"].(string)
+		return h["checkpoint_size"] != nil && h["checkpoint_size"] == h["ledger_size"] && strings.HasPrefix(latest, "final")
+	})
 	if h["checkpoint_size"] != h["ledger_size"] || !strings.HasPrefix(h["latest_checkpoint"].(string), "final") {
 		t.Fatalf("checkpoints not cosigned: %v", h)
 	}
