@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -45,9 +46,17 @@ type CosignedSource interface {
 }
 
 // TreeSource is a source that also holds its own stored tree hashes (a data
-// directory); they are compared with the recomputed ones.
+// directory); they are compared with the recomputed ones. A source that
+// serves only the leaves (a server's tiles) is compared at level 0.
 type TreeSource interface {
 	ReadHashes(indexes []int64) ([]tlog.Hash, error)
+}
+
+// FullTreeSource stores every level of the tree (a data directory): each
+// stored hash is compared, not only the leaves.
+type FullTreeSource interface {
+	TreeSource
+	StoresEveryLevel() bool
 }
 
 // Finding is one discrepancy.
@@ -65,11 +74,21 @@ func (f Finding) String() string {
 
 // Report is the outcome of an audit.
 type Report struct {
-	Entries     int64     `json:"entries"`
-	Checkpoints int       `json:"checkpoints"`
-	Cosigned    int       `json:"cosigned,omitempty"`
-	Root        string    `json:"root"`
-	Findings    []Finding `json:"findings,omitempty"`
+	Entries     int64  `json:"entries"`
+	Checkpoints int    `json:"checkpoints"`
+	Cosigned    int    `json:"cosigned,omitempty"`
+	Root        string `json:"root"`
+	// Witnessed is the size of the newest checkpoint that meets the
+	// witness policy and that the ledger extends; Unwitnessed counts the
+	// entries after it, the oldest of them stated at UnwitnessedSince.
+	Witnessed        int64      `json:"witnessed"`
+	WitnessedRoot    string     `json:"witnessed_root,omitempty"`
+	Unwitnessed      int64      `json:"unwitnessed"`
+	UnwitnessedSince *time.Time `json:"unwitnessed_since,omitempty"`
+	// Newest is the newest checkpoint that met the policy, as signed and
+	// cosigned: an auditor keeps it for the next audit (--checkpoint).
+	Newest   []byte    `json:"-"`
+	Findings []Finding `json:"findings,omitempty"`
 }
 
 // First is the discrepancy with the lowest index, or nil when all is well.
@@ -77,7 +96,17 @@ func (r *Report) First() *Finding {
 	if len(r.Findings) == 0 {
 		return nil
 	}
-	f := slices.MinFunc(r.Findings, func(a, b Finding) int { return int(a.Index - b.Index) })
+	// A finding at an entry names where; one about the whole ledger
+	// (index -1) comes first only when there is no other.
+	f := slices.MinFunc(r.Findings, func(a, b Finding) int {
+		if (a.Index < 0) != (b.Index < 0) {
+			if a.Index < 0 {
+				return 1
+			}
+			return -1
+		}
+		return int(a.Index - b.Index)
+	})
 	return &f
 }
 
@@ -87,21 +116,55 @@ func (r *Report) add(i int64, format string, args ...any) {
 	}
 }
 
-// Options tune an audit.
+// Options tune an audit. The trust roots — the log's key, the witness
+// policy, checkpoints saved earlier — come from the auditor, never from the
+// source being audited.
 type Options struct {
-	// LogKey verifies checkpoints; without it checkpoints are only checked
-	// against the recomputed tree, not for their signature.
+	// LogKey verifies checkpoints. It is required.
 	LogKey note.Verifier
 	// Progress is called as entries are checked.
 	Progress func(done, total int64)
-	// Witnesses, if set, are the witnesses and policy to check the
-	// checkpoints' cosignatures against.
+	// Witnesses are the witnesses and the policy a checkpoint's
+	// cosignatures must meet. Without them no checkpoint is final, and the
+	// audit says so: the log's key alone is the operator's word.
 	Witnesses *witness.Config
+	// Trusted are checkpoints the auditor holds: saved by an earlier audit
+	// or fetched from witnesses. The ledger must extend each, so a
+	// truncation, a rollback or a rewritten history is named.
+	Trusted []Trusted
+	// MaxUnwitnessed bounds how long an entry may wait for a checkpoint
+	// that meets the policy (default DefaultMaxUnwitnessed).
+	MaxUnwitnessed time.Duration
+	// Now is the audit's time (default: the clock).
+	Now time.Time
 }
+
+// Trusted is a checkpoint the auditor holds, and where it came from.
+type Trusted struct {
+	From   string // "a checkpoint you saved", "witness ua", …
+	Signed []byte
+}
+
+// DefaultMaxUnwitnessed is how long an entry may go without a final
+// checkpoint: the centre signs every 2 s and witnesses answer within
+// seconds, so a minute covers a slow witness but not a withheld entry.
+const DefaultMaxUnwitnessed = time.Minute
+
+// ErrNoLogKey: an audit needs the log's key from outside the source.
+var ErrNoLogKey = fmt.Errorf("the audit needs the log's checkpoint verifier key from outside what it checks (--log-key or --trust)")
 
 // Run audits src. The error is for failures to read; discrepancies go in
 // the report.
 func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
+	if opt.LogKey == nil {
+		return nil, ErrNoLogKey
+	}
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	if opt.MaxUnwitnessed <= 0 {
+		opt.MaxUnwitnessed = DefaultMaxUnwitnessed
+	}
 	size, err := src.Size(ctx)
 	if err != nil {
 		return nil, err
@@ -110,6 +173,7 @@ func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
 	keys := map[string]ed25519.PublicKey{} // member → current key, as the ledger has it so far
 	admins := map[string]bool{}            // who may change keys: the centre's coordinators
 	leaves := make([]tlog.Hash, 0, size)
+	times := make([]time.Time, 0, size) // when each entry was stated
 	tree := &memTree{}
 	type job struct {
 		s   *ledger.Signed
@@ -153,6 +217,7 @@ func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
 			for from < s.Seq { // a hole: the entry was removed
 				rep.add(int64(from), "entry is missing")
 				leaves = append(leaves, tlog.Hash{})
+				times = append(times, time.Time{})
 				from++
 			}
 			i := int64(s.Seq)
@@ -169,6 +234,7 @@ func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
 				}
 			}
 			leaves = append(leaves, tlog.Hash(s.LeafHash()))
+			times = append(times, s.Statement.Time)
 			from = s.Seq + 1
 		}
 		if opt.Progress != nil {
@@ -186,23 +252,7 @@ func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
 		}
 	}
 	if ts, ok := src.(TreeSource); ok {
-		for start := int64(0); start < int64(len(leaves)); start += 1000 {
-			end := min(start+1000, int64(len(leaves)))
-			idx := make([]int64, 0, end-start)
-			for i := start; i < end; i++ {
-				idx = append(idx, tlog.StoredHashIndex(0, i))
-			}
-			stored, err := ts.ReadHashes(idx)
-			if err != nil {
-				rep.add(start, "stored tree hashes unreadable: %v", err)
-				break
-			}
-			for k, h := range stored {
-				if h != leaves[start+int64(k)] {
-					rep.add(start+int64(k), "entry does not match its leaf in the stored Merkle tree")
-				}
-			}
-		}
+		checkStoredTree(ts, tree, int64(len(leaves)), rep)
 	}
 	if len(leaves) > 0 {
 		root, _ := tlog.TreeHash(int64(len(leaves)), tree)
@@ -213,48 +263,124 @@ func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
 		return nil, err
 	}
 	rep.Checkpoints = len(cps)
+	var newest *checkpoint.Checkpoint
 	for _, signed := range cps {
-		var c checkpoint.Checkpoint
-		if opt.LogKey != nil {
-			c, _, err = checkpoint.Open(signed, opt.LogKey)
-		} else {
-			c, err = parseUnverified(signed)
-		}
+		c, _, err := checkpoint.Open(signed, opt.LogKey)
 		if err != nil {
-			rep.add(-1, "checkpoint does not verify: %v", err)
+			rep.add(-1, "a checkpoint does not verify against the log's key: %v", err)
 			continue
 		}
-		if c.Size > int64(len(leaves)) {
-			rep.add(int64(len(leaves)), "a checkpoint commits to %d entries; the ledger has %d", c.Size, len(leaves))
+		if !extends(rep, tree, int64(len(leaves)), c, "the log's own checkpoint") {
 			continue
 		}
-		root, err := tlog.TreeHash(c.Size, tree)
-		if err != nil || root != c.Root {
-			rep.add(c.Size-1, "the checkpoint of size %d commits to a different tree: an entry at or before this index was altered or removed", c.Size)
+		if opt.Witnesses == nil {
+			continue
 		}
-		if cs, ok := src.(CosignedSource); ok && opt.Witnesses != nil && opt.LogKey != nil {
-			cosigned, err := cs.Cosigned(ctx, c.Size)
-			if err != nil {
+		cosigned := signed
+		if cs, ok := src.(CosignedSource); ok {
+			if cosigned, err = cs.Cosigned(ctx, c.Size); err != nil {
 				return nil, err
 			}
-			v, err := opt.Witnesses.Judge(cosigned, opt.LogKey)
-			switch {
-			case err != nil:
-				rep.add(c.Size-1, "a cosignature on the checkpoint of size %d does not verify: %v", c.Size, err)
-			case v.Final:
-				rep.Cosigned++
+		}
+		v, err := opt.Witnesses.Judge(cosigned, opt.LogKey)
+		switch {
+		case err != nil:
+			rep.add(c.Size-1, "a cosignature on the checkpoint of size %d does not verify: %v", c.Size, err)
+		case v.Final:
+			rep.Cosigned++
+			if newest == nil || c.Size > newest.Size {
+				cp := c
+				newest, rep.Newest = &cp, cosigned
 			}
+		}
+	}
+	for _, t := range opt.Trusted {
+		c, _, err := checkpoint.Open(t.Signed, opt.LogKey)
+		if err != nil {
+			rep.add(-1, "%s does not verify against the log's key: %v", t.From, err)
+			continue
+		}
+		extends(rep, tree, int64(len(leaves)), c, t.From)
+	}
+	switch {
+	case opt.Witnesses == nil:
+		rep.add(-1, "no witness policy was given: a checkpoint signed by the log's key alone is the operator's word, and proves nothing against the operator (--trust or --witnesses)")
+	case newest == nil:
+		rep.add(-1, "no checkpoint meets the witness policy: nothing in this ledger is witnessed")
+	default:
+		rep.Witnessed = newest.Size
+		rep.WitnessedRoot = base64.StdEncoding.EncodeToString(newest.Root[:])
+	}
+	if opt.Witnesses != nil && rep.Witnessed < int64(len(leaves)) {
+		rep.Unwitnessed = int64(len(leaves)) - rep.Witnessed
+		since := times[rep.Witnessed]
+		rep.UnwitnessedSince = &since
+		if age := opt.Now.Sub(since); !since.IsZero() && age > opt.MaxUnwitnessed {
+			rep.add(rep.Witnessed, "%d entries from here on are not witnessed; the oldest was stated %s ago, beyond the bound of %s", rep.Unwitnessed, age.Round(time.Second), opt.MaxUnwitnessed)
 		}
 	}
 	return rep, nil
 }
 
-func parseUnverified(signed []byte) (checkpoint.Checkpoint, error) {
-	text, _, ok := bytes.Cut(signed, []byte("\n\n"))
-	if !ok {
-		return checkpoint.Checkpoint{}, fmt.Errorf("no signature block")
+// extends checks that the recomputed tree of n leaves extends checkpoint
+// c, and names what it finds: a tree cut short, or a different history.
+func extends(rep *Report, tree *memTree, n int64, c checkpoint.Checkpoint, what string) bool {
+	if c.Size > n {
+		rep.add(n, "%s commits to %d entries, but the ledger has %d: entries %d to %d were removed (a truncation or a rollback)", what, c.Size, n, n, c.Size-1)
+		return false
 	}
-	return checkpoint.Parse(string(text) + "\n")
+	root, err := tlog.TreeHash(c.Size, tree)
+	if err != nil || root != c.Root {
+		rep.add(c.Size-1, "%s of size %d commits to a different tree: an entry at or before this index was altered, reordered or removed (a fork of the history)", what, c.Size)
+		return false
+	}
+	return true
+}
+
+// checkStoredTree compares every hash the source stores, at every level,
+// with the tree recomputed from the entries.
+func checkStoredTree(ts TreeSource, tree *memTree, n int64, rep *Report) {
+	if n == 0 {
+		return
+	}
+	every := false
+	if f, ok := ts.(FullTreeSource); ok {
+		every = f.StoresEveryLevel()
+	}
+	total := tlog.StoredHashCount(n)
+	if !every {
+		total = n // leaves only, by leaf number
+	}
+	for start := int64(0); start < total; start += 4096 {
+		end := min(start+4096, total)
+		idx := make([]int64, 0, end-start)
+		for i := start; i < end; i++ {
+			if every {
+				idx = append(idx, i)
+			} else {
+				idx = append(idx, tlog.StoredHashIndex(0, i))
+			}
+		}
+		stored, err := ts.ReadHashes(idx)
+		if err != nil {
+			rep.add(-1, "stored tree hashes unreadable: %v", err)
+			return
+		}
+		for k, h := range stored {
+			i := idx[k]
+			if h == tree.hashes[i] {
+				continue
+			}
+			level, at := tlog.SplitStoredHashIndex(i)
+			first := at << level
+			if level == 0 {
+				rep.add(first, "entry does not match its leaf in the stored Merkle tree")
+			} else {
+				rep.add(first, "the stored Merkle tree hash at level %d over entries %d to %d is wrong", level, first, min(first+1<<level, n)-1)
+			}
+			return
+		}
+	}
 }
 
 // keyFor is the key s must verify against, by the ledger so far.

@@ -158,3 +158,37 @@ func (v Verdict) String() string {
 	}
 	return "not final: " + strings.Join(v.Short, "; ")
 }
+
+// Trust is what the parties exchange before they audit a log or witness
+// it: the log's checkpoint verifier key, its witnesses and the policy. It is
+// read from a file the auditor holds, never from the centre being audited:
+//
+//	{"log_key": "truce.invalid/centre-…+…+…", "witnesses": […], "policy": […]}
+type Trust struct {
+	LogKey string `json:"log_key"`
+	Config
+}
+
+// LoadTrust reads and checks a trust file.
+func LoadTrust(path string) (*Trust, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var t Trust
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&t); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := note.NewVerifier(t.LogKey); err != nil {
+		return nil, fmt.Errorf("%s: log_key: %w", path, err)
+	}
+	if _, err := t.Verifiers(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(t.Policy) == 0 {
+		return nil, fmt.Errorf("%s: a trust file needs at least one policy group", path)
+	}
+	return &t, nil
+}

@@ -3,7 +3,9 @@ package witness
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +28,11 @@ import (
 type LogState struct {
 	Size int64     `json:"size"`
 	Root tlog.Hash `json:"root"`
+	// Cosigned is that checkpoint as signed by the log, with this
+	// witness's cosignature: auditors fetch it (GET /checkpoint) and check
+	// that the log's ledger extends it, so a truncation or a rollback is
+	// named as such.
+	Cosigned []byte `json:"cosigned,omitempty"`
 }
 
 // Witness follows logs and cosigns their checkpoints.
@@ -36,6 +43,7 @@ type Witness struct {
 
 	mu    sync.Mutex
 	state map[string]LogState
+	forks []Fork // shown since start, with what they contradict
 }
 
 // New opens a witness whose state lives in dir/state.json. logs maps each
@@ -149,6 +157,18 @@ func (w *Witness) AddCheckpoint(old int64, proof []tlog.Hash, signed []byte) ([]
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	st := w.state[origin]
+	// A checkpoint the log signed for a size the witness has cosigned with
+	// another root is a fork, whatever old size the log claims: kept as
+	// evidence.
+	if c.Size == st.Size && c.Size > 0 && c.Root != st.Root {
+		w.keepFork(origin, signed)
+		return nil, &Error{Status: http.StatusConflict, Size: st.Size, Msg: fmt.Sprintf("fork: a different root at size %d than the one cosigned", c.Size)}
+	}
+	if c.Size < st.Size {
+		// Smaller than what was cosigned: a rollback unless the log merely
+		// lags; either way the log retries from the witness's size.
+		return nil, &Error{Status: http.StatusConflict, Size: st.Size, Msg: fmt.Sprintf("the witness is at size %d, beyond %d", st.Size, c.Size)}
+	}
 	if old != st.Size {
 		return nil, &Error{Status: http.StatusConflict, Size: st.Size, Msg: fmt.Sprintf("the witness is at size %d, not %d", st.Size, old)}
 	}
@@ -157,31 +177,103 @@ func (w *Witness) AddCheckpoint(old int64, proof []tlog.Hash, signed []byte) ([]
 		if len(proof) != 0 {
 			return nil, refuse(http.StatusUnprocessableEntity, "a proof between equal sizes must be empty")
 		}
-		if old > 0 && c.Root != st.Root {
-			return nil, &Error{Status: http.StatusConflict, Size: st.Size, Msg: fmt.Sprintf("fork: a different root at size %d than the one cosigned", old)}
-		}
 	case old > 0:
 		if err := tlog.CheckTree(proof, c.Size, c.Root, old, st.Root); err != nil {
+			// The log signed a checkpoint its own earlier one does not
+			// extend, unless the proof alone is wrong: kept either way.
+			w.keepFork(origin, signed)
 			return nil, refuse(http.StatusUnprocessableEntity, "consistency proof from %d to %d fails: %v", old, c.Size, err)
 		}
-	}
-	prev := st
-	w.state[origin] = LogState{Size: c.Size, Root: c.Root}
-	if err := w.save(); err != nil {
-		w.state[origin] = prev
-		return nil, fmt.Errorf("witness state: %w", err)
 	}
 	cosigned, err := note.Sign(&note.Note{Text: n.Text}, w.cosigner)
 	if err != nil {
 		return nil, err
 	}
-	lines := signatureLines(cosigned)
-	return []byte(strings.Join(lines, "\n") + "\n"), nil
+	lines := []byte(strings.Join(signatureLines(cosigned), "\n") + "\n")
+	prev := st
+	w.state[origin] = LogState{Size: c.Size, Root: c.Root, Cosigned: append(append([]byte{}, signed...), lines...)}
+	if err := w.save(); err != nil {
+		w.state[origin] = prev
+		return nil, fmt.Errorf("witness state: %w", err)
+	}
+	return lines, nil
 }
 
-// ServeHTTP serves POST /add-checkpoint as C2SP tlog-witness specifies.
+// keepFork stores a checkpoint signed by the log that contradicts what the
+// witness cosigned: proof, for anyone, that the log showed two histories.
+// Called with w.mu held.
+func (w *Witness) keepFork(origin string, signed []byte) {
+	sum := sha256.Sum256(signed)
+	dir := filepath.Join(filepath.Dir(w.path), "forks")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return
+	}
+	name := filepath.Join(dir, hex.EncodeToString(sum[:])+".checkpoint")
+	if _, err := os.Stat(name); err == nil {
+		return
+	}
+	os.WriteFile(name, signed, 0o644)
+	w.forks = append(w.forks, Fork{Origin: origin, Checkpoint: string(signed), Against: string(w.state[origin].Cosigned)})
+}
+
+// Fork is a checkpoint the witness refused as a fork, with the cosigned
+// checkpoint it contradicts.
+type Fork struct {
+	Origin     string `json:"origin"`
+	Checkpoint string `json:"checkpoint"`
+	Against    string `json:"against"`
+}
+
+// Forks lists the forks the witness has been shown since it started, and
+// those kept on disk before.
+func (w *Witness) Forks(origin string) []Fork {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []Fork
+	seen := map[string]bool{}
+	for _, f := range w.forks {
+		if f.Origin == origin || origin == "" {
+			out = append(out, f)
+			seen[f.Checkpoint] = true
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(filepath.Dir(w.path), "forks", "*.checkpoint"))
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		if err != nil || seen[string(raw)] {
+			continue
+		}
+		if o, _, _ := strings.Cut(string(raw), "\n"); origin == "" || o == origin {
+			out = append(out, Fork{Origin: o, Checkpoint: string(raw)})
+		}
+	}
+	return out
+}
+
+// ServeHTTP serves POST /add-checkpoint as C2SP tlog-witness specifies,
+// and for auditors GET /checkpoint?origin=O (the latest checkpoint of log
+// O that this witness cosigned, with its cosignature) and GET
+// /forks?origin=O (the checkpoints it refused as forks, as JSON).
 func (w *Witness) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/add-checkpoint" {
+	switch {
+	case r.URL.Path == "/checkpoint" && r.Method == http.MethodGet:
+		st := w.State(r.URL.Query().Get("origin"))
+		if len(st.Cosigned) == 0 {
+			http.Error(rw, "no checkpoint of this log cosigned", http.StatusNotFound)
+			return
+		}
+		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		rw.Write(st.Cosigned)
+		return
+	case r.URL.Path == "/forks" && r.Method == http.MethodGet:
+		forks := w.Forks(r.URL.Query().Get("origin"))
+		if forks == nil {
+			forks = []Fork{}
+		}
+		rw.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(rw).Encode(map[string]any{"forks": forks})
+		return
+	case r.URL.Path != "/add-checkpoint":
 		http.NotFound(rw, r)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -19,6 +21,7 @@ import (
 	"truce/audit"
 	"truce/blobs"
 	"truce/centre"
+	"truce/checkpoint"
 	"truce/incident"
 	"truce/ledger"
 	"truce/store/sqlite"
@@ -32,16 +35,68 @@ func auditCmd(args []string) error {
 	fs := flags("audit")
 	data := fs.String("data", "", "audit a data directory (or a copy of one)")
 	connect := clientFlags(fs)
-	logKey := fs.String("log-key", "", "the log's checkpoint verifier key (default: what the source says, which proves less)")
+	trustFile := fs.String("trust", "", "the trust file the parties exchanged: the log's key, its witnesses and their policy")
+	logKey := fs.String("log-key", "", "the log's checkpoint verifier key (instead of --trust)")
+	witnesses := fs.String("witnesses", "", "witness configuration and policy (instead of --trust)")
+	var saved multiFlag
+	fs.Var(&saved, "checkpoint", "a checkpoint you saved earlier (repeatable): the ledger must extend it")
+	save := fs.String("save-checkpoint", "", "after a clean audit, write the newest witnessed checkpoint here for the next audit")
+	askWitnesses := fs.Bool("ask-witnesses", false, "fetch each witness's latest cosigned checkpoint and the forks it holds")
+	maxUnwitnessed := fs.Duration("max-unwitnessed", audit.DefaultMaxUnwitnessed, "how long an entry may go without a witnessed checkpoint")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	witnesses := fs.String("witnesses", "", "witness configuration: also check the checkpoints' cosignatures against its policy")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	ctx := context.Background()
+	// Trust comes from the auditor, never from what is audited.
+	opt := audit.Options{MaxUnwitnessed: *maxUnwitnessed}
+	vkey := *logKey
+	if *trustFile != "" {
+		t, err := witness.LoadTrust(*trustFile)
+		if err != nil {
+			return err
+		}
+		if vkey == "" {
+			vkey = t.LogKey
+		}
+		cfg := t.Config
+		opt.Witnesses = &cfg
+	}
+	if *witnesses != "" {
+		cfg, err := witness.LoadConfig(*witnesses)
+		if err != nil {
+			return err
+		}
+		opt.Witnesses = cfg
+	}
+	if vkey == "" {
+		return audit.ErrNoLogKey
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return fmt.Errorf("--log-key: %w", err)
+	}
+	opt.LogKey = v
+	for _, path := range saved {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		opt.Trusted = append(opt.Trusted, audit.Trusted{From: msg.T("audit.saved_checkpoint", path), Signed: raw})
+	}
+	var forks []audit.Finding
+	if *askWitnesses {
+		if opt.Witnesses == nil {
+			return fmt.Errorf("--ask-witnesses: %s", msg.T("audit.need_witnesses"))
+		}
+		trusted, found, err := askWitnessesFor(ctx, opt.Witnesses, v)
+		if err != nil {
+			return err
+		}
+		opt.Trusted, forks = append(opt.Trusted, trusted...), found
+	}
 	var (
 		src   audit.Source
-		vkey  = *logKey
 		local *sqlite.Store
 	)
 	if *data != "" {
@@ -54,41 +109,12 @@ func auditCmd(args []string) error {
 		}
 		defer st.Close()
 		local, src = st, st
-		if vkey == "" {
-			vkey, _ = st.LogSetting(ctx, "checkpoint_verifier_key")
-		}
 	} else {
 		c, err := connect()
 		if err != nil {
 			return err
 		}
-		hs := &httpSource{c: c}
-		if vkey == "" {
-			raw, err := hs.text("/log/key")
-			if err != nil {
-				return err
-			}
-			vkey = strings.TrimSpace(raw)
-		}
-		src = hs
-	}
-	opt := audit.Options{}
-	if *witnesses != "" {
-		cfg, err := witness.LoadConfig(*witnesses)
-		if err != nil {
-			return err
-		}
-		opt.Witnesses = cfg
-	}
-	if vkey != "" {
-		v, err := note.NewVerifier(vkey)
-		if err != nil {
-			return fmt.Errorf("--log-key: %w", err)
-		}
-		opt.LogKey = v
-	}
-	if *logKey == "" && !*asJSON {
-		fmt.Fprintln(os.Stderr, msg.T("audit.key_from_source"))
+		src = &httpSource{c: c}
 	}
 	bar := newProgress(os.Stderr, msg.T("audit.checking"))
 	opt.Progress = func(done, total int64) { bar.set64(done, total) }
@@ -97,6 +123,7 @@ func auditCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	rep.Findings = append(rep.Findings, forks...)
 	if local != nil {
 		if err := auditProjections(ctx, local, rep); err != nil {
 			return err
@@ -116,6 +143,12 @@ func auditCmd(args []string) error {
 		fmt.Println(msg.T("audit.summary", msg.N("audit.entries", int(rep.Entries)), msg.N("audit.checkpoints", rep.Checkpoints), rep.Root))
 		if opt.Witnesses != nil {
 			fmt.Println(msg.T("audit.cosigned", rep.Cosigned, rep.Checkpoints))
+			if rep.Witnessed > 0 {
+				fmt.Println(msg.T("audit.witnessed", rep.Witnessed))
+			}
+			if rep.UnwitnessedSince != nil {
+				fmt.Println(msg.N("audit.unwitnessed", int(rep.Unwitnessed), time.Since(*rep.UnwitnessedSince).Round(time.Second).String()))
+			}
 		}
 		if f := rep.First(); f != nil {
 			fmt.Println(msg.T("audit.first", f.String()))
@@ -131,14 +164,66 @@ func auditCmd(args []string) error {
 	if rep.First() != nil {
 		return errAuditFailed
 	}
+	if *save != "" && rep.Newest != nil {
+		if err := os.WriteFile(*save, rep.Newest, 0o644); err != nil {
+			return err
+		}
+		if !*asJSON {
+			fmt.Println(msg.T("audit.saved", *save))
+		}
+	}
 	return nil
 }
 
-// auditProjections replays the ledger into a scratch store and compares the
-// projections with those the data directory holds.
+// askWitnessesFor fetches each witness's latest cosigned checkpoint of the
+// log, checked against that witness's key and the log's, and the forks the
+// witness holds: a checkpoint the log signed that contradicts one it
+// cosigned is proof of a split view.
+func askWitnessesFor(ctx context.Context, cfg *witness.Config, logKey note.Verifier) ([]audit.Trusted, []audit.Finding, error) {
+	vs, err := cfg.Verifiers()
+	if err != nil {
+		return nil, nil, err
+	}
+	var trusted []audit.Trusted
+	var found []audit.Finding
+	for _, m := range cfg.Witnesses {
+		if m.URL == "" {
+			continue
+		}
+		cl := &witness.Client{URL: m.URL}
+		latest, err := cl.Latest(ctx, logKey.Name())
+		if err != nil {
+			return nil, nil, fmt.Errorf("witness %s: %w", m.Name, err)
+		}
+		if latest != nil {
+			if _, err := note.Open(latest, note.VerifierList(logKey, vs[m.Name])); err != nil {
+				found = append(found, audit.Finding{Index: -1, What: fmt.Sprintf("witness %s serves a checkpoint that does not verify: %v", m.Name, err)})
+			} else {
+				trusted = append(trusted, audit.Trusted{From: msg.T("audit.witness_checkpoint", m.Name), Signed: latest})
+			}
+		}
+		forks, err := cl.Forks(ctx, logKey.Name())
+		if err != nil {
+			return nil, nil, fmt.Errorf("witness %s: %w", m.Name, err)
+		}
+		for _, f := range forks {
+			if c, _, err := checkpoint.Open([]byte(f.Checkpoint), logKey); err == nil {
+				found = append(found, audit.Finding{Index: c.Size - 1, What: fmt.Sprintf("witness %s holds a checkpoint of size %d signed by the log that contradicts one it cosigned: the log showed two histories (a fork)", m.Name, c.Size)})
+			}
+		}
+	}
+	return trusted, found, nil
+}
+
+// auditProjections replays the ledger into a scratch store and compares,
+// byte for byte, every ledger row (each column, as the append writes it)
+// and every projection with those the data directory holds. A difference
+// is reported at the statement that owns it.
 func auditProjections(ctx context.Context, st *sqlite.Store, rep *audit.Report) error {
-	if rep.First() != nil {
-		return nil // a replay of a damaged ledger only repeats what is known
+	for _, f := range rep.Findings {
+		if f.Index >= 0 {
+			return nil // a replay of a damaged ledger only repeats what is known
+		}
 	}
 	dir, err := os.MkdirTemp("", "truce-audit-")
 	if err != nil {
@@ -157,6 +242,36 @@ func auditProjections(ctx context.Context, st *sqlite.Store, rep *audit.Report) 
 		rep.Findings = append(rep.Findings, audit.Finding{Index: -1, What: "replay refused the ledger: " + err.Error()})
 		return nil
 	}
+	// Every column of every row: type, party, author, time, subject, nonce
+	// and leaf hash are derived from the signed body, and must be what the
+	// append derives.
+	for from := uint64(0); ; from += 1000 {
+		want, err := scratch.LedgerRows(ctx, from, 1000)
+		if err != nil {
+			return err
+		}
+		have, err := st.LedgerRows(ctx, from, 1000)
+		if err != nil {
+			return err
+		}
+		for i := range max(len(want), len(have)) {
+			if i < len(want) && i < len(have) && want[i] == have[i] {
+				continue
+			}
+			w, h := "", ""
+			if i < len(want) {
+				w = want[i]
+			}
+			if i < len(have) {
+				h = have[i]
+			}
+			rep.Findings = append(rep.Findings, audit.Finding{Index: int64(from) + int64(i), What: "the ledger row differs from the statement it holds: " + columnDiff(w, h)})
+			return nil
+		}
+		if len(want) < 1000 {
+			break
+		}
+	}
 	want, err := scratch.Dump(ctx)
 	if err != nil {
 		return err
@@ -170,14 +285,146 @@ func auditProjections(ctx context.Context, st *sqlite.Store, rep *audit.Report) 
 		for i < len(want) && i < len(have) && want[i] == have[i] {
 			i++
 		}
-		line := "(missing)"
-		if i < len(have) {
-			line = have[i]
+		w, h := "(missing)", "(missing)"
+		if i < len(want) {
+			w = want[i]
 		}
-		rep.Findings = append(rep.Findings, audit.Finding{Index: -1,
-			What: fmt.Sprintf("the projections differ from a replay of the ledger, first at: %.120s", line)})
+		if i < len(have) {
+			h = have[i]
+		}
+		rep.Findings = append(rep.Findings, audit.Finding{Index: owner(ctx, scratch, w, h),
+			What: fmt.Sprintf("the stored projection differs from a replay of the ledger: %s", projectionDiff(w, h))})
 	}
 	return nil
+}
+
+// columnDiff names the columns in which two ledger rows differ.
+func columnDiff(want, have string) string {
+	w, h := strings.Split(want, "\t"), strings.Split(have, "\t")
+	var out []string
+	for i := range max(len(w), len(h)) {
+		if i < len(w) && i < len(h) && w[i] == h[i] {
+			continue
+		}
+		name := "row"
+		if i < len(w) {
+			name, _, _ = strings.Cut(w[i], "=")
+		} else if i < len(h) {
+			name, _, _ = strings.Cut(h[i], "=")
+		}
+		out = append(out, name)
+	}
+	return strings.Join(out, ", ")
+}
+
+// projectionDiff says which record differs, and in which fields.
+func projectionDiff(want, have string) string {
+	kind, key := recordKey(want)
+	if kind == "" {
+		kind, key = recordKey(have)
+	}
+	var w, h map[string]json.RawMessage
+	json.Unmarshal([]byte(docOf(want)), &w)
+	json.Unmarshal([]byte(docOf(have)), &h)
+	var fields []string
+	for k, v := range w {
+		if string(h[k]) != string(v) {
+			fields = append(fields, k)
+		}
+	}
+	for k := range h {
+		if _, ok := w[k]; !ok {
+			fields = append(fields, k)
+		}
+	}
+	slices.Sort(fields)
+	what := fmt.Sprintf("%s %s", kind, key)
+	if len(fields) > 0 {
+		return what + " (" + strings.Join(fields, ", ") + ")"
+	}
+	return fmt.Sprintf("%s: stored %.100q, replay %.100q", what, have, want)
+}
+
+// recordKey reads the kind and key of a dump line ("incident 42 …").
+func recordKey(line string) (string, string) {
+	f := strings.Fields(line)
+	if len(f) < 2 || line == "(missing)" {
+		return "", ""
+	}
+	return f[0], f[1]
+}
+
+// docOf is the JSON document at the end of a dump line, if any.
+func docOf(line string) string {
+	if i := strings.Index(line, "{"); i >= 0 {
+		return line[i:]
+	}
+	return ""
+}
+
+// owner finds the statement that wrote a differing record: the one whose
+// index the record carries (seq), or for an incident the latest statement
+// about it that changed the field. -1 when none can be named.
+func owner(ctx context.Context, replay *sqlite.Store, want, have string) int64 {
+	kind, key := recordKey(want)
+	if kind == "" {
+		kind, key = recordKey(have)
+	}
+	switch kind {
+	case "incident", "evidence", "violation":
+		id := key
+		line := want
+		if line == "(missing)" {
+			line = have
+		}
+		if f := strings.Fields(line); kind == "evidence" && len(f) > 2 {
+			id = f[2] // evidence SHA256 INCIDENT
+		} else if kind == "violation" && len(f) > 3 {
+			id = f[3] // violation AGREEMENT TERM INCIDENT
+		}
+		if !strings.HasPrefix(id, "inc-") {
+			id = "inc-" + id
+		}
+		inc, err := replay.Incident(ctx, id)
+		if err != nil || inc == nil || len(inc.Steps) == 0 {
+			return -1
+		}
+		// The field that differs points at the step that last wrote it.
+		stepOf := map[string]string{"status": "", "priority": incident.TypeTriage, "monitors": incident.TypeAssign,
+			"finding": incident.TypeFinding, "responses": incident.TypeRespond, "evidence": incident.TypeEvidence,
+			"evaluation": incident.TypeEvaluate, "linked": incident.TypeLink, "event": incident.TypeLink}
+		typ := ""
+		if kind == "evidence" {
+			typ = incident.TypeEvidence
+		}
+		if kind == "violation" {
+			typ = incident.TypeEvaluate
+		}
+		var w, h map[string]json.RawMessage
+		json.Unmarshal([]byte(docOf(want)), &w)
+		json.Unmarshal([]byte(docOf(have)), &h)
+		for k := range w {
+			if t, ok := stepOf[k]; ok && string(w[k]) != string(h[k]) && typ == "" {
+				typ = t
+			}
+		}
+		for i := len(inc.Steps) - 1; i >= 0; i-- {
+			if typ == "" || inc.Steps[i].Type == typ {
+				return int64(inc.Steps[i].Seq)
+			}
+		}
+		return int64(inc.Steps[len(inc.Steps)-1].Seq)
+	}
+	var doc struct {
+		Seq *uint64 `json:"seq"`
+	}
+	if json.Unmarshal([]byte(docOf(want)), &doc) == nil && doc.Seq != nil {
+		return int64(*doc.Seq)
+	}
+	if json.Unmarshal([]byte(docOf(have)), &doc) == nil && doc.Seq != nil {
+		return int64(*doc.Seq)
+	}
+	return -1
 }
 
 // auditEvidence hashes every evidence file the projections name.
@@ -193,16 +440,17 @@ func auditEvidence(ctx context.Context, st *sqlite.Store, dir string, rep *audit
 		}
 		for _, inc := range page.Items {
 			for _, e := range inc.Evidence {
+				at := evidenceStatement(ctx, st, inc, e.SHA256)
 				f, err := bs.Open(e.SHA256)
 				if err != nil {
-					rep.Findings = append(rep.Findings, audit.Finding{Index: int64(inc.Seq), What: fmt.Sprintf("evidence %s of %s is missing", e.SHA256, inc.ID)})
+					rep.Findings = append(rep.Findings, audit.Finding{Index: at, What: fmt.Sprintf("evidence %s of %s is missing", e.SHA256, inc.ID)})
 					continue
 				}
 				h := sha256.New()
 				_, err = io.Copy(h, f)
 				f.Close()
 				if err != nil || hex.EncodeToString(h.Sum(nil)) != e.SHA256 {
-					rep.Findings = append(rep.Findings, audit.Finding{Index: int64(inc.Seq), What: fmt.Sprintf("evidence file %s of %s no longer has that SHA-256", e.SHA256, inc.ID)})
+					rep.Findings = append(rep.Findings, audit.Finding{Index: at, What: fmt.Sprintf("evidence file %s of %s no longer has that SHA-256", e.SHA256, inc.ID)})
 				}
 			}
 		}
@@ -211,6 +459,25 @@ func auditEvidence(ctx context.Context, st *sqlite.Store, dir string, rep *audit
 		}
 		before = page.Next
 	}
+}
+
+// evidenceStatement finds the statement that attached a file: an
+// incident.evidence naming it, or else the report that carried it.
+func evidenceStatement(ctx context.Context, st *sqlite.Store, inc *incident.Incident, sum string) int64 {
+	for _, step := range inc.Steps {
+		if step.Type != incident.TypeEvidence {
+			continue
+		}
+		s, err := st.Statement(ctx, step.Seq)
+		if err != nil || s == nil {
+			continue
+		}
+		var p incident.AddEvidence
+		if ledger.DecodePayload(s.Statement, &p) == nil && p.Evidence.SHA256 == sum {
+			return int64(step.Seq)
+		}
+	}
+	return int64(inc.Seq)
 }
 
 // auditPlans checks that every version of every plan the ledger records is

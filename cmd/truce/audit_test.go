@@ -2,17 +2,23 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"truce/store/sqlite"
+	"truce/witness"
 )
 
 // copyDir copies a stopped data directory, so that each tampering starts
@@ -38,6 +44,50 @@ func sqlExec(t *testing.T, dir string, stmts ...string) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
+}
+
+// witnessed is a witness run by the test, as a party would run one, and
+// the files the parties exchange.
+type witnessed struct {
+	url    string
+	config string // for truce serve --witnesses
+	trust  string // for truce audit --trust
+}
+
+// witnessFor starts a witness of the centre in data (a party's, on its own
+// machine: here, in the test process) and writes its configuration and the
+// auditors' trust file outside the data directory.
+func witnessFor(t *testing.T, data string) witnessed {
+	t.Helper()
+	st, err := sqlite.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkey, err := st.LogSetting(context.Background(), "checkpoint_verifier_key")
+	st.Close()
+	if err != nil || vkey == "" {
+		t.Fatalf("log key: %q %v", vkey, err)
+	}
+	origin, _, _ := strings.Cut(vkey, "+")
+	skey, wkey, err := witness.NewKeys("ua-witness")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := witness.New(t.TempDir(), skey, map[string]string{origin: vkey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w)
+	t.Cleanup(srv.Close)
+	cfg := witness.Config{Witnesses: []witness.Member{{Name: "ua", Key: wkey, URL: srv.URL}},
+		Policy: []witness.Group{{Group: "ukraine", Threshold: 1, Witnesses: []string{"ua"}}}}
+	dir := t.TempDir()
+	out := witnessed{url: srv.URL, config: filepath.Join(dir, "witnesses.json"), trust: filepath.Join(dir, "trust.json")}
+	raw, _ := json.Marshal(cfg)
+	os.WriteFile(out.config, raw, 0o644)
+	raw, _ = json.Marshal(witness.Trust{LogKey: vkey, Config: cfg})
+	os.WriteFile(out.trust, raw, 0o644)
+	return out
 }
 
 // runAudit runs `truce audit` and returns its output and exit code.
@@ -88,7 +138,8 @@ func TestTamperIsDetected(t *testing.T) {
 		truce(t, nil, "party", "add", "--data", data, "--id", p[0], "--name", p[1], "--kind", p[2])
 	}
 	ua := addMember(t, data, "--party", "ua", "--name", "Rep", "--roles", "representative")
-	srv := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--checkpoint-interval", "100ms")
+	wit := witnessFor(t, data)
+	srv := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--checkpoint-interval", "100ms", "--witnesses", wit.config)
 	env := []string{"TRUCE_SERVER=" + srv.url, "TRUCE_TOKEN=" + ua}
 	var ids []string
 	for _, place := range []string{"Huliaipole", "Orikhiv", "Kherson", "Nikopol"} {
@@ -102,11 +153,11 @@ func TestTamperIsDetected(t *testing.T) {
 	planSeq := regexp.MustCompile(`ledger index (\d+)`).FindStringSubmatch(truce(t, env, "plan", "submit", "../../docs/examples/plan-ua.json"))[1]
 	waitCheckpoint(t, srv.url)
 	// The server-side audit, through the API and the public log.
-	if out, code := runAudit(t, "--server", srv.url, "--token", ua); code != 0 || !strings.Contains(out, "OK") {
+	if out, code := runAudit(t, "--server", srv.url, "--token", ua, "--trust", wit.trust); code != 0 || !strings.Contains(out, "OK") {
 		t.Fatalf("audit of the server: %d\n%s", code, out)
 	}
 	srv.kill(syscall.SIGTERM)
-	if out, code := runAudit(t, "--data", data); code != 0 || !strings.Contains(out, "OK") {
+	if out, code := runAudit(t, "--data", data, "--trust", wit.trust); code != 0 || !strings.Contains(out, "OK") {
 		t.Fatalf("audit of the untouched data: %d\n%s", code, out)
 	}
 	seq := strings.TrimPrefix(ids[1], "inc-")
@@ -114,14 +165,14 @@ func TestTamperIsDetected(t *testing.T) {
 	edited := copyDir(t, data)
 	sqlExec(t, edited, `DROP TRIGGER ledger_no_update`,
 		`UPDATE ledger SET body = CAST(replace(CAST(body AS TEXT), 'Orikhiv', 'Orekhov') AS BLOB) WHERE seq = `+seq)
-	out, code := runAudit(t, "--data", edited)
+	out, code := runAudit(t, "--data", edited, "--trust", wit.trust)
 	if code != 3 || !strings.Contains(out, "FIRST DISCREPANCY: ledger index "+seq+":") {
 		t.Fatalf("edited row %s: exit %d\n%s", seq, code, out)
 	}
 
 	deleted := copyDir(t, data)
 	sqlExec(t, deleted, `DROP TRIGGER ledger_no_delete`, `DELETE FROM ledger WHERE seq = `+seq)
-	out, code = runAudit(t, "--data", deleted)
+	out, code = runAudit(t, "--data", deleted, "--trust", wit.trust)
 	if code != 3 || !strings.Contains(out, "FIRST DISCREPANCY: ledger index "+seq+": entry is missing") {
 		t.Fatalf("deleted row %s: exit %d\n%s", seq, code, out)
 	}
@@ -132,8 +183,9 @@ func TestTamperIsDetected(t *testing.T) {
 		t.Fatalf("%d evidence files", len(blobs))
 	}
 	os.WriteFile(blobs[0], []byte("altered evidence bytes!"), 0o600)
-	out, code = runAudit(t, "--data", swapped)
-	if code != 3 || !strings.Contains(out, "FIRST DISCREPANCY: ledger index "+strings.TrimPrefix(ids[3], "inc-")+": evidence file") {
+	out, code = runAudit(t, "--data", swapped, "--trust", wit.trust)
+	attached, _ := strconv.Atoi(strings.TrimPrefix(ids[3], "inc-")) // the incident.evidence that attached it came next
+	if code != 3 || !strings.Contains(out, "FIRST DISCREPANCY: ledger index "+strconv.Itoa(attached+1)+": evidence file") {
 		t.Fatalf("altered evidence: exit %d\n%s", code, out)
 	}
 
@@ -144,14 +196,14 @@ func TestTamperIsDetected(t *testing.T) {
 		t.Fatalf("%d plan documents", len(docs))
 	}
 	os.WriteFile(docs[0], []byte(`{"format":"truce/agreement/v1"}`), 0o600)
-	out, code = runAudit(t, "--data", replaced)
+	out, code = runAudit(t, "--data", replaced, "--trust", wit.trust)
 	if code != 3 || !strings.Contains(out, "FIRST DISCREPANCY: ledger index "+planSeq+": plan ua-march version 1 no longer has its SHA-256") {
 		t.Fatalf("altered plan: exit %d\n%s", code, out)
 	}
 
 	// A server on the edited file keeps accepting statements but signs no
 	// checkpoint over the corrupted tree, and says so.
-	bad := start(t, "serve", "--data", edited, "--addr", "127.0.0.1:0", "--checkpoint-interval", "100ms")
+	bad := start(t, "serve", "--data", edited, "--addr", "127.0.0.1:0", "--checkpoint-interval", "100ms", "--witnesses", wit.config)
 	before := healthz(t, bad.url)["checkpoint_size"]
 	truce(t, []string{"TRUCE_SERVER=" + bad.url, "TRUCE_TOKEN=" + ua}, "report", "--type", "drone", "--lon", "35", "--lat", "47",
 		"--at", "2026-01-24T03:00:00Z", "--text", "after the tampering")
@@ -172,7 +224,7 @@ func TestTamperIsDetected(t *testing.T) {
 // are published as final; `truce log` says so; the audit passes.
 func TestDemoWithWitnesses(t *testing.T) {
 	data := t.TempDir()
-	srv := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0", "--witnesses")
+	srv := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
 	var h map[string]any
 	eventually(t, "a final checkpoint over the whole ledger", func() bool {
 		h = healthz(t, srv.url)
@@ -197,7 +249,11 @@ func TestDemoWithWitnesses(t *testing.T) {
 		t.Fatalf("truce log: %s", out)
 	}
 	srv.kill(syscall.SIGTERM)
-	out, code := runAudit(t, "--data", data, "--witnesses", filepath.Join(data, "witnesses.json"))
+	trust := filepath.Join(t.TempDir(), "trust.json") // the auditor's own copy
+	if raw, err := os.ReadFile(filepath.Join(data, "trust.json")); err != nil || os.WriteFile(trust, raw, 0o644) != nil {
+		t.Fatal("the demo wrote no trust file", err)
+	}
+	out, code := runAudit(t, "--data", data, "--trust", trust)
 	if code != 0 || !regexp.MustCompile(`cosignatures meet the witness policy: [1-9]\d* of \d+`).MatchString(out) {
 		t.Fatalf("audit with witnesses: %d\n%s", code, out)
 	}
@@ -213,6 +269,7 @@ func TestCrashKeepsTreeSound(t *testing.T) {
 	data := t.TempDir()
 	truce(t, nil, "party", "add", "--data", data, "--id", "ua", "--name", "Ukraine", "--kind", "belligerent")
 	tok := addMember(t, data, "--party", "ua", "--name", "Rep", "--roles", "representative")
+	wit := witnessFor(t, data)
 	body, _ := json.Marshal(map[string]any{"type": "drone", "observed_at": "2026-01-24T03:00:00Z", "time_precision": "minute",
 		"location":    map[string]any{"geometry": map[string]any{"type": "Point", "coordinates": []float64{36.2, 47.6}}, "precision_m": 100},
 		"description": map[string]string{"lang": "en", "text": "crash test"}})
@@ -253,10 +310,11 @@ func TestCrashKeepsTreeSound(t *testing.T) {
 			acked = append(acked, <-done...)
 		}
 	}
-	srv := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	srv := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--witnesses", wit.config)
 	if h := healthz(t, srv.url); h["log"] != "ok" {
 		t.Fatalf("after 100 crashes the log is %v", h["log"])
 	}
+	waitCheckpoint(t, srv.url)
 	for _, id := range acked {
 		req, _ := http.NewRequest("GET", srv.url+"/v1/incidents/"+id, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -270,7 +328,7 @@ func TestCrashKeepsTreeSound(t *testing.T) {
 		}
 	}
 	srv.kill(syscall.SIGTERM)
-	if out, code := runAudit(t, "--data", data); code != 0 {
+	if out, code := runAudit(t, "--data", data, "--trust", wit.trust); code != 0 {
 		t.Fatalf("audit after 100 crashes: %d\n%s", code, out)
 	}
 	t.Logf("%d acknowledged reports across 100 SIGKILLs", len(acked))

@@ -164,7 +164,7 @@ func demoCmd(args []string) (err error) {
 	fs := flags("demo")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", "", "data directory (default: a new temporary directory)")
-	withWitnesses := fs.Bool("witnesses", false, "also run three witnesses (Ukraine's, Russia's, Switzerland's) that cosign every checkpoint")
+	withWitnesses := fs.Bool("witnesses", true, "run three witnesses (Ukraine's, Russia's, Switzerland's) that cosign every checkpoint (--witnesses=false: none)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -204,9 +204,11 @@ func demoCmd(args []string) (err error) {
 			return err
 		}
 		n.centre.Log.SetWitnesses(cfg)
-		// Saved for audits: truce audit --data DIR --witnesses DIR/witnesses.json
-		raw, _ := json.MarshalIndent(cfg, "", "  ")
-		if err := os.WriteFile(filepath.Join(dir, "witnesses.json"), raw, 0o644); err != nil {
+		// The trust file the parties would exchange: the log's key, the
+		// witnesses and their policy. An auditor copies it out of the data
+		// directory before trusting it (truce audit --trust FILE).
+		raw, _ := json.MarshalIndent(witness.Trust{LogKey: n.centre.Log.VKey, Config: *cfg}, "", "  ")
+		if err := os.WriteFile(filepath.Join(dir, "trust.json"), raw, 0o644); err != nil {
 			return err
 		}
 	}
@@ -249,7 +251,7 @@ func demoCmd(args []string) (err error) {
 		fmt.Println()
 		fmt.Println(msg.T("serve.log_key", n.centre.Log.VKey))
 		if *withWitnesses {
-			fmt.Println(msg.T("demo.witnesses"))
+			fmt.Println(msg.T("demo.witnesses", filepath.Join(dir, "trust.json")))
 		}
 		fmt.Println(msg.T("demo.try", url, tokens[len(tokens)-1].Token, os.Args[0]))
 	})
