@@ -68,9 +68,9 @@ func openCanonical(c []byte) (*Signed, error) {
 	if err != nil {
 		return nil, err
 	}
-	sig, err := base64.StdEncoding.DecodeString(sigText)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return nil, Invalid("signature", "must be a base64 ed25519 signature of 64 bytes")
+	sig, err := DecodeSignature(sigText)
+	if err != nil {
+		return nil, err
 	}
 	st, err := statementFrom(stmt)
 	if err != nil {
@@ -112,7 +112,21 @@ func statementFrom(c []byte) (Statement, error) {
 		return Statement{}, Invalid("statement.payload", "must be a JSON object")
 	}
 	st.Payload = p
-	return st, st.validate()
+	if err := st.validate(); err != nil {
+		return Statement{}, err
+	}
+	return st, Within("statement", bodyText(c))
+}
+
+// DecodeSignature reads a statement signature: 64 bytes in standard base64
+// with padding, spelled as base64 spells them (no line breaks, no stray
+// bits in the last character), so that a signature has one spelling.
+func DecodeSignature(text string) ([]byte, error) {
+	sig, err := base64.StdEncoding.Strict().DecodeString(text)
+	if err != nil || len(sig) != ed25519.SignatureSize || base64.StdEncoding.EncodeToString(sig) != text {
+		return nil, Invalid("signature", "must be a base64 ed25519 signature of 64 bytes (88 characters, standard alphabet, padded)")
+	}
+	return sig, nil
 }
 
 // members splits a canonical JSON object into its members' raw values,
@@ -162,6 +176,9 @@ func stringValue(f map[string][]byte, name string, required bool) (string, error
 			return "", Invalid(name, "is required")
 		}
 		return "", nil
+	}
+	if !required && string(raw) == `""` {
+		return "", Invalid(name, "is empty: leave it out instead")
 	}
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", Invalid(name, "must be a string")

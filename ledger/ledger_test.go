@@ -77,7 +77,7 @@ func TestDecodeNamesField(t *testing.T) {
 
 func testStatement() Statement {
 	return Statement{Type: "incident.report", Party: "ua", Author: "ua-rep", Time: time.Date(2026, 1, 24, 3, 15, 0, 123e6, time.UTC),
-		Payload: json.RawMessage(`{"z":1,"a":"Харків"}`), Nonce: "n1"}
+		Payload: json.RawMessage(`{"z":1,"a":"Харків"}`), Nonce: "n1-AAAAAAAAAAAAAAAAAAA"}
 }
 
 func TestSignVerifyAndLeaf(t *testing.T) {
@@ -86,7 +86,7 @@ func TestSignVerifyAndLeaf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"author":"ua-rep","nonce":"n1","party":"ua","payload":{"a":"Харків","z":1},"time":"2026-01-24T03:15:00.123Z","type":"incident.report","v":1}`
+	want := `{"author":"ua-rep","nonce":"n1-AAAAAAAAAAAAAAAAAAA","party":"ua","payload":{"a":"Харків","z":1},"time":"2026-01-24T03:15:00.123Z","type":"incident.report","v":1}`
 	if string(s.Body) != want {
 		t.Fatalf("body\n got %s\nwant %s", s.Body, want)
 	}
@@ -212,6 +212,18 @@ func FuzzEnvelope(f *testing.F) {
 		if err != nil || !bytes.Equal(body, opened.Body) {
 			t.Fatalf("opened statement does not re-encode to its body: %v", err)
 		}
+		// The leaf is a function of the statement and its signature alone:
+		// however the envelope was spelled, sealing what was read and
+		// opening it again gives the same leaf, and the signature's text
+		// is its one spelling.
+		again, _ := json.Marshal(fast.Seal())
+		reopened, err := OpenEnvelope(again)
+		if err != nil || reopened.LeafHash() != fast.LeafHash() || !bytes.Equal(reopened.Body, fast.Body) {
+			t.Fatalf("%q sealed again reads differently: %v", in, err)
+		}
+		if env.Signature != base64.StdEncoding.EncodeToString(opened.Sig) {
+			t.Fatalf("signature %q accepted in a second spelling", env.Signature)
+		}
 	})
 }
 
@@ -304,8 +316,8 @@ func openRef(e Envelope) (*Signed, error) {
 	if err != nil {
 		return nil, err
 	}
-	sig, err := base64.StdEncoding.DecodeString(e.Signature)
-	if err != nil || len(sig) != ed25519.SignatureSize {
+	sig, err := base64.StdEncoding.Strict().DecodeString(e.Signature)
+	if err != nil || len(sig) != ed25519.SignatureSize || base64.StdEncoding.EncodeToString(sig) != e.Signature {
 		return nil, Invalid("signature", "must be a base64 ed25519 signature of 64 bytes")
 	}
 	return &Signed{Statement: st, Body: body, Sig: sig}, nil

@@ -34,7 +34,8 @@ type Statement struct {
 	// Nonce makes two statements with the same content and millisecond
 	// distinct. The centre sets one on every statement it signs; a client
 	// that retries the identical signed statement gets a conflict, not a
-	// second copy.
+	// second copy. Empty means none: the statement then has no "nonce"
+	// member at all (see NoncePattern).
 	Nonce string `json:"nonce,omitempty"`
 }
 
@@ -53,6 +54,12 @@ var (
 	typePattern = regexp.MustCompile(`^[a-z]+(\.[a-z_]+)+$`)
 	// IDPattern is the form of party and member identifiers.
 	IDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	// NoncePattern is the form of a nonce: 16 to 64 characters of the
+	// URL-safe base64 alphabet, so unpadded base64url (or hex) of random
+	// bytes; 16 characters of base64url carry 96 bits. A nonce is either
+	// absent or matches: "nonce": "" would be a second spelling, and a
+	// second leaf hash, of a statement without one.
+	NoncePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 )
 
 // Encode returns the canonical bytes of st.
@@ -64,8 +71,15 @@ func (st Statement) Encode() ([]byte, error) {
 	if len(payload) == 0 {
 		payload = json.RawMessage("{}")
 	}
-	return CanonicalValue(wire{V: 1, Type: st.Type, Party: st.Party, Author: st.Author,
+	body, err := CanonicalValue(wire{V: 1, Type: st.Type, Party: st.Party, Author: st.Author,
 		Time: st.Time.UTC().Format(TimeLayout), Payload: payload, Nonce: st.Nonce})
+	if err != nil {
+		return nil, err
+	}
+	if err := bodyText(body); err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
 func (st Statement) validate() error {
@@ -81,8 +95,8 @@ func (st Statement) validate() error {
 	if st.Time.IsZero() {
 		return Invalid("statement.time", "is required")
 	}
-	if len(st.Nonce) > 64 {
-		return Invalid("statement.nonce", "at most 64 bytes")
+	if st.Nonce != "" && !NoncePattern.MatchString(st.Nonce) {
+		return Invalid("statement.nonce", "must be 16 to 64 characters of A-Z, a-z, 0-9, '-' and '_' (base64url of random bytes), or be left out")
 	}
 	return nil
 }
@@ -128,9 +142,10 @@ type Signed struct {
 	Key ed25519.PublicKey
 }
 
-// NewNonce returns a fresh random nonce.
+// NewNonce returns a fresh random nonce: 16 random bytes in unpadded
+// base64url (22 characters).
 func NewNonce() string {
-	b := make([]byte, 12)
+	b := make([]byte, 16)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
