@@ -218,8 +218,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := map[string]any{"status": "ok", "ledger_size": size, "log": "ok"}
+	status := http.StatusOK
 	if err := s.centre.Log.Broken(); err != nil {
 		resp["log"] = err.Error()
+	}
+	// A centre that cannot keep the record's promise says so, and why.
+	if err := s.centre.Halted(); err != nil {
+		resp["status"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if al := s.centre.Alarms(); len(al) > 0 {
+		resp["alarms"] = al
 	}
 	if _, c, err := s.centre.Log.Published(r.Context()); err == nil && c != nil {
 		resp["checkpoint_size"] = c.Size
@@ -228,7 +236,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		resp["latest_checkpoint_size"] = latest
 		resp["latest_checkpoint"] = v.String()
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, status, resp)
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -346,7 +348,79 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("ETag", `"`+sha+`"`)
 	w.Header().Set("Digest", "sha-256="+sha)
-	http.ServeContent(w, r, "", time.Time{}, f)
+	if r.Header.Get("Range") != "" {
+		// A part of a file cannot be checked on its own: the whole is
+		// hashed first, then the part served.
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil || hex.EncodeToString(h.Sum(nil)) != sha {
+			s.evidenceAltered(w, r, sha, err)
+			return
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			fail(w, r, err)
+			return
+		}
+		http.ServeContent(w, r, "", time.Time{}, f)
+		return
+	}
+	s.serveVerified(w, r, f, sha)
+}
+
+// serveVerified streams a stored file while hashing it, and holds back its
+// last bytes until the hash is known: a file whose bytes no longer match
+// its SHA-256 is never served whole under that digest. The client sees a
+// broken transfer, and an alarm is raised.
+func (s *Server) serveVerified(w http.ResponseWriter, r *http.Request, f io.ReadSeeker, sha string) {
+	size, err := f.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	w.Header().Set("Accept-Ranges", "bytes")
+	h := sha256.New()
+	const tail = 64 << 10
+	body := io.TeeReader(io.LimitReader(f, max(0, size-tail)), h)
+	if r.Method == http.MethodHead {
+		io.Copy(h, f)
+		if hex.EncodeToString(h.Sum(nil)) != sha {
+			s.evidenceAltered(w, r, sha, nil)
+		}
+		return
+	}
+	started := false
+	if size > tail {
+		w.WriteHeader(http.StatusOK)
+		started = true
+		if _, err := io.Copy(w, body); err != nil {
+			return
+		}
+	}
+	last, err := io.ReadAll(io.TeeReader(f, h))
+	if err != nil || hex.EncodeToString(h.Sum(nil)) != sha {
+		if !started {
+			s.evidenceAltered(w, r, sha, err)
+			return
+		}
+		s.centre.Alarm("evidence", fmt.Sprintf("the stored file for %s no longer has that SHA-256; its download was cut short", sha), false)
+		panic(http.ErrAbortHandler) // the client must not take what it got for the file
+	}
+	w.Write(last)
+}
+
+// evidenceAltered answers for a file that no longer has its SHA-256, and
+// raises the alarm.
+func (s *Server) evidenceAltered(w http.ResponseWriter, r *http.Request, sha string, err error) {
+	what := fmt.Sprintf("the stored file for %s no longer has that SHA-256", sha)
+	if err != nil {
+		what = fmt.Sprintf("the stored file for %s cannot be read: %v", sha, err)
+	}
+	s.centre.Alarm("evidence", what, false)
+	writeProblem(w, r, Problem{Type: problemBase + "integrity", Title: "Evidence file altered", Status: http.StatusInternalServerError,
+		Detail: what + ": it is not served; the centre's operators have been alerted"})
 }
 
 // events streams appended statements as Server-Sent Events. Each event's id

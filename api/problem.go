@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"truce/blobs"
+	"truce/centre"
 	"truce/i18n"
 	"truce/ledger"
 )
@@ -102,6 +103,8 @@ func problemFor(err error, r *http.Request) *Problem {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// The client went away or gave up: nothing to report, nothing to log.
 		return &Problem{Title: "Request cancelled", Status: 499}
+	case errors.Is(err, centre.ErrHalted):
+		return &Problem{Type: problemBase + "halted", Title: "The centre takes no writes", Status: http.StatusServiceUnavailable, Detail: err.Error()}
 	case errors.Is(err, ledger.ErrClosed):
 		return &Problem{Title: "Shutting down", Status: http.StatusServiceUnavailable}
 	default:

@@ -276,6 +276,9 @@ func (c *Centre) Evaluate(ctx context.Context, op *Session, inc *incident.Incide
 // evaluator would fall ever further behind a busy feed. It returns how many
 // evaluations were recorded and the first error, having gone on past it.
 func (c *Centre) evaluateMany(ctx context.Context, op *Session, reg *agreement.Registry, incs []*incident.Incident, cause *incident.Cause) (int, error) {
+	if err := c.Halted(); err != nil {
+		return 0, err
+	}
 	var sts []*ledger.Signed
 	var first error
 	keep := func(err error, id string) {

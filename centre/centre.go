@@ -341,6 +341,9 @@ func (c *Centre) Say(ctx context.Context, s *Session, typ string, payload any) (
 
 // SayAt is Say at a given time; only trusted loaders (the demo) choose the time.
 func (c *Centre) SayAt(ctx context.Context, s *Session, typ string, payload any, at time.Time) (*ledger.Signed, error) {
+	if err := c.Halted(); err != nil {
+		return nil, err
+	}
 	if s.key == nil {
 		return nil, fmt.Errorf("%w: %s holds its own key; sign the statement and submit it", ledger.ErrForbidden, s.Member.ID)
 	}
@@ -362,6 +365,9 @@ func (c *Centre) SayAt(ctx context.Context, s *Session, typ string, payload any,
 // session's member, the signature must verify against its current key and
 // the time must be within MaxClockSkew of the centre's clock.
 func (c *Centre) Submit(ctx context.Context, s *Session, signed *ledger.Signed) error {
+	if err := c.Halted(); err != nil {
+		return err
+	}
 	if err := c.admit(s, signed); err != nil {
 		return err
 	}
@@ -392,6 +398,12 @@ func (c *Centre) admit(s *Session, signed *ledger.Signed) error {
 // errs[i] is the verdict on batch[i] (nil: appended, Seq set).
 func (c *Centre) SubmitMany(ctx context.Context, s *Session, batch []*ledger.Signed) []error {
 	errs := make([]error, len(batch))
+	if err := c.Halted(); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
 	var wg sync.WaitGroup
 	for i, st := range batch {
 		wg.Add(1)

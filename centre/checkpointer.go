@@ -52,7 +52,9 @@ type Log struct {
 	wmu       sync.Mutex
 	cmu       sync.Mutex // serialises recording cosignatures
 	witnesses *witness.Config
-	at        map[string]int64 // each witness's size, as last heard
+	at        map[string]int64  // each witness's size, as last heard
+	claims    map[string]string // what each witness holds against the log
+	alarms    alarms
 }
 
 // SetWitnesses configures the witnesses and their policy (nil: none).
@@ -95,7 +97,7 @@ func openLog(ctx context.Context, st Store) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Log{store: st, Origin: origin, Verifier: v, VKey: vkey, signer: signer, kick: make(chan struct{}, 1), at: map[string]int64{}}, nil
+	return &Log{store: st, Origin: origin, Verifier: v, VKey: vkey, signer: signer, kick: make(chan struct{}, 1), at: map[string]int64{}, claims: map[string]string{}}, nil
 }
 
 // Latest returns the latest signed checkpoint and its parsed form, or nil.
@@ -187,6 +189,7 @@ func (l *Log) ask(ctx context.Context, cfg *witness.Config, m witness.Member, si
 		old := l.at[m.Name]
 		l.wmu.Unlock()
 		if old > size {
+			l.claim(m.Name, fmt.Sprintf("witness %s has cosigned %d entries; the log now signs %d: a rollback", m.Name, old, size))
 			return fmt.Errorf("the witness is at %d, beyond this checkpoint (%d)", old, size)
 		}
 		var proof tlog.TreeProof
@@ -205,9 +208,13 @@ func (l *Log) ask(ctx context.Context, cfg *witness.Config, m witness.Member, si
 			l.wmu.Unlock()
 			continue
 		}
+		if errors.As(err, &we) && we.Status == 422 && old > 0 {
+			l.claim(m.Name, fmt.Sprintf("witness %s refused the checkpoint of size %d as inconsistent with the one of size %d it cosigned: a fork (%s)", m.Name, size, old, we.Msg))
+		}
 		if err != nil {
 			return err
 		}
+		l.claim(m.Name, "")
 		wv, err := witness.NewVerifier(m.Key)
 		if err != nil {
 			return err
@@ -243,6 +250,7 @@ func (l *Log) ask(ctx context.Context, cfg *witness.Config, m witness.Member, si
 		}
 		return l.store.PutCosignature(ctx, size, m.Name, string(lines), v.Final)
 	}
+	l.claim(m.Name, fmt.Sprintf("witness %s keeps refusing the checkpoint of size %d as conflicting with what it cosigned: a fork", m.Name, size))
 	return fmt.Errorf("the witness kept answering 409")
 }
 
@@ -329,7 +337,7 @@ func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
 	}
 	fail := func(err error) ([]byte, error) {
 		l.broken = fmt.Errorf("the log will not sign a checkpoint: %w", err)
-		slog.Error("transparency log", "err", l.broken)
+		l.alarms.raise(Alarm{At: time.Now().UTC(), Source: "log", What: l.broken.Error(), Fatal: true})
 		return nil, l.broken
 	}
 	if err := l.verify(ctx, l.verified, int64(size)); err != nil {
@@ -367,7 +375,7 @@ func (l *Log) run(ctx context.Context, interval time.Duration) {
 			l.mu.Lock()
 			l.broken = fmt.Errorf("the log will not sign a checkpoint: %w", err)
 			l.mu.Unlock()
-			slog.Error("transparency log", "err", err)
+			l.alarms.raise(Alarm{At: time.Now().UTC(), Source: "log", What: l.broken.Error(), Fatal: true})
 		} else {
 			l.mu.Lock()
 			l.verified = int64(size)
@@ -375,6 +383,7 @@ func (l *Log) run(ctx context.Context, interval time.Duration) {
 			slog.Info("transparency log verified", "entries", size, "took", time.Since(start).Round(time.Millisecond))
 		}
 	}
+	l.checkWitnesses(ctx)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {

@@ -124,6 +124,11 @@ func auditCmd(args []string) error {
 		return err
 	}
 	rep.Findings = append(rep.Findings, forks...)
+	if hs, ok := src.(*httpSource); ok {
+		if err := auditServedEvidence(ctx, hs, rep); err != nil {
+			return err
+		}
+	}
 	if local != nil {
 		if err := auditProjections(ctx, local, rep); err != nil {
 			return err
@@ -459,6 +464,53 @@ func auditEvidence(ctx context.Context, st *sqlite.Store, dir string, rep *audit
 		}
 		before = page.Next
 	}
+}
+
+// auditServedEvidence downloads every evidence file the served ledger
+// attaches and hashes it: a server must never serve other bytes under a
+// file's digest.
+func auditServedEvidence(ctx context.Context, hs *httpSource, rep *audit.Report) error {
+	size := uint64(rep.Entries)
+	for from := uint64(0); from < size; {
+		page, err := hs.Statements(ctx, from, 1000)
+		if err != nil || len(page) == 0 {
+			return err
+		}
+		for _, s := range page {
+			from = s.Seq + 1
+			st, _, err := ledger.ParseStatement(s.Body)
+			if err != nil {
+				continue // the audit has named it
+			}
+			var sums []string
+			switch st.Type {
+			case incident.TypeEvidence:
+				var p incident.AddEvidence
+				if ledger.DecodePayload(st, &p) == nil {
+					sums = append(sums, p.Evidence.SHA256)
+				}
+			case incident.TypeReport:
+				var p incident.Report
+				if ledger.DecodePayload(st, &p) == nil {
+					for _, e := range p.Evidence {
+						sums = append(sums, e.SHA256)
+					}
+				}
+			}
+			for _, sum := range sums {
+				var body string
+				err := hs.c.do("GET", "/v1/evidence/"+sum, nil, "", rawInto(&body))
+				got := sha256.Sum256([]byte(body))
+				switch {
+				case err != nil:
+					rep.Findings = append(rep.Findings, audit.Finding{Index: int64(s.Seq), What: fmt.Sprintf("evidence %s is not served: %v", sum, err)})
+				case hex.EncodeToString(got[:]) != sum:
+					rep.Findings = append(rep.Findings, audit.Finding{Index: int64(s.Seq), What: fmt.Sprintf("evidence %s is served with other bytes", sum)})
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // evidenceStatement finds the statement that attached a file: an

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -201,23 +202,57 @@ func TestTamperIsDetected(t *testing.T) {
 		t.Fatalf("altered plan: exit %d\n%s", code, out)
 	}
 
-	// A server on the edited file keeps accepting statements but signs no
-	// checkpoint over the corrupted tree, and says so.
+	// A server restarted on the edited file refuses to keep a record it
+	// cannot vouch for: /healthz answers 503 naming the corrupted entry,
+	// and writes are refused with a problem that says why.
 	bad := start(t, "serve", "--data", edited, "--addr", "127.0.0.1:0", "--checkpoint-interval", "100ms", "--witnesses", wit.config)
-	before := healthz(t, bad.url)["checkpoint_size"]
-	truce(t, []string{"TRUCE_SERVER=" + bad.url, "TRUCE_TOKEN=" + ua}, "report", "--type", "drone", "--lon", "35", "--lat", "47",
-		"--at", "2026-01-24T03:00:00Z", "--text", "after the tampering")
-	// Wait until the checkpointer has looked at the new entry and named the
-	// corrupted one; from then on it signs nothing.
 	var h map[string]any
 	eventually(t, "the corrupted server to name ledger index "+seq, func() bool {
 		h = healthz(t, bad.url)
-		log, _ := h["log"].(string)
-		return strings.Contains(log, "index "+seq) || strings.Contains(log, "entry "+seq)
+		status, _ := h["status"].(string)
+		return strings.Contains(status, "index "+seq) || strings.Contains(status, "entry "+seq)
 	})
-	if h["checkpoint_size"] != before {
-		t.Fatalf("corrupted server: checkpoint %v → %v, log %q", before, h["checkpoint_size"], h["log"])
+	if code := healthzCode(t, bad.url); code != http.StatusServiceUnavailable {
+		t.Fatalf("corrupted server: /healthz %d %v", code, h)
 	}
+	cmd := exec.Command(binary, "report", "--type", "drone", "--lon", "35", "--lat", "47", "--at", "2026-01-24T03:00:00Z", "--text", "after the tampering")
+	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8", "LC_ALL=", "TRUCE_SERVER="+bad.url, "TRUCE_TOKEN="+ua)
+	if o, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(o), "takes no writes") {
+		t.Fatalf("a write to the corrupted server: %v %s", err, o)
+	}
+	bad.kill(syscall.SIGTERM)
+
+	// A server on the data with the altered evidence file never serves it
+	// under its digest, and raises the alarm.
+	served := start(t, "serve", "--data", swapped, "--addr", "127.0.0.1:0", "--witnesses", wit.config)
+	sum := filepath.Base(blobs[0])
+	req, _ := http.NewRequest("GET", served.url+"/v1/evidence/"+sum, nil)
+	req.Header.Set("Authorization", "Bearer "+ua)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK || strings.Contains(string(got), "altered evidence bytes") {
+		t.Fatalf("altered evidence served: %d %q", resp.StatusCode, got)
+	}
+	if al, _ := json.Marshal(healthz(t, served.url)["alarms"]); !strings.Contains(string(al), sum) {
+		t.Fatalf("no alarm for the altered evidence: %s", al)
+	}
+	if out, code := runAudit(t, "--server", served.url, "--token", ua, "--trust", wit.trust); code != 3 {
+		t.Fatalf("audit --server of the altered evidence: %d\n%s", code, out)
+	}
+}
+
+func healthzCode(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // The demo with three witnesses: checkpoints get cosigned by all three and

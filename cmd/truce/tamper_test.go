@@ -3,6 +3,8 @@ package main
 import (
 	"crypto/ed25519"
 	"database/sql"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -184,6 +186,7 @@ func TestOperatorRewriteIsExposed(t *testing.T) {
 		t.Fatalf("the forged history passed with the witness policy: %d\n%s", code, out)
 	}
 	f.mustFail(t, dir, strconv.Itoa(f.entries-1), "fork of the history", "--ask-witnesses")
+	f.mustHalt(t, dir, "fork")
 }
 
 // A cut tail: the newest statements, their tree hashes, checkpoints and
@@ -208,6 +211,29 @@ func TestCutTailIsNamed(t *testing.T) {
 	}
 	f.mustFail(t, dir, cut, "truncation", "--ask-witnesses")
 	f.mustFail(t, dir, cut, "truncation", "--checkpoint", saved)
+	f.mustHalt(t, dir, "rollback")
+}
+
+// mustHalt restarts a server on a tampered copy and checks that the
+// witnesses' checkpoint makes it halt: 503 on /healthz naming why, and
+// writes refused.
+func (f tamperFixture) mustHalt(t *testing.T, dir, why string) {
+	t.Helper()
+	srv := start(t, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--witnesses", f.wit.config)
+	var h map[string]any
+	eventually(t, "the server to halt ("+why+")", func() bool {
+		h = healthz(t, srv.url)
+		status, _ := h["status"].(string)
+		return strings.Contains(status, why)
+	})
+	if code := healthzCode(t, srv.url); code != 503 {
+		t.Fatalf("/healthz %d: %v", code, h)
+	}
+	cmd := exec.Command(binary, "report", "--type", "drone", "--lon", "35", "--lat", "47", "--at", "2026-01-24T03:00:00Z", "--text", "after the tampering")
+	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8", "LC_ALL=", "TRUCE_SERVER="+srv.url, "TRUCE_TOKEN="+f.token)
+	if o, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(o), "takes no writes") {
+		t.Fatalf("a write to the halted server: %v %s", err, o)
+	}
 }
 
 // Bytes changed where the signature does not reach: a column of a ledger
