@@ -213,13 +213,6 @@ func sizeOf(signed []byte) uint64 {
 	return n
 }
 
-func mustLatest(t *testing.T, f *storetest.Fixture) []byte {
-	signed, _, err := f.Centre.Log.Published(context.Background())
-	if err != nil || signed == nil {
-		t.Fatal("no published checkpoint", err)
-	}
-	return signed
-}
 
 // BenchmarkAudit audits a ledger of TRUCE_AUDIT_N reports (default 20,000):
 // canonical form, leaf hashes, signatures on every core, the recomputed
