@@ -213,7 +213,6 @@ func sizeOf(signed []byte) uint64 {
 	return n
 }
 
-
 // BenchmarkAudit audits a ledger of TRUCE_AUDIT_N reports (default 20,000):
 // canonical form, leaf hashes, signatures on every core, the recomputed
 // tree against the stored tree and the checkpoint.
