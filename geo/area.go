@@ -92,6 +92,9 @@ func checkRing(ring []Position, path string) error {
 	if ring[0] != ring[len(ring)-1] {
 		return ledger.Invalid(path, "ring is not closed: the last position must equal the first")
 	}
+	if err := checkAntimeridian(ring, path); err != nil {
+		return err
+	}
 	if i, j, ok := selfIntersection(ring); ok {
 		return ledger.Invalid(path, "ring crosses itself between edges %d and %d", i, j)
 	}

@@ -79,6 +79,9 @@ func (g Geometry) shape() (Shape, error) {
 		if len(l) < 2 {
 			return Shape{}, ledger.Invalid("coordinates", "a line needs at least two positions")
 		}
+		if err := checkAntimeridian(l, "coordinates"); err != nil {
+			return Shape{}, err
+		}
 		s.lines = [][]Position{l}
 	case "MultiLineString":
 		ls, err := DecodeLines(g.Coordinates, MaxVertices)
@@ -91,6 +94,9 @@ func (g Geometry) shape() (Shape, error) {
 		for i, l := range ls {
 			if len(l) < 2 {
 				return Shape{}, ledger.Invalid(fmt.Sprintf("coordinates[%d]", i), "a line needs at least two positions")
+			}
+			if err := checkAntimeridian(l, fmt.Sprintf("coordinates[%d]", i)); err != nil {
+				return Shape{}, err
 			}
 		}
 		s.lines = ls
@@ -131,8 +137,8 @@ func (g Geometry) shape() (Shape, error) {
 }
 
 // checkPolygon checks the rings of a polygon whose positions are valid:
-// at least one, each closed, of four or more positions, not crossing
-// itself.
+// at least one, each closed, of four or more positions, not crossing the
+// antimeridian uncut, not crossing itself.
 func checkPolygon(rings [][]Position, path string) error {
 	if len(rings) == 0 {
 		return ledger.Invalid(path, "a polygon needs an exterior ring")
@@ -144,6 +150,9 @@ func checkPolygon(rings [][]Position, path string) error {
 		}
 		if ps[0] != ps[len(ps)-1] {
 			return ledger.Invalid(rp, "ring is not closed: the last position must equal the first")
+		}
+		if err := checkAntimeridian(ps, rp); err != nil {
+			return err
 		}
 		if a, b, ok := selfIntersection(ps); ok {
 			return ledger.Invalid(rp, "ring crosses itself between edges %d and %d", a, b)

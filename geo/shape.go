@@ -339,7 +339,8 @@ func (a *Area) segmentTouches(u, v Position) bool {
 }
 
 // ValidateLine checks a reference line: two or more positions, each valid,
-// and no two segments crossing or touching except neighbours at their shared
+// no segment crossing the antimeridian uncut (checkAntimeridian), and no
+// two segments crossing or touching except neighbours at their shared
 // position (the first and last segments are neighbours when the line is
 // closed). Repeated consecutive positions are allowed. Errors name field.
 func ValidateLine(ps []Position, field string) error {
@@ -347,6 +348,9 @@ func ValidateLine(ps []Position, field string) error {
 		if err := checkPosition(p, fmt.Sprintf("%s[%d]", field, i)); err != nil {
 			return err
 		}
+	}
+	if err := checkAntimeridian(ps, field); err != nil {
+		return err
 	}
 	// Drop repeated positions, remembering where each kept one came from.
 	var pts []Position
