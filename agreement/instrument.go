@@ -116,7 +116,7 @@ func (in *Instrument) Terminated() (time.Time, bool) {
 // suspendedAt tells whether a suspension holds at t, and by which parties.
 // Each party's suspension lasts until that party (or the centre) resumes.
 func (in *Instrument) suspendedAt(t time.Time) []string {
-	if in == nil {
+	if in == nil || len(in.Events) == 0 {
 		return nil
 	}
 	open := map[string]bool{}
@@ -217,25 +217,20 @@ func (v *Version) Start() time.Time {
 	return time.Time{}
 }
 
-// holds tells whether t lies in a signed version's own window.
-func (v *Version) holds(t time.Time) bool {
-	if !v.Signed {
-		return false
-	}
-	_, until, _ := v.Document.EffectiveWindow()
-	return !t.Before(v.Start()) && (until.IsZero() || t.Before(until))
-}
-
 // Registry answers which instruments are in force when. It is built from
 // every agreement version and instrument record, and is read-only.
 type Registry struct {
 	versions map[string][]*Version // by ID, in version order
+	windows  map[*Version]window   // signed versions' windows, parsed once
 	inst     map[string]*Instrument
 	ids      []string
 	// replaced: when an instrument leaves force because a signed version of
 	// another names it in Replaces, and by which.
 	replaced map[string]Replacement
 }
+
+// window is when a signed version holds (until zero: indefinitely).
+type window struct{ start, until time.Time }
 
 // Replacement says which instrument replaces another, from when.
 type Replacement struct {
@@ -246,8 +241,12 @@ type Replacement struct {
 
 // NewRegistry indexes versions and instrument records.
 func NewRegistry(versions []*Version, insts []*Instrument) *Registry {
-	r := &Registry{versions: map[string][]*Version{}, inst: map[string]*Instrument{}, replaced: map[string]Replacement{}}
+	r := &Registry{versions: map[string][]*Version{}, windows: map[*Version]window{}, inst: map[string]*Instrument{}, replaced: map[string]Replacement{}}
 	for _, v := range versions {
+		if v.Signed {
+			_, until, _ := v.Document.EffectiveWindow()
+			r.windows[v] = window{v.Start(), until}
+		}
 		if _, ok := r.versions[v.ID]; !ok {
 			r.ids = append(r.ids, v.ID)
 		}
@@ -296,7 +295,7 @@ func (r *Registry) At(id string, t time.Time) *Version {
 	}
 	vs := r.versions[id]
 	for i := len(vs) - 1; i >= 0; i-- {
-		if vs[i].holds(t) {
+		if w, ok := r.windows[vs[i]]; ok && !t.Before(w.start) && (w.until.IsZero() || t.Before(w.until)) {
 			return vs[i]
 		}
 	}
