@@ -155,9 +155,13 @@ func ChangeInstrument(inst *Instrument, versions []*Version, by Actor, kind stri
 	if len(versions) == 0 {
 		return nil, ledger.Invalid("agreement", "no agreement %q", p.Agreement)
 	}
-	var signed *Version
+	var signed *Version // the latest signed version
+	var start time.Time // when the instrument first came into force
 	for _, v := range versions {
 		if v.Signed {
+			if signed == nil || v.Start().Before(start) {
+				start = v.Start()
+			}
 			signed = v
 		}
 	}
@@ -175,7 +179,7 @@ func ChangeInstrument(inst *Instrument, versions []*Version, by Actor, kind stri
 		return nil, ledger.Conflict("agreement %s was terminated with effect from %s", p.Agreement, end.Format(time.RFC3339))
 	}
 	from := p.Effect(at)
-	if start := signed.Start(); from.Before(start) {
+	if from.Before(start) {
 		return nil, ledger.Invalid("from", "is before agreement %s came into force (%s)", p.Agreement, start.Format(time.RFC3339))
 	}
 	// Events take effect in the order they are stated: a change may not be
