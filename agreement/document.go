@@ -598,6 +598,11 @@ func (x Texts) validate(required bool) error {
 		if strings.TrimSpace(s) == "" || len(s) > maxText || !utf8.ValidString(s) {
 			return ledger.Invalid(tag, "must be valid UTF-8 text of 1 to %d bytes", maxText)
 		}
+		// Texts are clause texts as much as titles and labels: they keep
+		// line breaks and joiners (docs/statements.md, "Text").
+		if err := ledger.CheckText(tag, s); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package incident
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,6 +91,46 @@ func TestReportValidation(t *testing.T) {
 	r.ObservedUntil = "2026-01-23T00:00:00Z"
 	if _, _, _, err := r.Validate(); err == nil {
 		t.Fatal("interval ending before it starts accepted")
+	}
+}
+
+// Labels (place, weapon, evidence names) are one line with nothing hidden;
+// free text (the description, evidence notes, step notes) keeps line breaks
+// and joiners but no controls or bidi overrides. Each refusal names its
+// field and the character.
+func TestReportText(t *testing.T) {
+	ev := Evidence{SHA256: strings.Repeat("ab", 32), Name: "crater.jpg", MediaType: "image/jpeg", Size: 1}
+	cases := []struct {
+		edit  func(*Report)
+		field string
+	}{
+		{func(r *Report) { r.Description.Text = "ok\u202eko" }, "description.text"},
+		{func(r *Report) { r.Description.Text = "ok\x00" }, "description.text"},
+		{func(r *Report) { r.Location.Place = "Kyiv\u200d" }, "location.place"},
+		{func(r *Report) { r.Location.Place = "Kyiv\tKharkiv" }, "location.place"},
+		{func(r *Report) { r.Weapon = "Kh-22\u2066" }, "weapon"},
+		{func(r *Report) { e := ev; e.Name = "x\u202egpj.exe"; r.Evidence = []Evidence{e} }, "evidence[0].name"},
+		{func(r *Report) { e := ev; e.MediaType = "image/jpeg\n"; r.Evidence = []Evidence{e} }, "evidence[0].media_type"},
+		{func(r *Report) { e := ev; e.Note = "\x1b[2J"; r.Evidence = []Evidence{e} }, "evidence[0].note"},
+		{func(r *Report) { e := ev; e.Source = "a\rb"; r.Evidence = []Evidence{e} }, "evidence[0].source"},
+	}
+	for _, c := range cases {
+		r := report()
+		c.edit(&r)
+		_, _, _, err := r.Validate()
+		var fe *ledger.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field || !strings.Contains(fe.Reason, "character ") {
+			t.Errorf("%s: %v", c.field, err)
+		}
+	}
+	r := report()
+	r.Description.Text = "Рядок один\r\nрядок два\tі 👩\u200d💻"
+	r.Location.Place = "Гуляйполе (Huliaipole)"
+	if _, _, _, err := r.Validate(); err != nil {
+		t.Fatalf("ordinary text refused: %v", err)
+	}
+	if err := note("bare\rreturn"); err == nil {
+		t.Fatal("a note with a bare carriage return accepted")
 	}
 }
 

@@ -145,6 +145,9 @@ func (r *Report) Validate() (from, until time.Time, box geo.BBox, err error) {
 	if len(r.Location.Place) > 300 {
 		return from, until, box, ledger.Invalid("location.place", "at most 300 bytes")
 	}
+	if err = ledger.CheckLabel("location.place", r.Location.Place); err != nil {
+		return
+	}
 	c := r.Counts
 	for name, n := range map[string]int{"launched": c.Launched, "intercepted": c.Intercepted,
 		"impacts": c.Impacts, "explosions": c.Explosions, "rounds": c.Rounds} {
@@ -165,6 +168,9 @@ func (r *Report) Validate() (from, until time.Time, box geo.BBox, err error) {
 	}
 	if len(r.Weapon) > 100 {
 		return from, until, box, ledger.Invalid("weapon", "at most 100 bytes")
+	}
+	if err = ledger.CheckLabel("weapon", r.Weapon); err != nil {
+		return
 	}
 	if r.Target != "" && !slices.Contains(Targets, r.Target) {
 		return from, until, box, ledger.Invalid("target", "unknown target %q; one of %s", r.Target, list(Targets))
@@ -194,6 +200,9 @@ func (t Text) Validate(required bool) error {
 	if len(t.Text) > maxText || !utf8.ValidString(t.Text) {
 		return ledger.Invalid("text", "must be valid UTF-8 of at most %d bytes", maxText)
 	}
+	if err := ledger.CheckText("text", t.Text); err != nil {
+		return err
+	}
 	if _, err := language.Parse(t.Lang); err != nil || t.Lang == "" {
 		return ledger.Invalid("lang", "%q is not a BCP 47 language tag", t.Lang)
 	}
@@ -208,8 +217,14 @@ func (e Evidence) Validate() error {
 	if strings.TrimSpace(e.Name) == "" || len(e.Name) > 255 {
 		return ledger.Invalid("name", "is required, at most 255 bytes")
 	}
+	if err := ledger.CheckLabel("name", e.Name); err != nil {
+		return err
+	}
 	if e.MediaType == "" || len(e.MediaType) > 127 || !strings.Contains(e.MediaType, "/") {
 		return ledger.Invalid("media_type", "must be a media type such as image/jpeg")
+	}
+	if err := ledger.CheckLabel("media_type", e.MediaType); err != nil {
+		return err
 	}
 	if e.Size < 0 {
 		return ledger.Invalid("size", "must not be negative")
@@ -222,7 +237,10 @@ func (e Evidence) Validate() error {
 	if len(e.Source) > 500 || len(e.Note) > 2000 {
 		return ledger.Invalid("note", "source at most 500 bytes, note at most 2000")
 	}
-	return nil
+	if err := ledger.CheckText("source", e.Source); err != nil {
+		return err
+	}
+	return ledger.CheckText("note", e.Note)
 }
 
 func parseTime(field, s string, required bool) (time.Time, error) {

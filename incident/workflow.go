@@ -221,7 +221,7 @@ func note(s string) error {
 	if len(s) > maxText {
 		return ledger.Invalid("note", "at most %d bytes", maxText)
 	}
-	return nil
+	return ledger.CheckText("note", s)
 }
 
 // Triage moves a reported incident into the queue with a priority.

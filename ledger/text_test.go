@@ -151,7 +151,7 @@ func TestSignatureSpelling(t *testing.T) {
 		good[:40] + "\n" + good[40:],
 		good[:40] + "\r\n" + good[40:],
 		strings.TrimRight(good, "="),
-		base64.URLEncoding.EncodeToString(s.Sig),
+		" " + good,
 		stray,
 	} {
 		if b, err := base64.StdEncoding.DecodeString(sig); sig == stray && (err != nil || !bytes.Equal(b, s.Sig)) {

@@ -59,6 +59,9 @@ func (r *Round) Validate(known func(string) bool) error {
 	if strings.TrimSpace(r.Title) == "" || len(r.Title) > 300 {
 		return ledger.Invalid("title", "is required, at most 300 bytes")
 	}
+	if err := ledger.CheckLabel("title", r.Title); err != nil {
+		return err
+	}
 	start, err := time.Parse(time.DateOnly, r.Start)
 	if err != nil {
 		return ledger.Invalid("start", "must be a date such as 2026-01-23")
@@ -71,6 +74,9 @@ func (r *Round) Validate(known func(string) bool) error {
 	}
 	if strings.TrimSpace(r.Place) == "" {
 		return ledger.Invalid("place", "is required")
+	}
+	if err := ledger.CheckLabel("place", r.Place); err != nil {
+		return err
 	}
 	if !slices.Contains(Formats, r.Format) {
 		return ledger.Invalid("format", "unknown format %q; one of %s", r.Format, strings.Join(Formats, ", "))
@@ -92,6 +98,12 @@ func (r *Round) Validate(known func(string) bool) error {
 			if strings.TrimSpace(a.Title) == "" {
 				return ledger.Invalid(field+".title", "is required")
 			}
+			if err := ledger.CheckLabel(field+".title", a.Title); err != nil {
+				return err
+			}
+			if err := ledger.CheckText(field+".outcome", a.Outcome); err != nil {
+				return err
+			}
 			if !slices.Contains(AgendaStatus, a.Status) {
 				return ledger.Invalid(field+".status", "unknown status %q; one of %s", a.Status, strings.Join(AgendaStatus, ", "))
 			}
@@ -100,5 +112,5 @@ func (r *Round) Validate(known func(string) bool) error {
 	if len(r.Summary) > maxRoundBytes {
 		return ledger.Invalid("summary", "at most %d bytes", maxRoundBytes)
 	}
-	return nil
+	return ledger.CheckText("summary", r.Summary)
 }

@@ -134,6 +134,9 @@ func (r Rotate) Validate() error {
 	if !ledger.IDPattern.MatchString(r.Member) {
 		return ledger.Invalid("member", "must match %s", ledger.IDPattern)
 	}
+	if err := ledger.CheckText("reason", r.Reason); err != nil {
+		return err
+	}
 	return validKey("public_key", r.PublicKey)
 }
 
@@ -141,6 +144,9 @@ func (r Rotate) Validate() error {
 func (o Open) Validate() error {
 	if strings.TrimSpace(o.Name) == "" {
 		return ledger.Invalid("name", "is required")
+	}
+	if err := ledger.CheckLabel("name", o.Name); err != nil {
+		return err
 	}
 	if err := validNames(o.Names); err != nil {
 		return err
@@ -163,6 +169,9 @@ func validNames(names map[string]string) error {
 		if strings.TrimSpace(name) == "" || len(name) > 200 || !utf8.ValidString(name) {
 			return ledger.Invalid("names."+tag, "is required, valid UTF-8 of at most 200 bytes")
 		}
+		if err := ledger.CheckLabel("names."+tag, name); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -177,6 +186,9 @@ func (r Register) Validate() error {
 	}
 	if strings.TrimSpace(r.Name) == "" || len(r.Name) > 200 {
 		return ledger.Invalid("name", "is required, at most 200 bytes")
+	}
+	if err := ledger.CheckLabel("name", r.Name); err != nil {
+		return err
 	}
 	if err := validNames(r.Names); err != nil {
 		return err
@@ -197,6 +209,9 @@ func (a Add) Validate() error {
 	}
 	if strings.TrimSpace(a.Name) == "" || len(a.Name) > 200 {
 		return ledger.Invalid("name", "is required, at most 200 bytes")
+	}
+	if err := ledger.CheckLabel("name", a.Name); err != nil {
+		return err
 	}
 	if len(a.Roles) == 0 {
 		return ledger.Invalid("roles", "at least one role is required")
