@@ -227,14 +227,6 @@ func (a Add) Validate() error {
 	return validKey("public_key", a.PublicKey)
 }
 
-func validKey(field, b64 string) error {
-	k, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil || len(k) != ed25519.PublicKeySize {
-		return ledger.Invalid(field, "must be a base64 ed25519 public key of 32 bytes")
-	}
-	return nil
-}
-
 func join[T ~string](xs []T) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {

@@ -23,7 +23,12 @@ type Tx interface {
 	Party(id string) (*party.Party, error)
 	PutParty(p *party.Party) error
 	Member(id string) (*party.Member, error)
+	// PutMember writes m and records m.PublicKey as a key m holds. A key
+	// stays recorded after its member rotates away from it or is revoked.
 	PutMember(m *party.Member) error
+	// KeyHolder returns the member that holds or once held publicKey (its
+	// base64, as a member's PublicKey spells it), "" when none has.
+	KeyHolder(publicKey string) (string, error)
 	Incident(id string) (*incident.Incident, error)
 	PutIncident(inc *incident.Incident) error
 	// EventIncidents lists the incidents whose Event is event.
@@ -167,6 +172,9 @@ func addMember(tx Tx, s *ledger.Signed, by *party.Member) (string, error) {
 	}
 	if m, err := tx.Member(a.ID); err != nil || m != nil {
 		return "", firstErr(err, ledger.Conflict("member %q already exists", a.ID))
+	}
+	if err := keyUnused(tx, a.PublicKey, a.ID); err != nil {
+		return "", err
 	}
 	return a.ID, tx.PutMember(&party.Member{ID: a.ID, Party: a.Party, Name: a.Name, Roles: a.Roles,
 		PublicKey: a.PublicKey, Added: s.Statement.Time, Seq: s.Seq})
@@ -415,8 +423,30 @@ func rotateKey(tx Tx, s *ledger.Signed, by *party.Member) (string, error) {
 	if m.PublicKey == r.PublicKey {
 		return "", ledger.Conflict("member %s already has this key", m.ID)
 	}
+	if err := keyUnused(tx, r.PublicKey, m.ID); err != nil {
+		return "", err
+	}
 	m.PublicKey = r.PublicKey
 	return m.ID, tx.PutMember(m)
+}
+
+// keyUnused refuses to register a key that a member holds or has held. A
+// statement's signature names its author only if no other member has the
+// key: one key under two members of two parties would let either disown,
+// or speak for, the other. A key a member rotated away from may have been
+// retired because it leaked, so it is never registered again, to anyone,
+// the same member included.
+func keyUnused(tx Tx, key, member string) error {
+	holder, err := tx.KeyHolder(key)
+	switch {
+	case err != nil:
+		return err
+	case holder == "":
+		return nil
+	case holder == member:
+		return ledger.Invalid("payload.public_key", "%s held this key before a rotation; a retired key is never registered again", member)
+	}
+	return ledger.Invalid("payload.public_key", "is the key, or a former key, of member %s; every member needs a key of its own", holder)
 }
 
 func negotiate(tx Tx, s *ledger.Signed, by agreement.Actor) (string, error) {

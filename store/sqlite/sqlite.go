@@ -67,6 +67,10 @@ CREATE TABLE IF NOT EXISTS log_settings (name TEXT PRIMARY KEY, value TEXT NOT N
 
 CREATE TABLE IF NOT EXISTS parties (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, party TEXT NOT NULL, doc BLOB NOT NULL);
+-- Every public key a member holds or has held (base64, as the ledger spells
+-- it), so that the fold can refuse a key already registered. A key stays
+-- after a rotation away from it.
+CREATE TABLE IF NOT EXISTS member_keys (public_key TEXT PRIMARY KEY, member TEXT NOT NULL);
 -- An incident's ID is "inc-" and the ledger index of its report, so that
 -- index is the primary key (SQLite's rowid) and no separate ID index exists.
 CREATE TABLE IF NOT EXISTS incidents (
@@ -142,11 +146,36 @@ func Open(dir string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}
+	if err := s.indexKeys(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if s.readHashes, err = r.Prepare(`SELECT idx, hash FROM tree_hashes WHERE idx IN (SELECT value FROM json_each(?))`); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("prepare tree reads: %w", err)
 	}
 	return s, nil
+}
+
+// indexKeys fills member_keys from the ledger in a database written before
+// it existed: each key in the order the ledger registered it (opening,
+// member.add, member.rotate), first holder first, as the fold would have.
+// A database whose ledger has any statement has at least the operator's
+// key, so this runs once.
+func (s *Store) indexKeys() error {
+	var have bool
+	if err := s.w.QueryRow(`SELECT EXISTS (SELECT 1 FROM member_keys)`).Scan(&have); err != nil || have {
+		return err
+	}
+	_, err := s.w.Exec(`INSERT OR IGNORE INTO member_keys (public_key, member)
+		SELECT json_extract(doc, '$.payload.public_key'),
+			json_extract(doc, CASE type WHEN 'centre.open' THEN '$.payload.operator' WHEN 'member.add' THEN '$.payload.id' ELSE '$.payload.member' END)
+		FROM (SELECT seq, type, CAST(body AS TEXT) AS doc FROM ledger WHERE type IN ('centre.open', 'member.add', 'member.rotate'))
+		ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("index member keys: %w", err)
+	}
+	return nil
 }
 
 // Path is the database file.
@@ -389,8 +418,30 @@ func (t *txn) PutParty(p *party.Party) error {
 func (t *txn) PutMember(m *party.Member) error {
 	delete(t.members, m.ID)
 	doc, _ := json.Marshal(m)
-	_, err := t.exec(`INSERT INTO members (id, party, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, m.ID, m.Party, doc)
-	return err
+	if _, err := t.exec(`INSERT INTO members (id, party, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, m.ID, m.Party, doc); err != nil {
+		return err
+	}
+	// The fold refuses a key another member holds (KeyHolder); this only
+	// records the key, and fails loudly should the fold ever not have.
+	if _, err := t.exec(`INSERT INTO member_keys (public_key, member) VALUES (?, ?) ON CONFLICT(public_key) DO NOTHING`, m.PublicKey, m.ID); err != nil {
+		return err
+	}
+	if holder, err := t.KeyHolder(m.PublicKey); err != nil || holder != m.ID {
+		return errors.Join(err, fmt.Errorf("the key of member %s is already held by %s", m.ID, holder))
+	}
+	return nil
+}
+
+func (t *txn) KeyHolder(publicKey string) (string, error) {
+	var member string
+	err := t.QueryRowContext(t.ctx, `SELECT member FROM member_keys WHERE public_key = ?`, publicKey).Scan(&member)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read key holder: %w", err)
+	}
+	return member, nil
 }
 
 func (t *txn) PutIncident(inc *incident.Incident) error {
@@ -868,6 +919,7 @@ func (s *Store) Dump(ctx context.Context) ([]string, error) {
 	for _, q := range []string{
 		`SELECT 'party ' || id || ' ' || CAST(doc AS TEXT) FROM parties ORDER BY id`,
 		`SELECT 'member ' || id || ' ' || party || ' ' || CAST(doc AS TEXT) FROM members ORDER BY id`,
+		`SELECT 'key ' || public_key || ' ' || member FROM member_keys ORDER BY public_key`,
 		`SELECT 'incident ' || seq || ' ' || type || ' ' || status || ' ' || party || ' ' || actor || ' ' || event || ' ' ||
 			t_from || ' ' || t_until || ' ' || west || ' ' || south || ' ' || east || ' ' || north || ' ' || CAST(doc AS TEXT) FROM incidents ORDER BY seq`,
 		`SELECT 'round ' || id || ' ' || start || ' ' || CAST(doc AS TEXT) FROM rounds ORDER BY id`,

@@ -2,9 +2,12 @@ package storetest
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +28,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Replay", func(t *testing.T) { testReplay(t, open) })
 	t.Run("Filters", func(t *testing.T) { testFilters(t, open) })
 	t.Run("DuplicateSignedStatement", func(t *testing.T) { testDuplicate(t, open) })
+	t.Run("OneKeyOneMember", func(t *testing.T) { testKeys(t, open) })
 }
 
 func testProjections(t *testing.T, open Opener) {
@@ -298,3 +302,95 @@ func testDuplicate(t *testing.T, open Opener) {
 		t.Fatalf("replayed signed statement: %v, want conflict", err)
 	}
 }
+
+// A public key names one member: the fold refuses to register (member.add
+// or member.rotate) a key another member holds, or any member once held,
+// the operator's included; a member does not take back a key it rotated
+// away from. The refusals change nothing, and a replay holds the same keys.
+func testKeys(t *testing.T, open Opener) {
+	f := NewFixture(t, open(t))
+	ctx := context.Background()
+	keyOf := func(member string) ed25519.PublicKey {
+		m, err := f.Store.Member(ctx, member)
+		if err != nil || m == nil {
+			t.Fatalf("member %s: %v", member, err)
+		}
+		return m.Key()
+	}
+	uaOld, ru, op := keyOf(UARep), keyOf(RURep), keyOf(centre.OperatorID)
+	if _, err := f.Centre.RotateKey(ctx, UARep, nil, "scheduled rotation"); err != nil {
+		t.Fatal(err)
+	}
+	uaNew := keyOf(UARep)
+	before, _ := f.Store.Dump(ctx)
+	size, _ := f.Store.Size(ctx)
+	refusedAdd := []struct {
+		name  string
+		party string
+		key   ed25519.PublicKey
+	}{
+		{"another party's member's key", "ua", ru},
+		{"the same party's member's key", "ua", uaNew},
+		{"a key rotated away from", "ch", uaOld},
+		{"the operator's key", "un", op},
+	}
+	for i, c := range refusedAdd {
+		_, _, err := f.Centre.AddMember(ctx, centre.NewMember{ID: "dup-" + string(rune('a'+i)), Party: c.party, Name: "Duplicate",
+			Roles: []party.Role{party.Representative}, PublicKey: c.key})
+		var fe *ledger.FieldError
+		if !errors.As(err, &fe) || fe.Field != "payload.public_key" {
+			t.Errorf("member.add with %s: %v, want a payload.public_key error", c.name, err)
+		}
+	}
+	refusedRotate := []struct {
+		name, member string
+		key          ed25519.PublicKey
+		holder       string
+	}{
+		{"to another member's key", RURep, uaNew, UARep},
+		{"to a key another member rotated away from", RURep, uaOld, UARep},
+		{"back to its own old key", UARep, uaOld, UARep},
+		{"to the operator's key", Mon1, op, centre.OperatorID},
+	}
+	for _, c := range refusedRotate {
+		_, err := f.Centre.RotateKey(ctx, c.member, c.key, "test")
+		var fe *ledger.FieldError
+		if !errors.As(err, &fe) || fe.Field != "payload.public_key" || !strings.Contains(fe.Reason, c.holder) {
+			t.Errorf("member.rotate of %s %s: %v, want a payload.public_key error naming %s", c.member, c.name, err, c.holder)
+		}
+	}
+	after, _ := f.Store.Dump(ctx)
+	size2, _ := f.Store.Size(ctx)
+	if size2 != size || !slices.Equal(before, after) {
+		t.Fatalf("refused key registrations changed the store: size %d → %d", size, size2)
+	}
+	// A fresh key is still welcome, and a revoked member's key stays taken.
+	fresh, _, _ := ed25519.GenerateKey(nil)
+	if _, _, err := f.Centre.AddMember(ctx, centre.NewMember{ID: "fresh", Party: "ua", Name: "Fresh", Roles: []party.Role{party.Viewer}, PublicKey: fresh}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Centre.Say(ctx, f.S[centre.OperatorID], party.TypeRevoke, party.Revoke{Member: "fresh"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Centre.RotateKey(ctx, RURep, fresh, "test"); err == nil {
+		t.Fatal("a revoked member's key was registered again")
+	}
+	// The keys are part of the projections: every key any member has held
+	// is in the dump, and a replay of the ledger holds the same.
+	a, _ := f.Store.Dump(ctx)
+	for _, k := range []ed25519.PublicKey{uaOld, uaNew, ru, op, fresh} {
+		if !slices.ContainsFunc(a, func(row string) bool { return strings.HasPrefix(row, "key ") && strings.Contains(row, base64Key(k)) }) {
+			t.Errorf("key %s is not in the dump", base64Key(k))
+		}
+	}
+	dst := open(t)
+	if err := centre.Replay(ctx, f.Store, dst, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := dst.Dump(ctx)
+	if !slices.Equal(a, b) {
+		t.Fatalf("replayed projections differ (%d vs %d rows)", len(a), len(b))
+	}
+}
+
+func base64Key(k ed25519.PublicKey) string { return base64.StdEncoding.EncodeToString(k) }
