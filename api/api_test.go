@@ -416,6 +416,7 @@ func TestProblemTitlesFollowLanguage(t *testing.T) {
 	for lang, want := range map[string]string{"uk-UA,uk;q=0.9": "Не дозволено", "zh-CN": "不允许", "de": "Not allowed"} {
 		req, _ := http.NewRequest("POST", e.srv.URL+"/v1/parties", strings.NewReader(`{"id":"xx","name":"X","kind":"observer"}`))
 		req.Header.Set("Authorization", "Bearer "+e.f.Tokens[storetest.Viewer])
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept-Language", lang)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -2,12 +2,17 @@ package api_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"truce/centre"
+	"truce/incident"
+	"truce/ledger"
 	"truce/store/storetest"
 )
 
@@ -66,6 +71,47 @@ func TestBadInputChangesNothing(t *testing.T) {
 	e := newEnv(t)
 	id := e.report(storetest.UARep)
 	valid := reportWith(t, "type", "shelling")
+	// An incident under investigation by Mon1, for findings.
+	investigated := e.report(storetest.UARep)
+	e.must(e.post("/v1/incidents/"+investigated+"/triage", storetest.Coord, map[string]any{"priority": "high"}), 201)
+	e.must(e.post("/v1/incidents/"+investigated+"/assign", storetest.Coord, map[string]any{"monitors": []string{storetest.Mon1}}), 201)
+	e.must(e.post("/v1/incidents/"+investigated+"/investigate", storetest.Mon1, map[string]any{}), 201)
+	finding := func(text string) string {
+		return mustJSON(t, map[string]any{"outcome": "serious_violation", "attribution": "ru", "summary": map[string]string{"lang": "en", "text": text}})
+	}
+	round := func(field, value string) string {
+		r := map[string]any{"id": "r-bad", "title": "Round", "start": "2026-02-01", "place": "Abu Dhabi", "format": "trilateral",
+			"participants": []string{"ua", "ru", "us"}, "joint_statement": false}
+		if field == "agenda" {
+			r["groups"] = []any{map[string]any{"name": "military", "agenda": []any{map[string]string{"title": value, "status": "discussed"}}}}
+		} else {
+			r[field] = value
+		}
+		return mustJSON(t, r)
+	}
+	member := func(name, key string) string {
+		return mustJSON(t, map[string]any{"party": "ru", "name": name, "roles": []string{"viewer"}, "public_key": key})
+	}
+	evidence := func(field, value string) string {
+		ev := map[string]any{"sha256": strings.Repeat("ab", 32), "size": 4, "name": "photo.jpg", "media_type": "image/jpeg"}
+		ev[field] = value
+		return mustJSON(t, map[string]any{"evidence": ev})
+	}
+	// A client-signed statement, to spell wrong in one way each.
+	signed := e.sign(t, storetest.UARep, incident.TypeReport, storetest.Report())
+	sig := base64.StdEncoding.EncodeToString(signed.Sig)
+	envelope := func(body, sig string) string {
+		return `{"statement":` + body + `,"signature":"` + sig + `"}`
+	}
+	withNonce := func(n string) string {
+		return strings.Replace(string(signed.Body), `"nonce":"`+signed.Statement.Nonce+`"`, `"nonce":`+n, 1)
+	}
+	bidiBody := strings.Replace(string(signed.Body), `"text":"`, `"text":"\u202e`, 1)
+	uaKey := e.f.S[storetest.UARep].Member.PublicKey
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	uaKeyRespelled := uaKey[:42] + string(alphabet[strings.IndexByte(alphabet, uaKey[42])^1]) + "=" // stray bits: the same 32 bytes
+	identityKey := base64.StdEncoding.EncodeToString(append([]byte{1}, make([]byte, 31)...))
+	opKey := e.f.S[centre.OperatorID].Member.PublicKey
 	huge := `{"type":"MultiPoint","coordinates":[` + strings.Repeat("[30.1,48.1],", 1_000_000) + `[30.1,48.1]]}`
 	cases := []struct {
 		name, method, path, member, body, contentType string
@@ -126,6 +172,61 @@ func TestBadInputChangesNothing(t *testing.T) {
 			"coordinates": [][]float64{{35, 47}, {36, 48}, {36, 47}, {35, 48}}}), "", 400, "plan.terms[1].geometry.coordinates"},
 		{"site without coordinates", "POST", "/v1/agreements", storetest.USMed, docWith(t, "agreement", 5, "sites", []map[string]any{{"id": "znpp", "name": "ZNPP", "kind": "nuclear"}}), "", 400, "agreement.terms[5].sites[0].lon"},
 		{"plan of another party's ID", "POST", "/v1/plans", storetest.Viewer, docWith(t, "plan", 0, "type", "effective"), "", 403, ""},
+
+		// Media types: a JSON body says it is JSON, in UTF-8.
+		{"no content type", "POST", "/v1/incidents", storetest.UARep, valid, "-", 415, ""},
+		{"charset utf-16", "POST", "/v1/incidents", storetest.UARep, valid, "application/json; charset=utf-16", 415, ""},
+		{"charset latin-1", "POST", "/v1/parties", "operator", `{"id":"xx","name":"X","kind":"observer"}`, "application/json; charset=iso-8859-1", 415, ""},
+		{"json as text", "POST", "/v1/incidents", storetest.UARep, valid, "text/json", 415, ""},
+		{"unreadable content type", "POST", "/v1/incidents", storetest.UARep, valid, "application/json; charset", 415, ""},
+		{"envelope without content type", "POST", "/v1/statements", storetest.UARep, envelope(string(signed.Body), sig), "-", 415, ""},
+		{"batch without content type", "POST", "/v1/statements/batch", storetest.UARep, `{"statements":[]}`, "-", 415, ""},
+
+		// Envelopes that spell one statement a second way.
+		{"empty nonce", "POST", "/v1/statements", storetest.UARep, envelope(withNonce(`""`), sig), "", 400, "statement.nonce"},
+		{"short nonce", "POST", "/v1/statements", storetest.UARep, envelope(withNonce(`"n1"`), sig), "", 400, "statement.nonce"},
+		{"nonce with spaces", "POST", "/v1/statements", storetest.UARep, envelope(withNonce(`"a nonce of some length"`), sig), "", 400, "statement.nonce"},
+		{"null nonce", "POST", "/v1/statements", storetest.UARep, envelope(withNonce(`null`), sig), "", 400, "statement.nonce"},
+		{"signature with a line break", "POST", "/v1/statements", storetest.UARep, envelope(string(signed.Body), sig[:44]+`\n`+sig[44:]), "", 400, "signature"},
+		{"signature unpadded", "POST", "/v1/statements", storetest.UARep, envelope(string(signed.Body), strings.TrimRight(sig, "=")), "", 400, "signature"},
+		{"bidi override in a signed statement", "POST", "/v1/statements", storetest.UARep, envelope(bidiBody, sig), "", 400, "statement.payload.description.text"},
+
+		// Characters that reorder, hide or overwrite text.
+		{"bidi override in a description", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "description.text", "Обстріл \u202eкварталу"), "", 422, "description.text"},
+		{"isolate in a description", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "description.text", "x \u2067y\u2069"), "", 422, "description.text"},
+		{"NUL in a description", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "description.text", "before\x00after"), "", 422, "description.text"},
+		{"escape sequence in a description", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "description.text", "\x1b[2J wiped"), "", 422, "description.text"},
+		{"bare carriage return in a description", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "description.text", "12 missiles\r9 intercepted"), "", 422, "description.text"},
+		{"zero-width space in a description", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "description.text", "Kh\u200b-22"), "", 422, "description.text"},
+		{"byte-order mark in a description", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "description.text", "\ufeffStrike"), "", 422, "description.text"},
+		{"line separator in a description", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "description.text", "one\u2028two"), "", 422, "description.text"},
+		{"C1 control in a description", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "description.text", "x\u009b31m"), "", 422, "description.text"},
+		{"zero-width joiner in a place", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "location.place", "Huliai\u200dpole"), "", 422, "location.place"},
+		{"line break in a place", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "location.place", "Huliaipole\nKharkiv"), "", 422, "location.place"},
+		{"directional mark in a weapon", "POST", "/v1/incidents", storetest.UARep, reportWith(t, "weapon", "Kh-22\u200f"), "", 422, "weapon"},
+		{"bidi override in an evidence name", "POST", "/v1/incidents/" + id + "/evidence", storetest.UARep, evidence("name", "photo\u202egpj.exe"), "", 422, "evidence.name"},
+		{"control in an evidence note", "POST", "/v1/incidents/" + id + "/evidence", storetest.UARep, evidence("note", "ok\a"), "", 422, "evidence.note"},
+		{"escape in a triage note", "POST", "/v1/incidents/" + id + "/triage", storetest.Coord, mustJSON(t, map[string]any{"priority": "high", "note": "\x1b]0;title\a"}), "", 422, "note"},
+		{"bidi override in a response", "POST", "/v1/incidents/" + id + "/responses", storetest.RURep, mustJSON(t, map[string]any{"text": map[string]string{"lang": "ru", "text": "\u202eНе подтверждаем"}}), "", 422, "text.text"},
+		{"bidi override in a finding", "POST", "/v1/incidents/" + investigated + "/finding", storetest.Mon1, finding("craters \u202dconsistent"), "", 422, "summary.text"},
+		{"zero-width joiner in a party name", "POST", "/v1/parties", "operator", mustJSON(t, map[string]any{"id": "xx", "name": "Ukr\u200daine", "kind": "observer"}), "", 422, "name"},
+		{"directional mark in a party's other name", "POST", "/v1/parties", "operator", mustJSON(t, map[string]any{"id": "xx", "name": "X", "names": map[string]string{"ar": "\u200fإكس"}, "kind": "observer"}), "", 422, "names.ar"},
+		{"tab in a member name", "POST", "/v1/members", "operator", member("RU\trepresentative", ""), "", 422, "name"},
+		{"line break in a round title", "POST", "/v1/rounds", storetest.USMed, round("title", "Round one\nRound two"), "", 422, "title"},
+		{"bidi override in a round place", "POST", "/v1/rounds", storetest.USMed, round("place", "\u202eAbu Dhabi"), "", 422, "place"},
+		{"zero-width space in an agenda title", "POST", "/v1/rounds", storetest.USMed, round("agenda", "Prisoner\u200bexchange"), "", 422, "groups[0].agenda[0].title"},
+		{"NUL in a round summary", "POST", "/v1/rounds", storetest.USMed, round("summary", "agreed\x00"), "", 422, "summary"},
+		{"bidi override in a clause title", "POST", "/v1/plans", storetest.UARep, docWith(t, "plan", 0, "title", map[string]string{"en": "Entry \u202einto force"}), "", 400, "plan.terms[0].title.en"},
+
+		// Antimeridian: cut it at ±180°.
+		{"polygon across the antimeridian", "POST", "/v1/incidents", storetest.UARep, geometry(t, `{"type":"Polygon","coordinates":[[[175,64],[-175,64],[-175,68],[175,68],[175,64]]]}`), "", 422, "location.geometry.coordinates[0][1]"},
+		{"line across the antimeridian", "POST", "/v1/incidents", storetest.UARep, geometry(t, `{"type":"LineString","coordinates":[[170,60],[-170,62]]}`), "", 422, "location.geometry.coordinates[1]"},
+
+		// One key, one member.
+		{"another member's key", "POST", "/v1/members", "operator", member("Second", uaKey), "", 422, "public_key"},
+		{"another member's key, respelled", "POST", "/v1/members", "operator", member("Second", uaKeyRespelled), "", 422, "public_key"},
+		{"the operator's key", "POST", "/v1/members", "operator", member("Second", opKey), "", 422, "public_key"},
+		{"a key of small order", "POST", "/v1/members", "operator", member("Second", identityKey), "", 422, "public_key"},
 	}
 	ctx := context.Background()
 	for _, c := range cases {
@@ -140,6 +241,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 			if ct == "" && c.method == "POST" {
 				ct = "application/json"
 			}
+			if ct == "-" { // no Content-Type at all
+				ct = ""
+			}
 			r := e.do(c.method, c.path, c.member, body, ct)
 			if r.status != c.status {
 				t.Fatalf("status %d, want %d: %.300s", r.status, c.status, r.body)
@@ -148,10 +252,50 @@ func TestBadInputChangesNothing(t *testing.T) {
 			if c.field != "" && p.Field != c.field {
 				t.Errorf("field %q, want %q (%s)", p.Field, c.field, p.Detail)
 			}
+			if c.status == 415 && (p.Detail == "" || r.header.Get("Accept-Post") != "application/json") {
+				t.Errorf("415 without a reason or Accept-Post: %+v", p)
+			}
 			after, _ := e.f.Store.Dump(ctx)
 			if e.size() != size || !slices.Equal(before, after) {
 				t.Fatal("the refused request changed the store")
 			}
 		})
 	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// What the strict rules must not refuse: JSON with charset=utf-8 or a +json
+// type, evidence of any media type, text in scripts that need joiners,
+// marks and line breaks, and signed statements with or without a nonce.
+func TestStrictInputAccepts(t *testing.T) {
+	e := newEnv(t)
+	for _, ct := range []string{"application/json; charset=utf-8", "application/json;charset=UTF-8", "application/merge-patch+json"} {
+		e.must(e.do("POST", "/v1/incidents", storetest.UARep, storetest.Report(), ct), 201)
+	}
+	e.must(e.do("POST", "/v1/evidence", storetest.UARep, "raw bytes", ""), 201)
+	e.must(e.do("POST", "/v1/evidence", storetest.UARep, "raw bytes", "image/x-anything; charset=utf-16"), 201)
+	for _, text := range []string{
+		"Line one\nline two\r\n\ttabbed",
+		"👩\u200d💻 👨\u200d👩\u200d👧 ❤️\u200d🔥", // emoji joined by ZWJ
+		"क्\u200dष and می\u200cخواهم",        // Devanagari ZWJ, Persian ZWNJ
+		"עברית\u200f 123",                    // a right-to-left mark
+	} {
+		e.must(e.post("/v1/incidents", storetest.UARep, json.RawMessage(reportWith(t, "description.text", text))), 201)
+	}
+	e.must(e.post("/v1/statements", storetest.UARep, e.sign(t, storetest.UARep, incident.TypeReport, storetest.Report()).Seal()), 201)
+	raw, _ := json.Marshal(storetest.Report())
+	s, err := ledger.Sign(ledger.Statement{Type: incident.TypeReport, Party: "ua", Author: storetest.UARep, Time: time.Now().UTC(), Payload: raw},
+		e.f.Key(t, storetest.UARep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.must(e.post("/v1/statements", storetest.UARep, s.Seal()), 201)
 }

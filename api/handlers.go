@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -17,6 +18,41 @@ import (
 	"truce/negotiation"
 	"truce/party"
 )
+
+// jsonContent checks that a request declares its body as JSON:
+// application/json or an application/…+json type, with no charset or
+// charset=utf-8 (RFC 8259 JSON is UTF-8), in one Content-Type header. A
+// body without one is not guessed at. Otherwise it answers 415 and returns
+// false. The raw evidence upload (POST /v1/evidence) takes any media type
+// and does not come here.
+func jsonContent(w http.ResponseWriter, r *http.Request) bool {
+	cts := r.Header.Values("Content-Type")
+	var why string
+	switch {
+	case len(cts) == 0:
+		why = "the request has no Content-Type; send the body as application/json"
+	case len(cts) > 1:
+		why = "the request has more than one Content-Type; send one, application/json"
+	default:
+		mt, params, err := mime.ParseMediaType(cts[0])
+		charset, hasCharset := params["charset"]
+		switch {
+		case err != nil:
+			why = fmt.Sprintf("Content-Type %q is unreadable; send application/json", cts[0])
+		case mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")):
+			why = fmt.Sprintf("the body is %s; send application/json", mt)
+		case hasCharset && !strings.EqualFold(charset, "utf-8"):
+			why = fmt.Sprintf("charset=%s: JSON is UTF-8, so send charset=utf-8 or no charset", charset)
+		}
+	}
+	if why == "" {
+		return true
+	}
+	w.Header().Set("Accept-Post", "application/json")
+	writeProblem(w, r, Problem{Type: problemBase + "unsupported-media-type", Title: "Unsupported media type",
+		Status: http.StatusUnsupportedMediaType, Detail: why})
+	return false
+}
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	sess := member(w, r)
@@ -106,7 +142,7 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request) {
 	}
 	token, st, err := s.centre.AddMember(r.Context(), nm)
 	if err != nil {
-		fail(w, r, err)
+		fail(w, r, relabel(err, "")) // the fold names payload fields: a key already registered
 		return
 	}
 	id, _ := decodeAdd(st)

@@ -80,7 +80,12 @@ func (e *problemError) Error() string {
 	return s
 }
 
+// do sends a request. A body goes with its media type: the server refuses a
+// JSON body without "application/json" (415), and takes evidence as given.
 func (c *client) do(method, path string, body io.Reader, contentType string, out any) error {
+	if body != nil && contentType == "" {
+		return fmt.Errorf("%s %s: a request body needs a content type", method, path)
+	}
 	req, err := http.NewRequest(method, c.server+path, body)
 	if err != nil {
 		return err
