@@ -308,8 +308,9 @@ func TestAgreementScreen(t *testing.T) {
 	c.run(ctx, chromedp.Evaluate(`(() => {
 		const lum = (c) => { const v = c.match(/\d+/g).slice(0,3).map(x => { x = x/255; return x <= 0.03928 ? x/12.92 : Math.pow((x+0.055)/1.055, 2.4) }); return 0.2126*v[0] + 0.7152*v[1] + 0.0722*v[2] };
 		const out = {};
-		for (const s of ["draft", "superseded", "in_force", "pending", "expired", "not_in_force"]) {
-			const el = document.createElement("span"); el.className = "badge badge-" + s; document.body.appendChild(el);
+		for (const s of ["badge-draft", "badge-superseded", "badge-in_force", "badge-pending", "badge-expired", "badge-not_in_force",
+			"badge-suspended", "badge-terminated", "badge-replaced", "pre-met", "pre-counting", "pre-at_risk"]) {
+			const el = document.createElement("span"); el.className = "badge " + s; document.body.appendChild(el);
 			const st = getComputedStyle(el), a = lum(st.color), b = lum(st.backgroundColor);
 			out[s] = (Math.max(a,b) + 0.05) / (Math.min(a,b) + 0.05); el.remove();
 		}
@@ -319,7 +320,7 @@ func TestAgreementScreen(t *testing.T) {
 			t.Errorf("badge %s: contrast %.2f:1, want at least 4.5:1", s, r)
 		}
 	}
-	if len(ratios) != 6 {
+	if len(ratios) != 12 {
 		t.Fatalf("measured %d badge colours", len(ratios))
 	}
 	if s := textOf(c, ctx, `#term-4\.2 .source`); !strings.Contains(s, "ua-plan") {
@@ -453,6 +454,7 @@ func TestSignDraft(t *testing.T) {
 			}
 		}
 		c.run(ctx,
+			present(`#sign-preview[data-ready]`), // the dry run first, then the button
 			click(`#sign input[name="confirm"]`),
 			click(`#sign button`),
 			present(fmt.Sprintf(`#signatures tr[data-party="%s"]`, rep.party)),
@@ -493,8 +495,12 @@ func (c *console) flagged(term, weapon string) (*incident.Incident, incident.Pos
 			if !strings.Contains(inc.Report.Weapon, weapon) {
 				continue
 			}
-			if i := slices.IndexFunc(inc.Evaluation.Violations, func(v incident.PossibleViolation) bool { return v.Term == term }); i >= 0 {
-				return inc, inc.Evaluation.Violations[i]
+			j := inc.Evaluation.Judgement(demoDeal)
+			if j == nil {
+				continue
+			}
+			if i := slices.IndexFunc(j.Violations, func(v incident.PossibleViolation) bool { return v.Term == term }); i >= 0 {
+				return inc, j.Violations[i]
 			}
 		}
 	}

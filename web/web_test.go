@@ -327,6 +327,7 @@ func TestViewerAndAccessibility(t *testing.T) {
 	}
 	req, _ := http.NewRequest("POST", c.srv.URL+"/v1/incidents/"+id+"/triage", strings.NewReader(`{"priority":"high"}`))
 	req.Header.Set("Authorization", "Bearer "+c.f.Tokens[storetest.Viewer])
+	req.Header.Set("Content-Type", "application/json") // a well-formed request, refused for the role alone
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

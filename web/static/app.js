@@ -355,17 +355,19 @@ async function renderComparison(ids, titles, plans, agreements) {
   wireStanceForms();
 }
 
-// agreementState says where a version stands: a draft, superseded, or
-// signed and in force, not yet in force or expired, by its own effective
-// term (the demo's agreement was in force in February 2026, not now).
+// agreementState says where a version stands. A draft and a superseded
+// version say so; a signed one shares its instrument's state now (in
+// force, not yet in force, expired, suspended, terminated or replaced),
+// unless another version of the instrument is the one in force.
 function agreementState(a) {
   if (a.superseded) return "superseded";
   if (!a.signed) return "draft";
-  if (a.in_force) return "in_force";
-  const w = effectiveWindow(a.document);
-  if (w && w.from > Date.now()) return "pending";
-  if (w && w.until && w.until <= Date.now()) return "expired";
-  return "not_in_force";
+  const st = a.status || {};
+  if (st.state === "in_force" && st.version !== a.version) {
+    const w = effectiveWindow(a.document);
+    return w && w.from > Date.now() ? "pending" : "not_in_force";
+  }
+  return st.state || "not_in_force";
 }
 
 function effectiveWindow(doc) {
@@ -375,15 +377,107 @@ function effectiveWindow(doc) {
   return { from, until: e.duration_days > 0 ? from + e.duration_days * 86400000 : 0 };
 }
 
-const agreementBadge = (a) => `<span class="badge badge-${agreementState(a)}">${esc(t("ui.agreement.state." + agreementState(a)))}</span>`;
+const stateBadge = (s) => `<span class="badge badge-${esc(s)}">${esc(t("ui.agreement.state." + s))}</span>`;
+const agreementBadge = (a) => stateBadge(agreementState(a));
 
-async function viewAgreements() {
+// remember keeps a version's document, as agreementDoc would fetch it: the
+// pages name instruments by their titles.
+function remember(a) {
+  state.docs = state.docs || {};
+  state.docs[a.id + "/" + a.version] = a.document;
+}
+
+// instrumentTitle names an instrument in the page's language, from a
+// document fetched before (agreementDoc, remember), else by its ID.
+function instrumentTitle(id, version) {
+  const docs = state.docs || {};
+  const doc = docs[id + "/" + version] || Object.entries(docs).find(([k, d]) => d && k.startsWith(id + "/"))?.[1];
+  return doc ? tagged(doc.title) || id : id;
+}
+const instrumentVersion = (id, version) => t("ui.instrument.version", instrumentTitle(id, version), version);
+
+// preloadDocs fetches the documents of [id, version] pairs (0: the latest)
+// for their titles; documents are for members only.
+async function preloadDocs(pairs) {
+  if (!state.token) return;
+  await Promise.all(pairs.map(([id, v]) => agreementDoc(id, v || 0)));
+}
+
+// statusDetail says since when an instrument stands where it does, and
+// who suspended it or what replaced it.
+function statusDetail(st) {
+  if (!st) return "";
+  const since = st.since ? fmtTime(st.since) : "";
+  switch (st.state) {
+    case "in_force":
+      return t("ui.status.in_force", st.version, since);
+    case "suspended":
+      return t("ui.status.suspended", list((st.suspended_by || []).map(partyName)), since);
+    case "terminated":
+      return t("ui.status.terminated", since);
+    case "replaced":
+      return st.replaced_by ? t("ui.status.replaced", instrumentVersion(st.replaced_by.by, st.replaced_by.version), fmtTime(st.replaced_by.from)) : "";
+  }
+  return "";
+}
+
+// instrumentStatusHTML is an instrument's state now as a badge, and since
+// when; the latest version may be an amendment still awaiting signatures.
+function instrumentStatusHTML(a) {
+  const st = a.status || { state: agreementState(a) };
+  const detail = statusDetail(st);
+  const draft = !a.signed && st.state !== "draft" ? ` <small class="note">${esc(t("ui.agreement.draft_version", a.version))}</small>` : "";
+  return `${stateBadge(st.state)}${detail ? ` <small class="status-detail">${esc(detail)}</small>` : ""}${draft}`;
+}
+
+async function viewAgreements(params) {
   await loadParties();
   const r = await api("GET", "/v1/agreements");
   if (!r.ok) return showProblem(r);
   const items = r.json.items;
-  $("#main").innerHTML = `<h1>${esc(t("ui.nav.agreements"))}</h1>${items.length ? `<table class="list"><thead><tr><th>${esc(t("ui.agreement.title"))}</th><th>${esc(t("ui.plans.version"))}</th><th>${esc(t("ui.field.status"))}</th><th>${esc(t("ui.agreement.signed_by"))}</th><th>${esc(t("ui.agreement.missing"))}</th></tr></thead><tbody>${items
-    .map((a) => `<tr data-agreement="${esc(a.id)}"><td><a href="#/agreement/${encodeURIComponent(a.id)}">${textHTML(a.document.title)}</a> <small><code>${esc(a.id)}</code></small></td><td>${a.version}</td><td>${agreementBadge(a)}</td><td>${esc(list(a.signed_by.map(partyName)))}</td><td>${esc(list(a.missing.map(partyName)))}</td></tr>`).join("")}</tbody></table>` : `<p>${esc(t("ui.agreement.none"))}</p>`}`;
+  items.forEach(remember);
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(params.get("at") || "") ? params.get("at") : "";
+  $("#main").innerHTML = `<h1>${esc(t("ui.nav.agreements"))}</h1>
+    <section id="in-force" aria-labelledby="in-force-h"><h2 id="in-force-h">${esc(t("ui.inforce.heading"))}</h2>
+      <form id="in-force-form" class="filters"><label for="in-force-at">${esc(t("ui.inforce.on"))}</label> <input type="date" id="in-force-at" name="at" value="${esc(day)}"> <button type="button" id="in-force-now">${esc(t("ui.inforce.now"))}</button></form>
+      <div id="in-force-body" aria-live="polite"></div></section>
+    <h2>${esc(t("ui.agreement.list_heading"))}</h2>
+    ${items.length ? `<table class="list" id="agreements"><thead><tr><th>${esc(t("ui.agreement.title"))}</th><th>${esc(t("ui.plans.version"))}</th><th>${esc(t("ui.field.status"))}</th><th>${esc(t("ui.agreement.signed_by"))}</th><th>${esc(t("ui.agreement.missing"))}</th></tr></thead><tbody>${items
+    .map((a) => `<tr data-agreement="${esc(a.id)}" data-state="${esc((a.status || {}).state || "")}"><td><a href="#/agreement/${encodeURIComponent(a.id)}">${textHTML(a.document.title)}</a> <small><code>${esc(a.id)}</code></small></td><td>${a.version}</td><td>${instrumentStatusHTML(a)}</td><td>${esc(list(a.signed_by.map(partyName)))}</td><td>${esc(list(a.missing.map(partyName)))}</td></tr>`).join("")}</tbody></table>` : `<p>${esc(t("ui.agreement.none"))}</p>`}`;
+  let asked = 0;
+  const show = async (d) => {
+    const n = ++asked, html = await inForceHTML(d);
+    if (n === asked && $("#in-force-body")) $("#in-force-body").innerHTML = html;
+  };
+  // The date goes into the address, so that a redraw (new statements on
+  // the ledger) or a reload keeps it.
+  const pick = (d) => {
+    history.replaceState(null, "", "#/agreements" + (d ? "?at=" + d : ""));
+    show(d);
+  };
+  $("#in-force-at").addEventListener("change", (e) => pick(e.currentTarget.value));
+  $("#in-force-now").addEventListener("click", () => {
+    $("#in-force-at").value = "";
+    pick("");
+  });
+  await show(day);
+}
+
+// inForceHTML lists the instruments in force at 00:00 UTC on a day (empty:
+// now) and where the others stand then.
+async function inForceHTML(day) {
+  const r = await api("GET", "/v1/in-force" + (day ? "?at=" + encodeURIComponent(day + "T00:00:00Z") : ""));
+  if (!r.ok) return `<p class="error">${esc(problem(r))}</p>`;
+  const { at, items } = r.json, others = r.json.not_in_force || [];
+  const when = fmtTime(at);
+  const rows = items.map((x) => {
+    const until = x.until ? t("ui.inforce.until", fmtTime(x.until)) : t("ui.agreement.indefinite");
+    const g = x.signing && x.signing.guarantors && x.signing.guarantors.length ? "; " + t("ui.inforce.guarantors", list(x.signing.guarantors.map(partyName))) : "";
+    return `<li data-agreement="${esc(x.agreement)}" data-version="${x.version}"><a href="#/agreement/${encodeURIComponent(x.agreement)}?version=${x.version}">${textHTML(x.title)}</a> · ${esc(t("ui.inforce.item", x.version, fmtTime(x.since), until, list(x.parties.map(partyName))) + g)}</li>`;
+  }).join("");
+  const rest = others.map((x) => `<li data-agreement="${esc(x.agreement)}" data-state="${esc(x.status.state)}"><a href="#/agreement/${encodeURIComponent(x.agreement)}">${esc(instrumentTitle(x.agreement))}</a> ${stateBadge(x.status.state)}${statusDetail(x.status) ? ` <small>${esc(statusDetail(x.status))}</small>` : ""}</li>`).join("");
+  return `<p id="in-force-count">${esc(items.length ? t("ui.inforce.count", items.length, when) : t("ui.inforce.none", when))}</p>${rows ? `<ul id="in-force-list">${rows}</ul>` : ""}
+    ${rest ? `<p>${esc(t("ui.inforce.others"))}</p><ul id="not-in-force">${rest}</ul>` : ""}`;
 }
 
 // sourceHTML says where a term of the draft came from.
@@ -435,7 +529,7 @@ function termBody(term, a) {
     case "precondition": {
       rows += row(t("ui.term.condition"), esc(summary(term)));
       const p = (a.preconditions || []).find((x) => x.term === term.id);
-      if (p) rows += row(t("ui.term.condition_now"), esc(t(p.met ? "ui.term.met" : "ui.term.not_met", fmtTime(p.quiet_since))) + (p.last_flagged ? ` · <a href="#/incident/${esc(p.last_flagged)}">${esc(p.last_flagged)}</a>` : ""));
+      if (p) rows += row(t("ui.term.condition_now"), preconditionHTML(p));
       break;
     }
     case "monitoring":
@@ -450,24 +544,46 @@ function termBody(term, a) {
   return (rows ? `<table class="fields">${rows}</table>` : "") + text;
 }
 
+// preconditionHTML says how a quiet-days condition stands: met, counting
+// or at risk, since when the zone is quiet on the verified record, and the
+// incidents still under verification that could restart the count.
+function preconditionHTML(p) {
+  const st = p.state || (p.met ? "met" : "counting");
+  const link = (id) => `<a href="#/incident/${encodeURIComponent(id)}">${esc(id)}</a>`;
+  let s = `<span class="badge pre-${esc(st)}" data-state="${esc(st)}">${esc(t("ui.pre." + st))}</span> ${esc(t("ui.pre.quiet", fmtTime(p.quiet_since)))} ${esc(t("ui.pre.required", p.days))}`;
+  if (p.last_violation) s += ` ${esc(t("ui.pre.last_violation"))} ${link(p.last_violation)}`;
+  const risk = p.at_risk || [];
+  if (risk.length) s += `<br><span class="at-risk">${esc(t("ui.pre.at_risk_list", risk.length))}</span> <span class="at-risk-links">${risk.map(link).join(", ")}</span>`;
+  return `<span class="precondition" data-term="${esc(p.term)}">${s}</span>`;
+}
+
 // viewAgreement shows a version of an agreement term by term, where each
-// term came from, who has signed and who has not.
+// term came from, who has signed and who has not, where the instrument
+// stands and what happened to it; members who may, sign it, suspend,
+// resume or terminate it, each after a dry run says what would change.
 async function viewAgreement(id, params) {
   await loadParties();
   const v = params.get("version");
   const r = await api("GET", `/v1/agreements/${encodeURIComponent(id)}` + (v ? "?version=" + encodeURIComponent(v) : ""));
   if (!r.ok) return showProblem(r);
   const a = r.json, d = a.document, me = state.me && state.me.member;
+  remember(a);
+  // The titles of the instruments it names: those it replaces, the one that replaced it.
+  const replaces = a.replaces || (d.replaces || []).map((x) => ({ agreement: x }));
+  await preloadDocs([...replaces.map((x) => [x.agreement, 0]), ...(a.status && a.status.replaced_by ? [[a.status.replaced_by.by, a.status.replaced_by.version]] : [])]);
   const w = effectiveWindow(d);
   const span = !w ? t("ui.agreement.no_effective") : w.until ? t("ui.agreement.window", fmtDate(w.from), fmtDate(w.until)) : t("ui.agreement.window_open", fmtDate(w.from));
   const versions = a.versions.map((n) => (n === a.version ? `<strong aria-current="page">${n}</strong>` : `<a href="#/agreement/${encodeURIComponent(id)}?version=${n}">${n}</a>`)).join(" ");
   const sigs = a.signatures.map((s) => `<tr data-party="${esc(s.party)}"><td>${esc(partyName(s.party))}</td><td>${esc(s.member)}</td><td>${esc(fmtTime(s.at))}</td><td><code title="${esc(s.signature)}">${esc(s.key)}</code></td></tr>`).join("");
   const canSign = me && has("representative") && a.missing.includes(me.party) && !a.superseded;
   let sign = "";
+  // The Sign button waits for the dry run: the member sees what the
+  // signature does before giving it.
   if (canSign && state.me.centre_signs)
     sign = `<form id="sign" class="action"><h3>${esc(t("ui.agreement.sign_heading"))}</h3>
+      <div id="sign-preview" class="impact" aria-live="polite"><p class="note">${esc(t("ui.impact.asking"))}</p></div>
       <p><label><input type="checkbox" name="confirm" required> ${esc(t("ui.agreement.sign_confirm", a.version, partyName(me.party), a.digest))}</label></p>
-      <button type="submit">${esc(t("ui.agreement.sign", partyName(me.party)))}</button><p class="error" data-error aria-live="polite"></p></form>`;
+      <button type="submit" disabled>${esc(t("ui.agreement.sign", partyName(me.party)))}</button><p class="error" data-error aria-live="polite"></p></form>`;
   else if (canSign) sign = `<p class="note">${esc(t("ui.agreement.sign_cli", id, a.version))}</p>`;
   const stanceOK = mayTakeStance() && !a.signed && !a.superseded;
   state.terms = {};
@@ -481,40 +597,193 @@ async function viewAgreement(id, params) {
       <p class="source">${esc(t("ui.agreement.source"))}: ${sourceHTML(a.sources[term.id], id)}</p>
       ${termBody(term, a)}${stancesHTML(stances)}${flagged}${stanceOK ? stanceFormHTML(id, "agreement", term.id, a.version) : ""}</article>`;
   }).join("");
+  const detail = statusDetail(a.status);
+  const replacesHTML = replaces.map((x) => `<a href="#/agreement/${encodeURIComponent(x.agreement)}" data-replaces="${esc(x.agreement)}">${esc(instrumentTitle(x.agreement))}</a>${x.state ? ` (${esc(t("ui.agreement.state." + x.state))})` : ""}`).join(", ");
   $("#main").innerHTML = `<h1>${textHTML(d.title)}</h1>
-    <p id="agreement-status">${agreementBadge(a)} ${a.in_force ? "" : `<span>${esc(t("ui.agreement.not_in_force_now"))}</span>`}</p>
+    <p id="agreement-status">${agreementBadge(a)}${detail ? ` <span class="status-detail">${esc(detail)}</span>` : ""} ${a.in_force ? "" : `<span>${esc(t("ui.agreement.not_in_force_now"))}</span>`}</p>
     <table class="fields">
       ${fieldRow(t("ui.field.id"), `<code>${esc(id)}</code>`)}
       ${fieldRow(t("ui.agreement.versions"), versions + (a.document.amends ? " " + esc(t("ui.agreement.amends", a.document.amends)) : ""))}
       ${fieldRow(t("ui.agreement.effective"), esc(span))}
       ${fieldRow(t("ui.agreement.parties"), esc(list(d.parties.map(partyName))))}
+      ${fieldRow(t("ui.agreement.replaces"), replacesHTML)}
       ${fieldRow(t("ui.agreement.drafted"), esc(fmtTime(a.drafted_at) + " · " + a.drafted_by))}
       ${fieldRow(t("ui.agreement.signed_at"), a.signed_at ? esc(fmtTime(a.signed_at)) : "")}
       ${fieldRow(t("ui.agreement.digest"), `<code>${esc(a.digest)}</code>`)}
     </table>
+    ${requirementsHTML(a)}
     <h2>${esc(t("ui.agreement.signatures"))}</h2>
     ${sigs ? `<table class="list" id="signatures"><thead><tr><th>${esc(t("ui.plans.party"))}</th><th>${esc(t("ui.agreement.member"))}</th><th>${esc(t("ui.field.time"))}</th><th>${esc(t("ui.agreement.key"))}</th></tr></thead><tbody>${sigs}</tbody></table>` : `<p>${esc(t("ui.agreement.no_signatures"))}</p>`}
     <p id="missing">${a.missing.length ? esc(t("ui.agreement.awaiting", list(a.missing.map(partyName)))) : esc(t("ui.agreement.all_signed"))}</p>
     ${sign}
+    ${eventsHTML(a)}
+    ${changeFormsHTML(a)}
     <p><button type="button" id="download">${esc(t(a.signed ? "ui.agreement.download" : "ui.agreement.download_draft"))}</button></p>
     <h2>${esc(t("ui.agreement.terms"))}</h2>${terms}`;
   $("#download").addEventListener("click", () => download(`/v1/agreements/${encodeURIComponent(id)}/file?version=${a.version}`, `${id}-v${a.version}.json`));
-  if ($("#sign")) $("#sign").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const f = e.currentTarget;
-    const s = await api("POST", `/v1/agreements/${encodeURIComponent(id)}/sign`, { version: a.version });
-    if (!s.ok) {
-      $("[data-error]", f).textContent = problem(s);
-      return;
-    }
-    own(s);
-    toast(t("ui.agreement.signed_done", id));
-    state.dirty = false;
-    route();
-  });
+  if ($("#sign")) {
+    const f = $("#sign"), preview = $("#sign-preview");
+    api("POST", `/v1/agreements/${encodeURIComponent(id)}/sign`, { version: a.version, dry_run: true }).then(async (p) => {
+      const html = p.ok ? await impactHTML(p.json.impact, "sign", a) : "";
+      if (!f.isConnected) return;
+      preview.innerHTML = html;
+      if (!p.ok) $("[data-error]", f).textContent = problem(p);
+      preview.dataset.ready = "true";
+      $("button", f).disabled = false;
+    });
+    f.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const s = await api("POST", `/v1/agreements/${encodeURIComponent(id)}/sign`, { version: a.version });
+      if (!s.ok) {
+        $("[data-error]", f).textContent = problem(s);
+        return;
+      }
+      own(s);
+      toast(t("ui.agreement.signed_done", id));
+      state.dirty = false;
+      route();
+    });
+  }
+  wireChangeForms(id, a);
   wireStanceForms();
   const focus = params.get("term") && document.getElementById("term-" + params.get("term"));
   if (focus) focus.scrollIntoView(), focus.focus(), focus.classList.add("target");
+}
+
+// requirementsHTML lists what entry into force needs: each party's
+// signature, or k of n of a group; guarantors countersign, not bound.
+function requirementsHTML(a) {
+  const rows = (a.requirements || []).map((q) => {
+    const who = q.group ? t("ui.req.group", q.group, q.threshold, q.parties.length, list(q.parties.map(partyName))) : partyName(q.parties[0]);
+    const role = q.guarantor ? ` <small class="guarantor">${esc(t("ui.req.guarantor"))}</small>` : "";
+    const met = q.met ? `<span class="met">✓ ${esc(t("ui.req.met"))}</span>` : esc(t("ui.req.awaiting", Math.max(1, q.threshold - q.signed_by.length)));
+    return `<tr data-parties="${esc(q.parties.join(","))}"${q.group ? ` data-group="${esc(q.group)}"` : ""}${q.guarantor ? ' data-guarantor="true"' : ""}><td>${esc(who)}${role}</td><td>${esc(list(q.signed_by.map(partyName))) || "—"}</td><td>${met}</td></tr>`;
+  }).join("");
+  return rows ? `<h2 id="req-h">${esc(t("ui.req.heading"))}</h2><table class="list" id="requirements" aria-labelledby="req-h"><thead><tr><th>${esc(t("ui.req.who"))}</th><th>${esc(t("ui.agreement.signed_by"))}</th><th>${esc(t("ui.req.state"))}</th></tr></thead><tbody>${rows}</tbody></table>` : "";
+}
+
+// eventsHTML lists the instrument's suspensions, resumptions and
+// termination: who, why, and from when they take effect.
+function eventsHTML(a) {
+  const evs = a.events || [];
+  if (!evs.length && !a.signed && (!a.status || a.status.state === "draft")) return "";
+  const rows = evs.map((e) => `<tr data-kind="${esc(e.kind)}" data-party="${esc(e.party)}" data-seq="${e.seq}"><td>${esc(t("ui.events.kind." + e.kind))}</td><td>${esc(partyName(e.party))} · ${esc(e.member)}</td><td>${esc(e.reason || "—")}</td><td>${esc(fmtTime(e.from))}</td><td>${esc(fmtTime(e.at))}</td><td>${e.seq}</td></tr>`).join("");
+  return `<h2 id="events-h">${esc(t("ui.events.heading"))}</h2>${rows ? `<table class="list" id="events" aria-labelledby="events-h"><thead><tr><th>${esc(t("ui.events.what"))}</th><th>${esc(t("ui.events.by"))}</th><th>${esc(t("ui.events.reason"))}</th><th>${esc(t("ui.events.from"))}</th><th>${esc(t("ui.events.at"))}</th><th>${esc(t("ui.events.seq"))}</th></tr></thead><tbody>${rows}</tbody></table>` : `<p id="events-none" class="note">${esc(t("ui.events.none"))}</p>`}`;
+}
+
+// mayChange: representatives of the parties that sign an instrument, and
+// the centre's coordinators, suspend, resume and terminate it; the server
+// checks again.
+function mayChange(a) {
+  if (!state.me) return false;
+  if (kind() === "centre" && has("coordinator")) return true;
+  const signers = [...a.document.parties, ...((a.document.signing && a.document.signing.guarantors) || [])];
+  return has("representative") && signers.includes(state.me.member.party);
+}
+
+// changeFormsHTML offers the changes the member may make now: a party's
+// suspension is lifted by that party or the centre.
+function changeFormsHTML(a) {
+  const st = a.status || {};
+  if (!mayChange(a) || ["draft", "terminated", "replaced"].includes(st.state) || a.superseded) return "";
+  const mine = kind() === "centre" ? "centre" : state.me.member.party;
+  const by = st.suspended_by || [];
+  const kinds = [];
+  if (!by.includes(mine)) kinds.push("suspend");
+  let note = "";
+  if (st.state === "suspended" && (mine === "centre" || by.includes(mine))) kinds.push("resume");
+  else if (st.state === "suspended") note = `<p class="note" id="resume-note">${esc(t("ui.change.resume_by", list(by.map(partyName))))}</p>`;
+  kinds.push("terminate");
+  const form = (k) => {
+    const f = "chg-" + k;
+    return `<details class="change-form" data-kind="${k}"><summary>${esc(t("ui.change." + k))}</summary>
+      <form id="${f}" class="action" data-change="${k}" novalidate>
+      ${k === "terminate" ? `<p class="note">${esc(t("ui.change.terminate_note"))}</p>` : ""}
+      <div class="field"><label for="${f}-reason">${esc(t(k === "resume" ? "ui.change.reason_optional" : "ui.change.reason"))}</label><textarea id="${f}-reason" name="reason" rows="2" aria-describedby="${f}-err"${k === "resume" ? "" : " required"}></textarea></div>
+      <div class="field"><label for="${f}-from">${esc(t("ui.change.from"))}</label><input id="${f}-from" name="from" type="datetime-local" aria-describedby="${f}-err"></div>
+      <button type="submit">${esc(t("ui.change.preview"))}</button>
+      <div class="impact" data-impact aria-live="polite"></div>
+      <button type="button" data-confirm hidden>${esc(t("ui.change.confirm." + k))}</button>
+      <p class="error" id="${f}-err" data-error aria-live="polite"></p></form></details>`;
+  };
+  return `<section id="changes-forms" aria-labelledby="chg-h"><h2 id="chg-h">${esc(t("ui.change.heading"))}</h2>${note}${kinds.map(form).join("")}</section>`;
+}
+
+// wireChangeForms: a change is first sent as a dry run, whose answer the
+// form shows; the member then confirms it. Editing the form withdraws the
+// preview.
+function wireChangeForms(id, a) {
+  for (const f of document.querySelectorAll("form[data-change]")) {
+    const k = f.dataset.change, err = $("[data-error]", f), out = $("[data-impact]", f), confirm = $("button[data-confirm]", f);
+    const path = `/v1/agreements/${encodeURIComponent(id)}/${k}`;
+    const body = () => {
+      err.textContent = "";
+      for (const el of f.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+      const b = {}, reason = f.reason.value.trim();
+      if (reason) b.reason = reason;
+      else if (k !== "resume") {
+        err.textContent = t("ui.change.reason_required");
+        f.reason.setAttribute("aria-invalid", "true");
+        f.reason.focus();
+        return null;
+      }
+      if (f.from.value) {
+        const at = new Date(f.from.value + "Z");
+        if (isNaN(at)) {
+          err.textContent = t("ui.form.date");
+          f.from.setAttribute("aria-invalid", "true");
+          f.from.focus();
+          return null;
+        }
+        b.from = at.toISOString().replace(".000Z", "Z");
+      }
+      return b;
+    };
+    const withdraw = () => {
+      out.innerHTML = "";
+      delete out.dataset.ready;
+      confirm.hidden = true;
+    };
+    // An open form is work in progress: the event stream leaves it alone.
+    const box = f.closest("details");
+    box.addEventListener("toggle", () => {
+      if (box.open) state.dirty = true;
+    });
+    f.addEventListener("input", withdraw);
+    f.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      state.dirty = true;
+      withdraw();
+      const b = body();
+      if (!b) return;
+      out.innerHTML = `<p class="note">${esc(t("ui.impact.asking"))}</p>`;
+      const p = await api("POST", path, { ...b, dry_run: true });
+      const html = p.ok ? await impactHTML(p.json.impact, k, a) : "";
+      out.innerHTML = html;
+      if (!p.ok) {
+        err.textContent = problem(p);
+        return;
+      }
+      out.dataset.ready = "true";
+      confirm.hidden = false;
+      confirm.focus();
+    });
+    confirm.addEventListener("click", async () => {
+      const b = body();
+      if (!b) return;
+      confirm.disabled = true;
+      const s = await api("POST", path, b);
+      confirm.disabled = false;
+      if (!s.ok) {
+        err.textContent = problem(s);
+        return;
+      }
+      own(s);
+      toast(t("ui.change.done." + k, tagged(a.document.title)));
+      state.dirty = false;
+      route();
+    });
+  }
 }
 
 // download saves what an authenticated GET returns: a plain link would not
@@ -611,6 +880,7 @@ async function viewIncident(id) {
       ${fieldRow(t("ui.field.responses"), responses ? `<ul>${responses}</ul>` : "")}
       ${fieldRow(t("ui.field.violations"), i.evaluation ? await evaluationHTML(i.evaluation) : "")}
     </table>
+    ${i.evaluation ? await changesHTML(i.evaluation) : ""}
     <section id="actions" aria-label="${esc(t("ui.actions"))}"></section>
     <h2>${esc(t("ui.history"))}</h2>
     <table class="list"><thead><tr><th>#</th><th>${esc(t("ui.field.time"))}</th><th>${esc(t("ui.field.statement"))}</th><th>${esc(t("ui.field.author"))}</th><th>${esc(t("ui.field.signature"))}</th><th>${esc(t("ui.field.leaf"))}</th></tr></thead><tbody>${history}</tbody></table>`;
@@ -650,17 +920,97 @@ function violationText(v, doc) {
   return v.term;
 }
 
+// evaluationHTML shows the possible violations of every instrument in
+// force at the incident's observed time, grouped by instrument.
 async function evaluationHTML(ev) {
-  const doc = state.token ? await agreementDoc(ev.agreement, ev.version) : null;
-  const name = doc ? tagged(doc.title) : ev.agreement;
-  const link = (term) => `#/agreement/${encodeURIComponent(ev.agreement)}?version=${ev.version}&term=${encodeURIComponent(term)}`;
-  const items = ev.violations.map((v) => {
-    const term = doc && doc.terms.find((x) => x.id === v.term);
-    const title = term ? tagged(term.title) : "";
-    return `<li data-term="${esc(v.term)}" data-rule="${esc(v.rule)}"><span class="violation">${esc(violationText(v, doc))}</span> — <a href="${link(v.term)}">${esc(t("ui.term_n", v.term))}${title ? " · " + esc(title) : ""}</a></li>`;
+  const js = ev.instruments || [];
+  await preloadDocs(js.map((j) => [j.agreement, j.version]));
+  const about = `<p class="note">${esc(t("ui.evaluation.checked", fmtTime(ev.at)))}</p>`;
+  if (!js.length) return `${about}<p id="violations" class="none" data-none="true">${esc(t("ui.evaluation.no_instrument"))}</p>`;
+  const blocks = js.map((j) => {
+    const doc = state.token ? state.docs[j.agreement + "/" + j.version] : null;
+    const page = `#/agreement/${encodeURIComponent(j.agreement)}?version=${j.version}`;
+    const items = j.violations.map((v) => {
+      const term = doc && doc.terms.find((x) => x.id === v.term);
+      const title = term ? tagged(term.title) : "";
+      return `<li data-term="${esc(v.term)}" data-rule="${esc(v.rule)}"><span class="violation">${esc(violationText(v, doc))}</span> — <a href="${page}&term=${encodeURIComponent(v.term)}">${esc(t("ui.term_n", v.term))}${title ? " · " + esc(title) : ""}</a></li>`;
+    }).join("");
+    return `<div class="instrument" data-agreement="${esc(j.agreement)}" data-version="${j.version}">
+      <p class="instrument-name"><a href="${page}">${doc ? textHTML(doc.title) : esc(j.agreement)}</a> <small>${esc(t("ui.evaluation.version", j.version))}</small></p>
+      ${items ? `<ul class="flags">${items}</ul>` : `<p class="none">${esc(t("ui.evaluation.instrument_none"))}</p>`}</div>`;
   }).join("");
-  const about = esc(t("ui.evaluation.about", name, ev.version, fmtTime(ev.at)));
-  return ev.violations.length ? `<p class="note">${about}</p><ul id="violations">${items}</ul>` : `<p id="violations">${esc(t("ui.evaluation.none", name, ev.version))}</p>`;
+  return `${about}<div id="violations">${blocks}</div>`;
+}
+
+// causeText says in words why an incident was judged again: a signature
+// that brought a version into force, a suspension, a resumption or a
+// termination, or (no cause) the centre's check after a restart.
+function causeText(c) {
+  if (!c) return t("ui.cause.catch_up");
+  const who = partyName(c.party);
+  if (c.type === "agreement.sign") return t("ui.cause.agreement.sign", instrumentVersion(c.agreement, c.version), who);
+  return state.msg["ui.cause." + c.type] ? t("ui.cause." + c.type, instrumentTitle(c.agreement, c.version), who) : c.type;
+}
+
+// changePairs lists the [agreement, version] pairs a change names, for
+// their titles.
+function changePairs(c) {
+  const split = (s) => {
+    const i = s.lastIndexOf("/");
+    return [s.slice(0, i), Number(s.slice(i + 1))];
+  };
+  return [...(c.entered || []).map(split), ...(c.left || []).map(split), ...[...(c.added || []), ...(c.removed || [])].map((f) => [f.agreement, f.version]), ...(c.cause ? [[c.cause.agreement, c.cause.version || 0]] : [])];
+}
+
+// changeListHTML says what a re-evaluation changes: the instruments that
+// now judge the incident or no longer do, and the flags added or removed,
+// in the sentences of violationText.
+function changeListHTML(c) {
+  const name = (s) => {
+    const i = s.lastIndexOf("/");
+    return instrumentVersion(s.slice(0, i), Number(s.slice(i + 1)));
+  };
+  const flag = (f) => violationText(f, state.docs && state.docs[f.agreement + "/" + f.version]);
+  const parts = [];
+  if ((c.entered || []).length) parts.push(`<li class="entered">${esc(t("ui.changes.entered", list(c.entered.map(name))))}</li>`);
+  if ((c.left || []).length) parts.push(`<li class="left">${esc(t("ui.changes.left", list(c.left.map(name))))}</li>`);
+  for (const f of c.added || []) parts.push(`<li class="added" data-agreement="${esc(f.agreement)}" data-term="${esc(f.term)}">${esc(t("ui.changes.added", instrumentTitle(f.agreement, f.version), flag(f)))}</li>`);
+  for (const f of c.removed || []) parts.push(`<li class="removed" data-agreement="${esc(f.agreement)}" data-term="${esc(f.term)}">${esc(t("ui.changes.removed", instrumentTitle(f.agreement, f.version), flag(f)))}</li>`);
+  if (!(c.added || []).length && !(c.removed || []).length) parts.push(`<li class="same">${esc(t("ui.changes.no_flags"))}</li>`);
+  return `<ul class="change-parts">${parts.join("")}</ul>`;
+}
+
+// changesHTML lists an incident's re-evaluations, the latest first: when,
+// why, and what changed.
+async function changesHTML(ev) {
+  const cs = ev.changes || [];
+  if (!cs.length) return "";
+  await preloadDocs(cs.flatMap(changePairs));
+  const items = [...cs].reverse().map((c) => `<li data-seq="${c.seq}" data-cause="${esc(c.cause ? c.cause.type : "catch_up")}">
+    <p><strong>${esc(fmtTime(c.at))}</strong> — <span class="cause">${esc(causeText(c.cause))}</span>${c.cause ? ` <small>(${esc(t("ui.changes.ledger", c.cause.seq))})</small>` : ""}</p>${changeListHTML(c)}</li>`).join("");
+  return `<section id="changes" aria-labelledby="changes-h"><h2 id="changes-h">${esc(t("ui.changes.heading"))}</h2><p class="note">${esc(t("ui.changes.intro"))}</p><ul class="changes">${items}</ul></section>`;
+}
+
+// impactHTML says what a dry run found: whether a signature brings the
+// agreement into force and from when, which instruments leave force, and
+// how many incidents' evaluations change, the first few in words.
+async function impactHTML(m, kind, a) {
+  const name = tagged(a.document.title) || a.id;
+  const lines = [];
+  if (kind === "sign") lines.push(m.completes ? t("ui.impact.completes", name, fmtTime(m.from)) : t("ui.impact.not_complete", name));
+  else lines.push(t("ui.impact." + kind, name, fmtTime(m.from)));
+  await preloadDocs([...(m.leaves_force || []).map((x) => [x.by, 0]), ...(m.incidents || []).flatMap(changePairs)]);
+  for (const x of m.leaves_force || []) lines.push(t("ui.impact.leaves_force", instrumentTitle(x.by), fmtTime(x.from)));
+  if (kind !== "sign" || m.completes) lines.push(m.changed ? t("ui.impact.changed", m.changed) : t("ui.impact.unchanged"));
+  const shown = (m.incidents || []).slice(0, 5);
+  const incs = await Promise.all(shown.map((x) => api("GET", "/v1/incidents/" + encodeURIComponent(x.incident))));
+  const items = shown.map((x, i) => {
+    const inc = incs[i].ok ? incs[i].json : null;
+    const where = inc ? ` (${esc([inc.report.location.place || t("ui.type." + inc.report.type), fmtDate(inc.observed_from)].join(" · "))})` : "";
+    return `<li data-incident="${esc(x.incident)}"><a href="#/incident/${encodeURIComponent(x.incident)}">${esc(x.incident)}</a>${where}${changeListHTML(x)}</li>`;
+  }).join("");
+  const more = m.changed > shown.length ? `<p>${esc(t("ui.impact.more", m.changed - shown.length))}</p>` : "";
+  return `<div class="impact-body" data-changed="${m.changed || 0}" data-completes="${!!m.completes}">${lines.map((l) => `<p>${esc(l)}</p>`).join("")}${items ? `<ul class="impact-incidents">${items}</ul>` : ""}${more}</div>`;
 }
 
 // renderActions offers the steps the member's role allows; the server
@@ -993,10 +1343,22 @@ function mapData(map) {
   };
 }
 
-// signedAgreement finds the agreement whose terms the map draws: the one
-// in force if any, else the version signed last. An agreement's latest
-// version may be an unsigned amendment; its signed version is earlier.
-async function signedAgreement() {
+// mapInstruments finds what the map draws: every instrument in force now,
+// each at its version in force. When none is, it draws the version signed
+// last, and says where that stands.
+async function mapInstruments() {
+  const r = await api("GET", "/v1/in-force");
+  if (r.ok && r.json.items.length) {
+    const docs = await Promise.all(r.json.items.map((x) => agreementDoc(x.agreement, x.version)));
+    return r.json.items.map((x, i) => ({ id: x.agreement, version: x.version, document: docs[i], state: "in_force" })).filter((x) => x.document);
+  }
+  const a = await lastSigned();
+  return a ? [{ id: a.id, version: a.version, document: a.document, state: agreementState(a) }] : [];
+}
+
+// lastSigned finds the version signed last. An agreement's latest version
+// may be an unsigned amendment; its signed version is earlier.
+async function lastSigned() {
   const r = await api("GET", "/v1/agreements");
   if (!r.ok) return null;
   const found = [];
@@ -1013,7 +1375,7 @@ async function signedAgreement() {
       }
     }
   }
-  found.sort((x, y) => (y.in_force - x.in_force) || Date.parse(y.signed_at) - Date.parse(x.signed_at));
+  found.sort((x, y) => Date.parse(y.signed_at) - Date.parse(x.signed_at));
   return found[0] || null;
 }
 
@@ -1061,23 +1423,26 @@ function circle(lon, lat, r) {
 
 const partsOf = (g) => (g.type === "LineString" ? [g.coordinates] : g.type === "MultiLineString" ? g.coordinates : []);
 
-// agreementFeatures turns the agreement's geographic terms into GeoJSON.
-function agreementFeatures(doc) {
+// agreementFeatures turns the geographic terms of the instruments drawn
+// ([{id, document}]) into GeoJSON, each feature naming its instrument.
+function agreementFeatures(instruments) {
   const fc = () => ({ type: "FeatureCollection", features: [] });
   const out = { lines: fc(), zones: fc(), sites: fc(), radii: fc() };
-  const lines = doc.terms.filter((x) => x.type === "reference_line");
-  for (const l of lines) out.lines.features.push({ type: "Feature", geometry: l.geometry, properties: { term: l.id, party: l.party || "" } });
-  for (const z of doc.terms.filter((x) => x.type === "disengagement_zone")) {
-    for (const l of lines.filter((x) => !z.lines || !z.lines.length || z.lines.includes(x.id)))
-      for (const part of partsOf(l.geometry)) if (z.width_km) out.zones.features.push({ type: "Feature", geometry: { type: "Polygon", coordinates: band(part, z.width_km) }, properties: { term: z.id, kind: "band" } });
-    for (const a of z.areas || []) out.zones.features.push({ type: "Feature", geometry: a.geometry, properties: { term: z.id, kind: "area", name: a.name } });
-  }
-  for (const ps of doc.terms.filter((x) => x.type === "protected_sites"))
-    for (const x of ps.sites || []) {
-      const r = x.radius_km ?? ps.radius_km;
-      out.sites.features.push({ type: "Feature", geometry: { type: "Point", coordinates: [x.lon, x.lat] }, properties: { term: ps.id, name: x.name, kind: x.kind, radius: r } });
-      if (r) out.radii.features.push({ type: "Feature", geometry: { type: "Polygon", coordinates: circle(x.lon, x.lat, r) }, properties: { term: ps.id, kind: x.kind } });
+  for (const { id, document: doc } of instruments) {
+    const lines = doc.terms.filter((x) => x.type === "reference_line");
+    for (const l of lines) out.lines.features.push({ type: "Feature", geometry: l.geometry, properties: { agreement: id, term: l.id, party: l.party || "" } });
+    for (const z of doc.terms.filter((x) => x.type === "disengagement_zone")) {
+      for (const l of lines.filter((x) => !z.lines || !z.lines.length || z.lines.includes(x.id)))
+        for (const part of partsOf(l.geometry)) if (z.width_km) out.zones.features.push({ type: "Feature", geometry: { type: "Polygon", coordinates: band(part, z.width_km) }, properties: { agreement: id, term: z.id, kind: "band" } });
+      for (const a of z.areas || []) out.zones.features.push({ type: "Feature", geometry: a.geometry, properties: { agreement: id, term: z.id, kind: "area", name: a.name } });
     }
+    for (const ps of doc.terms.filter((x) => x.type === "protected_sites"))
+      for (const x of ps.sites || []) {
+        const r = x.radius_km ?? ps.radius_km;
+        out.sites.features.push({ type: "Feature", geometry: { type: "Point", coordinates: [x.lon, x.lat] }, properties: { agreement: id, term: ps.id, name: x.name, kind: x.kind, radius: r } });
+        if (r) out.radii.features.push({ type: "Feature", geometry: { type: "Polygon", coordinates: circle(x.lon, x.lat, r) }, properties: { agreement: id, term: ps.id, kind: x.kind } });
+      }
+  }
   return out;
 }
 
@@ -1087,7 +1452,7 @@ const agreementLayerGroups = {
   sites: ["ag-radii", "ag-sites"],
 };
 
-// addAgreementLayers draws the agreement under the incidents.
+// addAgreementLayers draws the instruments under the incidents.
 function addAgreementLayers(map, f) {
   for (const [k, data] of Object.entries(f)) map.addSource("ag-" + k, { type: "geojson", data });
   const layers = [
@@ -1100,7 +1465,7 @@ function addAgreementLayers(map, f) {
   for (const l of layers) map.addLayer(l, "incidents");
   map.on("click", "ag-sites", (e) => {
     const p = e.features[0].properties;
-    new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<strong>${esc(p.name)}</strong><br>${esc(t("ui.site_kind." + p.kind))} · ${esc(t("ui.map.site_radius", num(p.radius)))} · ${esc(t("ui.term_n", p.term))}`).addTo(map);
+    new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<strong>${esc(p.name)}</strong><br>${esc(t("ui.site_kind." + p.kind))} · ${esc(t("ui.map.site_radius", num(p.radius)))} · ${esc(t("ui.term_n", p.term))} · ${esc(instrumentTitle(p.agreement))}`).addTo(map);
   });
 }
 
@@ -1189,11 +1554,14 @@ async function viewMap(params) {
   else map.once("style.load", refresh);
   map.on("load", async () => {
     if (!state.token) return;
-    const a = await signedAgreement();
-    if (!a || state.map !== map) return;
-    addAgreementLayers(map, agreementFeatures(a.document));
-    state.mapAgreement = a.id + "/" + a.version;
-    $("#layers-legend").textContent = t("ui.map.layers", tagged(a.document.title), a.version, t("ui.agreement.state." + agreementState(a)));
+    const ins = await mapInstruments();
+    if (!ins.length || state.map !== map) return;
+    addAgreementLayers(map, agreementFeatures(ins));
+    map.truceInstruments = ins.map((x) => x.id + "/" + x.version); // for the tests
+    const a = ins[0];
+    $("#layers-legend").textContent = a.state === "in_force"
+      ? t("ui.map.layers_in_force", list(ins.map((x) => t("ui.instrument.version", tagged(x.document.title) || x.id, x.version))))
+      : t("ui.map.layers", tagged(a.document.title), a.version, t("ui.agreement.state." + a.state));
     $("#layers").hidden = false;
   });
   map.on("moveend", refresh);
@@ -1350,7 +1718,7 @@ async function route() {
   if (path === "/report") return viewReport();
   if (path.startsWith("/incident/")) return viewIncident(path.slice("/incident/".length));
   if (path === "/plans") return viewPlans(params);
-  if (path === "/agreements") return viewAgreements();
+  if (path === "/agreements") return viewAgreements(params);
   if (path.startsWith("/agreement/")) return viewAgreement(decodeURIComponent(path.slice("/agreement/".length)), params);
   return viewIncidents(params);
 }
