@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"truce/blobs"
+	"truce/checkpoint"
 	"truce/incident"
 	"truce/ledger"
 	"truce/negotiation"
@@ -50,6 +51,8 @@ type Store interface {
 	DropCredentials(ctx context.Context, member string) error
 	CredentialsByToken(ctx context.Context, hash []byte) (*party.Credentials, error)
 	CredentialsOf(ctx context.Context, member string) (*party.Credentials, error)
+	HeldKeys(ctx context.Context) ([]party.Credentials, error)
+	ReplaceHeldKey(ctx context.Context, member string, old, key []byte) error
 }
 
 // OperatorID is the member ID of the centre's operator.
@@ -79,6 +82,10 @@ type Centre struct {
 	// cpu bounds concurrent signature work to the number of cores: more
 	// only adds scheduling and cache thrash, and starves the single writer.
 	cpu chan struct{}
+	// secrets seal the member keys the centre holds; nil when the right
+	// key is missing, and sealErr says why.
+	secrets *Secrets
+	sealErr error
 }
 
 type cached struct {
@@ -95,6 +102,7 @@ type Session struct {
 	Member *party.Member
 	Kind   party.Kind         // kind of the member's party
 	key    ed25519.PrivateKey // nil when the member signs for itself
+	keyErr error              // why the centre cannot open the key it holds
 }
 
 // CanSign reports whether the centre holds the member's key.
@@ -122,6 +130,26 @@ type Options struct {
 	// Evaluate runs the evaluator: each reported incident is judged against
 	// the agreement in force, and the result recorded by the centre.
 	Evaluate bool
+
+	// The log's checkpoint key never lives in the store. CheckpointKey
+	// signs checkpoints (an HSM or KMS plugs in here, see checkpoint.Key);
+	// without it, the key in CheckpointKeyFile does, a file made on first
+	// start (mode 0600). A store from before keys left it has its key
+	// moved into that file. With neither, a new store gets a key for this
+	// process alone (tests), and a store with a log refuses to open.
+	CheckpointKey     checkpoint.Key
+	CheckpointKeyFile string
+	// The member keys the centre holds are sealed in the store under a
+	// key kept outside it: Secrets, or else the one in SecretsFile, made on
+	// first start (mode 0600). SecretsFlag names their source in errors
+	// (the flag or environment variable). A missing or wrong key does not
+	// stop the centre: it refuses to sign for members (ErrSecrets), and
+	// serves reads and the statements members sign themselves.
+	Secrets     *Secrets
+	SecretsFile string
+	SecretsFlag string
+	// CheckpointKeyFlag names CheckpointKeyFile's flag in errors.
+	CheckpointKeyFlag string
 }
 
 // Open starts a centre over store. A new store is opened with the genesis
@@ -134,8 +162,15 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 		return nil, "", fmt.Errorf("read ledger size: %w", err)
 	}
 	c.hub = newHub(store, size)
-	if c.Log, err = openLog(ctx, store); err != nil {
+	var moved bool // keys moved out of the store, or sealed in it
+	if c.Log, err = openLog(ctx, store, opt, &moved); err != nil {
 		return nil, "", err
+	}
+	if err := c.openSecrets(ctx, opt, &moved); err != nil {
+		return nil, "", err
+	}
+	if moved {
+		c.scrub(ctx)
 	}
 	c.Log.SetWitnesses(opt.Witnesses)
 	if opt.CheckpointInterval <= 0 {
@@ -219,7 +254,11 @@ func (c *Centre) Close() {
 func (c *Centre) genesis(ctx context.Context, name string, names map[string]string, at time.Time) (string, error) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	token := NewToken()
-	if err := c.Store.CreateCredentials(ctx, party.Credentials{Member: OperatorID, TokenHash: HashToken(token), PrivateKey: priv}); err != nil {
+	sealed, err := c.seal(OperatorID, priv)
+	if err != nil {
+		return "", err
+	}
+	if err := c.Store.CreateCredentials(ctx, party.Credentials{Member: OperatorID, TokenHash: HashToken(token), PrivateKey: sealed}); err != nil {
 		return "", err
 	}
 	payload, _ := json.Marshal(party.Open{Name: name, Names: names, Operator: OperatorID, Key: base64.StdEncoding.EncodeToString(pub)})
@@ -301,8 +340,8 @@ func (c *Centre) session(ctx context.Context, cred *party.Credentials) (*Session
 		return nil, fmt.Errorf("party of %s: %w", m.ID, errors.Join(err, ledger.ErrNotFound))
 	}
 	s := &Session{Member: m, Kind: p.Kind}
-	if len(cred.PrivateKey) == ed25519.PrivateKeySize {
-		s.key = ed25519.PrivateKey(cred.PrivateKey)
+	if len(cred.PrivateKey) > 0 {
+		s.key, s.keyErr = c.unseal(m.ID, cred.PrivateKey)
 	}
 	return s, nil
 }
@@ -343,6 +382,9 @@ func (c *Centre) Say(ctx context.Context, s *Session, typ string, payload any) (
 func (c *Centre) SayAt(ctx context.Context, s *Session, typ string, payload any, at time.Time) (*ledger.Signed, error) {
 	if err := c.Halted(); err != nil {
 		return nil, err
+	}
+	if s.keyErr != nil {
+		return nil, fmt.Errorf("signing for %s: %w", s.Member.ID, s.keyErr)
 	}
 	if s.key == nil {
 		return nil, fmt.Errorf("%w: %s holds its own key; sign the statement and submit it", ledger.ErrForbidden, s.Member.ID)
@@ -429,6 +471,23 @@ func (c *Centre) SubmitMany(ctx context.Context, s *Session, batch []*ledger.Sig
 	return errs
 }
 
+// SubmitLoaded appends a statement signed by the client, as Submit does but
+// at any time: only trusted loaders (the demo, whose members sign statements
+// dated in the past) call it.
+func (c *Centre) SubmitLoaded(ctx context.Context, s *Session, signed *ledger.Signed) error {
+	st := signed.Statement
+	if st.Author != s.Member.ID || st.Party != s.Member.Party {
+		return ledger.Forbidden("a token for %s/%s cannot submit statements by %s/%s", s.Member.Party, s.Member.ID, st.Party, st.Author)
+	}
+	if err := signed.Verify(s.Member.Key()); err != nil {
+		return err
+	}
+	if err := c.checkOffLedger(ctx, signed); err != nil {
+		return err
+	}
+	return c.commit.Append(ctx, signed)
+}
+
 // NewMember describes a member to add. With PublicKey empty the centre makes
 // a key pair and keeps the private key, signing for the member.
 type NewMember struct {
@@ -465,12 +524,16 @@ func (c *Centre) AddMember(ctx context.Context, nm NewMember) (string, *ledger.S
 	if m, err := c.Store.Member(ctx, nm.ID); err != nil || m != nil {
 		return "", nil, errors.Join(err, ledger.Conflict("member %q already exists", nm.ID))
 	}
+	sealed, err := c.seal(nm.ID, priv)
+	if err != nil {
+		return "", nil, fmt.Errorf("the centre cannot keep a key for %s: %w", nm.ID, err)
+	}
 	token := NewToken()
 	// Credentials go first, and only if none exist for this ID: a racing add
 	// of the same ID fails here rather than swap tokens. Should the statement
 	// then be refused, the orphan is dropped (it authenticates no one anyway:
 	// authentication needs the member).
-	if err := c.Store.CreateCredentials(ctx, party.Credentials{Member: nm.ID, TokenHash: HashToken(token), PrivateKey: priv}); err != nil {
+	if err := c.Store.CreateCredentials(ctx, party.Credentials{Member: nm.ID, TokenHash: HashToken(token), PrivateKey: sealed}); err != nil {
 		return "", nil, err
 	}
 	at := nm.At
@@ -552,13 +615,17 @@ func (c *Centre) RotateKey(ctx context.Context, member string, pub ed25519.Publi
 	if pub == nil {
 		pub, priv, _ = ed25519.GenerateKey(rand.Reader)
 	}
+	sealed, err := c.seal(member, priv)
+	if err != nil {
+		return nil, fmt.Errorf("the centre cannot keep a key for %s: %w", member, err)
+	}
 	s, err := c.Say(ctx, op, party.TypeRotate, party.Rotate{Member: member, PublicKey: base64.StdEncoding.EncodeToString(pub), Reason: reason})
 	if err != nil {
 		return nil, err
 	}
 	// The new private key is stored only once the rotation is in the
 	// ledger: until then the old one must keep signing.
-	cred.PrivateKey = priv
+	cred.PrivateKey = sealed
 	if err := c.Store.PutCredentials(ctx, *cred); err != nil {
 		return s, fmt.Errorf("the rotation is recorded, but storing the new key failed: %w", err)
 	}

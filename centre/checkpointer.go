@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"slices"
 	"strings"
@@ -28,6 +29,7 @@ type LogStore interface {
 	Checkpoints(ctx context.Context) ([][]byte, error)
 	LogSetting(ctx context.Context, name string) (string, error)
 	InitLogSetting(ctx context.Context, name, value string) (string, error)
+	DeleteLogSetting(ctx context.Context, name string) error
 	PutCosignature(ctx context.Context, size int64, witness, line string, final bool) error
 	Cosigned(ctx context.Context, size int64) ([]byte, error)
 	LatestFinal(ctx context.Context) (int64, error)
@@ -71,33 +73,113 @@ func (l *Log) Witnesses() *witness.Config {
 	return l.witnesses
 }
 
-// openLog sets up (on first start) or loads the log's origin and key.
-func openLog(ctx context.Context, st Store) (*Log, error) {
+// openLog sets up (on first start) or loads the log's origin and key. It
+// sets *moved when it moved the key out of the store.
+func openLog(ctx context.Context, st Store, opt Options, moved *bool) (*Log, error) {
 	suffix := make([]byte, 6)
 	rand.Read(suffix)
 	origin, err := st.InitLogSetting(ctx, "origin", "truce.invalid/centre-"+hex.EncodeToString(suffix))
 	if err != nil {
 		return nil, err
 	}
-	skey, vkey, err := checkpoint.NewKey(origin)
+	key, err := logKey(ctx, st, origin, opt, moved)
 	if err != nil {
 		return nil, err
 	}
-	if skey, err = st.InitLogSetting(ctx, "checkpoint_signer_key", skey); err != nil {
-		return nil, err
-	}
-	if vkey, err = st.InitLogSetting(ctx, "checkpoint_verifier_key", vkey); err != nil {
-		return nil, err
-	}
-	signer, err := checkpoint.NewSigner(skey)
-	if err != nil {
-		return nil, err
-	}
+	vkey := key.VerifierKey()
+	signer := checkpoint.NewSignerFor(key)
 	v, err := note.NewVerifier(vkey)
 	if err != nil {
 		return nil, err
 	}
 	return &Log{store: st, Origin: origin, Verifier: v, VKey: vkey, signer: signer, kick: make(chan struct{}, 1), at: map[string]int64{}, claims: map[string]string{}}, nil
+}
+
+// The names of the log's keys in the store's log settings. The verifier
+// key is public and stays; the signer key is only in stores made before
+// keys left the store, and is moved out on start.
+const (
+	settingVerifierKey = "checkpoint_verifier_key"
+	settingSignerKey   = "checkpoint_signer_key"
+)
+
+// logKey finds the log's checkpoint key: the one given, or the one in the
+// key file, made on first start. A key the store still holds is moved to
+// the key file and deleted from the store. The key must be the one whose
+// verifier key the store records: the log's checkpoints verify under it.
+func logKey(ctx context.Context, st Store, origin string, opt Options, moved *bool) (checkpoint.Key, error) {
+	stored, err := st.LogSetting(ctx, settingSignerKey)
+	if err != nil {
+		return nil, err
+	}
+	vkey, err := st.LogSetting(ctx, settingVerifierKey)
+	if err != nil {
+		return nil, err
+	}
+	path, flag := opt.CheckpointKeyFile, opt.CheckpointKeyFlag
+	if flag == "" {
+		flag = "Options.CheckpointKeyFile"
+	}
+	from := path + " (" + flag + ")"
+	key := opt.CheckpointKey
+	switch {
+	case key != nil:
+		from = "the configured checkpoint signer"
+	case path != "":
+		key, err = checkpoint.LoadKeyFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && stored != "":
+			if err := checkpoint.WriteKeyFile(path, stored); err != nil && !errors.Is(err, fs.ErrExist) {
+				return nil, fmt.Errorf("move the log's checkpoint key out of the store into %s: %w", from, err)
+			}
+			if key, err = checkpoint.LoadKeyFile(path); err != nil {
+				return nil, err
+			}
+			slog.Warn("moved the log's checkpoint signing key out of the store into its key file", "file", path)
+		case errors.Is(err, fs.ErrNotExist) && vkey != "":
+			return nil, fmt.Errorf("the log's checkpoint key file %s is missing: this log's checkpoints are signed by the key %s; restore the file, or give its place with %s", path, vkey, flag)
+		case errors.Is(err, fs.ErrNotExist):
+			if key, err = checkpoint.CreateKeyFile(path, origin); err != nil {
+				return nil, fmt.Errorf("%s: %w", flag, err)
+			}
+			slog.Info("made the log's checkpoint key", "file", path)
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
+	case stored != "":
+		return nil, errors.New("the store holds the log's checkpoint key: give a key file to move it into (Options.CheckpointKeyFile)")
+	case vkey != "":
+		return nil, fmt.Errorf("no checkpoint key is given for this log, whose checkpoints are signed by %s", vkey)
+	default:
+		// A new store and no key configured (tests): a key for this
+		// process alone.
+		skey, _, err := checkpoint.NewKey(origin)
+		if err != nil {
+			return nil, err
+		}
+		if key, err = checkpoint.ParseKey(skey); err != nil {
+			return nil, err
+		}
+	}
+	if key.Name() != origin {
+		return nil, fmt.Errorf("the checkpoint key in %s is the key of %q, not of this log (%q)", from, key.Name(), origin)
+	}
+	if vkey == "" {
+		if vkey, err = st.InitLogSetting(ctx, settingVerifierKey, key.VerifierKey()); err != nil {
+			return nil, err
+		}
+	}
+	if vkey != key.VerifierKey() {
+		return nil, fmt.Errorf("the checkpoint key in %s is not this log's: the log's checkpoints verify under %s, and this key's under %s", from, vkey, key.VerifierKey())
+	}
+	if stored != "" {
+		if err := st.DeleteLogSetting(ctx, settingSignerKey); err != nil {
+			return nil, err
+		}
+		slog.Warn("deleted the log's checkpoint signing key from the store", "now_in", from)
+		*moved = true
+	}
+	return key, nil
 }
 
 // Latest returns the latest signed checkpoint and its parsed form, or nil.

@@ -24,11 +24,18 @@ import (
 
 // copyDir copies a stopped data directory, so that each tampering starts
 // from the same good state.
+// copyDir copies a data directory, and its keys beside it: a server can
+// start on the copy.
 func copyDir(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
 	if out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
 		t.Fatalf("cp: %v %s", err, out)
+	}
+	if _, err := os.Stat(keysDir(src)); err == nil {
+		if out, err := exec.Command("cp", "-a", keysDir(src), keysDir(dst)).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
 	}
 	return dst
 }

@@ -25,8 +25,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "serve [--addr HOST:PORT] [--data DIR]", serve},
-		{"demo", "demo [--addr HOST:PORT] [--data DIR]", demoCmd},
+		{"serve", "serve [--addr HOST:PORT] [--data DIR] [--log-key-file FILE] [--secrets FILE]", serve},
+		{"demo", "demo [--addr HOST:PORT] [--data DIR] [--log-key-file FILE] [--secrets FILE]", demoCmd},
 		{"party add", "party add --id ID --name NAME [--name-in LANG=NAME ...] --kind belligerent|mediator|monitor|observer [--data DIR]", partyAdd},
 		{"member add", "member add --party ID --name NAME --roles ROLE[,ROLE] [--id ID] [--key-out FILE] [--data DIR]", memberAdd},
 		{"member rotate", "member rotate --member ID [--key-out FILE] [--reason TEXT] [--data DIR]", memberRotate},

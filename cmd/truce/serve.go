@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -38,9 +40,13 @@ type node struct {
 	token  string // operator token, set only when the centre was just opened
 }
 
-func openNode(ctx context.Context, dir string, opt centre.Options) (*node, error) {
+func openNode(ctx context.Context, dir string, keys keyFlags, opt centre.Options) (*node, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	opt, err := keys.options(dir, opt)
+	if err != nil {
+		return nil, err
 	}
 	st, err := sqlite.Open(dir)
 	if err != nil {
@@ -69,8 +75,8 @@ func openNode(ctx context.Context, dir string, opt centre.Options) (*node, error
 // checkpointer (the server signs checkpoints), and should the directory be
 // new, the operator token of the centre just opened is shown (announce), the
 // only time it ever is.
-func adminNode(ctx context.Context, dir string, announce bool) (*node, error) {
-	n, err := openNode(ctx, dir, centre.Options{NoCheckpoints: true})
+func adminNode(ctx context.Context, dir string, keys keyFlags, announce bool) (*node, error) {
+	n, err := openNode(ctx, dir, keys, centre.Options{NoCheckpoints: true})
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +85,50 @@ func adminNode(ctx context.Context, dir string, announce bool) (*node, error) {
 		fmt.Println(msg.T("serve.operator_token", n.token))
 	}
 	return n, nil
+}
+
+// keyFlags say where a data directory's keys are: never in its database,
+// and by default beside the directory rather than in it (DATA.keys), so that
+// a copy or a backup of the data does not carry them.
+type keyFlags struct{ logKey, secrets *string }
+
+func addKeyFlags(fs *flag.FlagSet) keyFlags {
+	return keyFlags{
+		logKey: fs.String("log-key-file", "", "the log's checkpoint signing key, made (mode 0600) on first start (default DATA.keys/log.key, beside the data directory)"),
+		secrets: fs.String("secrets", "", "the key that seals the member keys the centre holds, made (mode 0600) on first start; "+
+			"or give it in TRUCE_SECRETS_KEY (default DATA.keys/secrets.key)"),
+	}
+}
+
+// keysDir is where the keys of data directory dir are by default.
+func keysDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return filepath.Clean(dir) + ".keys"
+}
+
+func (k keyFlags) options(dir string, opt centre.Options) (centre.Options, error) {
+	opt.CheckpointKeyFile, opt.CheckpointKeyFlag = *k.logKey, "--log-key-file"
+	if opt.CheckpointKeyFile == "" {
+		opt.CheckpointKeyFile = filepath.Join(keysDir(dir), "log.key")
+	}
+	if env := os.Getenv("TRUCE_SECRETS_KEY"); env != "" {
+		if *k.secrets != "" {
+			return opt, errors.New("give the secrets key once: --secrets FILE or TRUCE_SECRETS_KEY, not both")
+		}
+		s, err := centre.ParseSecrets(env)
+		if err != nil {
+			return opt, fmt.Errorf("TRUCE_SECRETS_KEY: %w", err)
+		}
+		opt.Secrets, opt.SecretsFlag = s, "TRUCE_SECRETS_KEY"
+		return opt, nil
+	}
+	opt.SecretsFile, opt.SecretsFlag = *k.secrets, "--secrets"
+	if opt.SecretsFile == "" {
+		opt.SecretsFile = filepath.Join(keysDir(dir), "secrets.key")
+	}
+	return opt, nil
 }
 
 func (n *node) close() {
@@ -106,6 +156,7 @@ func serve(args []string) error {
 	fs := flags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", defaultData, "data directory")
+	keys := addKeyFlags(fs)
 	debug := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof) on this address, for load tests")
 	cpEvery := fs.Duration("checkpoint-interval", 2*time.Second, "sign a checkpoint this often")
 	cpEntries := fs.Int("checkpoint-entries", 1000, "or as soon as this many statements were appended")
@@ -126,7 +177,7 @@ func serve(args []string) error {
 	if *debug != "" {
 		go func() { slog.Warn("profiler stopped", "err", http.ListenAndServe(*debug, nil)) }()
 	}
-	n, err := openNode(ctx, *data, centre.Options{CheckpointInterval: *cpEvery, CheckpointEntries: *cpEntries, Witnesses: wcfg, Evaluate: true})
+	n, err := openNode(ctx, *data, keys, centre.Options{CheckpointInterval: *cpEvery, CheckpointEntries: *cpEntries, Witnesses: wcfg, Evaluate: true})
 	if err != nil {
 		return err
 	}
@@ -164,6 +215,7 @@ func demoCmd(args []string) (err error) {
 	fs := flags("demo")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", "", "data directory (default: a new temporary directory)")
+	keys := addKeyFlags(fs)
 	withWitnesses := fs.Bool("witnesses", true, "run three witnesses (Ukraine's, Russia's, Switzerland's) that cosign every checkpoint (--witnesses=false: none)")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -186,6 +238,7 @@ func demoCmd(args []string) (err error) {
 		defer func() {
 			if err != nil {
 				os.RemoveAll(d) // a demo that never ran leaves nothing behind
+				os.RemoveAll(keysDir(d))
 			}
 		}()
 	}
@@ -193,7 +246,7 @@ func demoCmd(args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	n, err := openNode(ctx, dir, centre.Options{Name: sc.Centre, Names: sc.CentreNames, OpenedAt: sc.Start(), Evaluate: true})
+	n, err := openNode(ctx, dir, keys, centre.Options{Name: sc.Centre, Names: sc.CentreNames, OpenedAt: sc.Start(), Evaluate: true})
 	if err != nil {
 		return err
 	}
@@ -260,6 +313,7 @@ func demoCmd(args []string) (err error) {
 func partyAdd(args []string) error {
 	fs := flags("party add")
 	data := fs.String("data", defaultData, "data directory")
+	keys := addKeyFlags(fs)
 	id := fs.String("id", "", "party ID, lower case (ua, ru, ch)")
 	name := fs.String("name", "", "party name")
 	kind := fs.String("kind", "", "belligerent, mediator, monitor or observer")
@@ -276,7 +330,7 @@ func partyAdd(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	n, err := adminNode(ctx, *data, true)
+	n, err := adminNode(ctx, *data, keys, true)
 	if err != nil {
 		return err
 	}
@@ -292,6 +346,7 @@ func partyAdd(args []string) error {
 func memberAdd(args []string) error {
 	fs := flags("member add")
 	data := fs.String("data", defaultData, "data directory")
+	keys := addKeyFlags(fs)
 	id := fs.String("id", "", "member ID (default: derived from party and name)")
 	partyID := fs.String("party", "", "party ID")
 	name := fs.String("name", "", "member's name")
@@ -313,7 +368,7 @@ func memberAdd(args []string) error {
 	}
 	nm.PublicKey = pub
 	ctx := context.Background()
-	n, err := adminNode(ctx, *data, !*asJSON) // --json carries the operator token itself
+	n, err := adminNode(ctx, *data, keys, !*asJSON) // --json carries the operator token itself
 	if err != nil {
 		return err
 	}
@@ -347,6 +402,7 @@ func memberAdd(args []string) error {
 func memberRotate(args []string) error {
 	fs := flags("member rotate")
 	data := fs.String("data", defaultData, "data directory")
+	keys := addKeyFlags(fs)
 	id := fs.String("member", "", "member ID")
 	keyOut := fs.String("key-out", "", "make the new key here, for the member to hold (default: the centre keeps it)")
 	reason := fs.String("reason", "", "why the key changes")
@@ -358,7 +414,7 @@ func memberRotate(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	n, err := adminNode(ctx, *data, true)
+	n, err := adminNode(ctx, *data, keys, true)
 	if err != nil {
 		return err
 	}

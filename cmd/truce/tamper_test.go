@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"truce/centre"
 	"truce/checkpoint"
 	"truce/ledger"
 	"truce/store/sqlite"
@@ -146,9 +147,19 @@ func TestOperatorRewriteIsExposed(t *testing.T) {
 	if err := db.QueryRow(`SELECT body, author FROM ledger WHERE seq = `+seq).Scan(&body, &author); err != nil {
 		t.Fatal(err)
 	}
-	var priv []byte
-	if err := db.QueryRow(`SELECT private_key FROM credentials WHERE member = ?`, author).Scan(&priv); err != nil || len(priv) != ed25519.PrivateKeySize {
+	// The member's key is sealed in the database; the key that seals it is
+	// a file on the same disk.
+	var sealed []byte
+	if err := db.QueryRow(`SELECT private_key FROM credentials WHERE member = ?`, author).Scan(&sealed); err != nil {
 		t.Fatalf("the centre holds no key for %s: %v", author, err)
+	}
+	secrets, err := centre.LoadSecrets(filepath.Join(keysDir(dir), "secrets.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := secrets.Open(author, sealed)
+	if err != nil || len(priv) != ed25519.PrivateKeySize {
+		t.Fatalf("the centre's key for %s does not open: %v", author, err)
 	}
 	forged := &ledger.Signed{Body: []byte(strings.Replace(string(body), "Orikhiv", "Orekhov", -1))}
 	forged.Sig = ed25519.Sign(priv, append([]byte(ledger.SignaturePrefix), forged.Body...))
@@ -156,11 +167,15 @@ func TestOperatorRewriteIsExposed(t *testing.T) {
 	mustExec(t, db, `DROP TRIGGER ledger_no_update`,
 		`UPDATE ledger SET body = x'`+hexOf(forged.Body)+`', sig = x'`+hexOf(forged.Sig)+`', leaf_hash = x'`+hexOf(leaf[:])+`' WHERE seq = `+seq)
 	rebuildTree(t, db)
-	// Fresh checkpoints over the new tree, signed with the log's own key.
-	var skey, origin string
-	db.QueryRow(`SELECT value FROM log_settings WHERE name = 'checkpoint_signer_key'`).Scan(&skey)
+	// Fresh checkpoints over the new tree, signed with the log's own key,
+	// read from its key file.
+	var origin string
 	db.QueryRow(`SELECT value FROM log_settings WHERE name = 'origin'`).Scan(&origin)
-	signer, err := checkpoint.NewSigner(skey)
+	skey, err := os.ReadFile(filepath.Join(keysDir(dir), "log.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := checkpoint.NewSigner(strings.TrimSpace(string(skey)))
 	if err != nil {
 		t.Fatalf("the log's key is not where this attack expects it (%v): update the test with the key's new home", err)
 	}

@@ -885,6 +885,35 @@ func (s *Store) credentials(ctx context.Context, q string, arg any) (*party.Cred
 	return &c, nil
 }
 
+// HeldKeys lists the credentials that hold a private key: the members the
+// centre signs for.
+func (s *Store) HeldKeys(ctx context.Context) ([]party.Credentials, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT member, token_hash, private_key FROM credentials WHERE length(private_key) > 0 ORDER BY member`)
+	if err != nil {
+		return nil, fmt.Errorf("read credentials: %w", err)
+	}
+	defer rows.Close()
+	var out []party.Credentials
+	for rows.Next() {
+		var c party.Credentials
+		if err := rows.Scan(&c.Member, &c.TokenHash, &c.PrivateKey); err != nil {
+			return nil, fmt.Errorf("read credentials: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ReplaceHeldKey replaces a member's stored private key, if it is still
+// old: a key rotated meanwhile is left alone.
+func (s *Store) ReplaceHeldKey(ctx context.Context, member string, old, key []byte) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE credentials SET private_key = ? WHERE member = ? AND private_key = ?`, key, member, old)
+	if err != nil {
+		return fmt.Errorf("store the key of %s: %w", member, err)
+	}
+	return nil
+}
+
 // StoresEveryLevel tells audits that every level of the tree is stored
 // here, so each stored hash can be compared with the recomputed tree.
 func (s *Store) StoresEveryLevel() bool { return true }
@@ -1048,6 +1077,33 @@ func (s *Store) InitLogSetting(ctx context.Context, name, value string) (string,
 		return "", fmt.Errorf("log setting %s: %w", name, err)
 	}
 	return s.LogSetting(ctx, name)
+}
+
+// DeleteLogSetting removes a setting of the log (a key that moved out of
+// the store).
+func (s *Store) DeleteLogSetting(ctx context.Context, name string) error {
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM log_settings WHERE name = ?`, name); err != nil {
+		return fmt.Errorf("log setting %s: %w", name, err)
+	}
+	return nil
+}
+
+// Scrub leaves no byte of deleted or replaced rows (keys that moved out of
+// the store, or were sealed) in the database's files: VACUUM rebuilds the
+// database, and the write-ahead log is emptied into it and truncated. It
+// takes as long as copying the database, and runs once, after such a move.
+func (s *Store) Scrub(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("vacuum: %w", err)
+	}
+	var busy, frames, done int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("checkpoint the write-ahead log: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("another connection kept the write-ahead log from being emptied")
+	}
+	return nil
 }
 
 // PutCosignature records a witness's cosignature line on the checkpoint of

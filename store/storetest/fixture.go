@@ -148,11 +148,11 @@ func (f *Fixture) Walk(t testing.TB) string {
 // key returns the private key the centre holds for member.
 func (f *Fixture) key(t testing.TB, member string) ed25519.PrivateKey {
 	t.Helper()
-	c, err := f.Store.CredentialsOf(context.Background(), member)
-	if err != nil || c == nil || len(c.PrivateKey) != ed25519.PrivateKeySize {
+	k, err := f.Centre.HeldKey(context.Background(), member)
+	if err != nil || len(k) != ed25519.PrivateKeySize {
 		t.Fatalf("no key for %s: %v", member, err)
 	}
-	return c.PrivateKey
+	return k
 }
 
 // Key is key for other packages' tests.
