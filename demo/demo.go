@@ -7,6 +7,8 @@ package demo
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -40,12 +42,14 @@ type Scenario struct {
 	Steps       []Step            `json:"steps"`
 }
 
-// Member is a demo member.
+// Member is a demo member. One that holds its own key signs its
+// statements itself, as a client would, and the centre never has the key.
 type Member struct {
-	ID    string       `json:"id"`
-	Party string       `json:"party"`
-	Name  string       `json:"name"`
-	Roles []party.Role `json:"roles"`
+	ID       string       `json:"id"`
+	Party    string       `json:"party"`
+	Name     string       `json:"name"`
+	Roles    []party.Role `json:"roles"`
+	HoldsKey bool         `json:"holds_key,omitempty"`
 }
 
 // Step is one statement of the scenario. In its payload "@ref" stands for
@@ -60,13 +64,17 @@ type Step struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
-// Token is a demo member's credentials, to print.
+// Token is a demo member's credentials, to print. Key is the private key of
+// a member who holds its own, for the caller to hand over (KeyFile: where
+// it did); it is never stored by the centre.
 type Token struct {
-	Member string       `json:"member"`
-	Party  string       `json:"party"`
-	Name   string       `json:"name"`
-	Roles  []party.Role `json:"roles"`
-	Token  string       `json:"token"`
+	Member  string             `json:"member"`
+	Party   string             `json:"party"`
+	Name    string             `json:"name"`
+	Roles   []party.Role       `json:"roles"`
+	Token   string             `json:"token"`
+	KeyFile string             `json:"key_file,omitempty"`
+	Key     ed25519.PrivateKey `json:"-"`
 }
 
 // Load parses the embedded scenario.
@@ -103,15 +111,20 @@ func (s *Scenario) Run(ctx context.Context, c *centre.Centre, b *blobs.Store, pr
 		tick()
 	}
 	var tokens []Token
+	keys := map[string]ed25519.PrivateKey{}
 	for _, m := range s.Members {
-		tok, _, err := c.AddMember(ctx, centre.NewMember{ID: m.ID, Party: m.Party, Name: m.Name, Roles: m.Roles, At: at.Add(time.Minute)})
+		var pub ed25519.PublicKey
+		if m.HoldsKey {
+			pub, keys[m.ID], _ = ed25519.GenerateKey(rand.Reader)
+		}
+		tok, _, err := c.AddMember(ctx, centre.NewMember{ID: m.ID, Party: m.Party, Name: m.Name, Roles: m.Roles, PublicKey: pub, At: at.Add(time.Minute)})
 		if err != nil {
 			return nil, fmt.Errorf("add member %s: %w", m.ID, err)
 		}
-		tokens = append(tokens, Token{Member: m.ID, Party: m.Party, Name: m.Name, Roles: m.Roles, Token: tok})
+		tokens = append(tokens, Token{Member: m.ID, Party: m.Party, Name: m.Name, Roles: m.Roles, Token: tok, Key: keys[m.ID]})
 		tick()
 	}
-	r := &resolver{refs: map[string]string{}, files: map[string]string{}, blobs: b}
+	r := &resolver{refs: map[string]string{}, files: map[string]string{}, blobs: b, keys: keys}
 	for i, st := range s.Steps {
 		if err := r.step(ctx, c, st); err != nil {
 			return nil, fmt.Errorf("scenario step %d (%s by %s): %w", i, st.Type, st.By, err)
@@ -122,8 +135,9 @@ func (s *Scenario) Run(ctx context.Context, c *centre.Centre, b *blobs.Store, pr
 }
 
 type resolver struct {
-	refs  map[string]string // ref → incident ID
-	files map[string]string // evidence name → SHA-256
+	refs  map[string]string             // ref → incident ID
+	files map[string]string             // evidence name → SHA-256
+	keys  map[string]ed25519.PrivateKey // members who sign for themselves
 	blobs *blobs.Store
 }
 
@@ -141,6 +155,9 @@ func (r *resolver) step(ctx context.Context, c *centre.Centre, st Step) error {
 	sess, err := c.SessionOf(ctx, st.By)
 	if err != nil {
 		return err
+	}
+	if r.keys[st.By] != nil && (st.Type == agreement.TypePlanSubmit || st.Type == agreement.TypeSign) {
+		return fmt.Errorf("%s holds its own key: the demo signs only simple statements for such members", st.By)
 	}
 	switch st.Type {
 	case agreement.TypePlanSubmit:
@@ -165,7 +182,24 @@ func (r *resolver) step(ctx context.Context, c *centre.Centre, st Step) error {
 		_, err := c.SignAgreement(ctx, sess, p.Agreement, p.Version, st.At)
 		return err
 	}
-	signed, err := c.SayAt(ctx, sess, st.Type, payload, st.At)
+	var signed *ledger.Signed
+	if key := r.keys[st.By]; key != nil {
+		// The member signs, as its client would, and submits.
+		raw, err := json.Marshal(payload)
+		if err != nil {
+			return err
+		}
+		signed, err = ledger.Sign(ledger.Statement{Type: st.Type, Party: sess.Member.Party, Author: sess.Member.ID,
+			Time: st.At.UTC().Truncate(time.Millisecond), Payload: raw, Nonce: ledger.NewNonce()}, key)
+		if err != nil {
+			return err
+		}
+		if err := c.SubmitLoaded(ctx, sess, signed); err != nil {
+			return err
+		}
+	} else {
+		signed, err = c.SayAt(ctx, sess, st.Type, payload, st.At)
+	}
 	if err != nil {
 		return err
 	}

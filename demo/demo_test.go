@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -56,6 +57,7 @@ func TestScenario(t *testing.T) {
 			t.Fatalf("party %s: %+v %v, want names in uk, ru and zh", id, p, err)
 		}
 	}
+	checkOwnKey(t, ctx, c, st, tokens)
 	checkAgreement(t, ctx, c, st)
 	c.Close() // no more evaluations: the ledger is final
 	closed = true
@@ -173,5 +175,40 @@ func checkAgreement(t *testing.T, ctx context.Context, c *centre.Centre, st *sql
 	byTerm, err := st.Incidents(ctx, incident.Filter{Agreement: "abu-dhabi-ceasefire", Term: "4.2", Limit: 100})
 	if err != nil || len(byTerm.Items) < 2 {
 		t.Fatalf("incidents by term 4.2: %v %d", err, len(byTerm.Items))
+	}
+}
+
+// A member of the scenario holds its own key: the centre has none for it,
+// and every statement it made is signed by the key handed back.
+func checkOwnKey(t *testing.T, ctx context.Context, c *centre.Centre, st *sqlite.Store, tokens []demo.Token) {
+	t.Helper()
+	var own []demo.Token
+	for _, tok := range tokens {
+		if tok.Key != nil {
+			own = append(own, tok)
+		}
+	}
+	if len(own) != 1 || own[0].Member != "in-monitor" {
+		t.Fatalf("members holding their own keys: %+v, want in-monitor", own)
+	}
+	if k, err := c.HeldKey(ctx, "in-monitor"); k != nil || err != nil {
+		t.Fatalf("the centre holds in-monitor's key: %v", err)
+	}
+	pub := own[0].Key.Public().(ed25519.PublicKey)
+	all, err := st.Statements(ctx, 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range all {
+		if s.Statement.Author == "in-monitor" {
+			if err := s.Verify(pub); err != nil {
+				t.Fatalf("ledger index %d: %v", s.Seq, err)
+			}
+			n++
+		}
+	}
+	if n < 10 {
+		t.Fatalf("%d statements by in-monitor", n)
 	}
 }

@@ -189,3 +189,30 @@ func logVerifierKey(t *testing.T, data string) string {
 	}
 	return v
 }
+
+// The demo has a member who holds its own key: its table says so, the key
+// is a file in the data directory, and the member signs with it; the centre
+// will not sign for it.
+func TestDemoMemberHoldsItsKey(t *testing.T) {
+	data := t.TempDir()
+	srv := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0", "--witnesses=false")
+	var row string
+	for _, line := range strings.Split(srv.output(), "\n") {
+		if strings.HasPrefix(line, "in-monitor ") {
+			row = line
+		}
+	}
+	if !strings.Contains(row, " own ") || !strings.Contains(srv.output(), "in-monitor holds its own key ("+filepath.Join(data, "in-monitor.key")+")") {
+		t.Fatalf("the demo does not show in-monitor holding its key:\n%s", srv.output())
+	}
+	keyFile := filepath.Join(data, "in-monitor.key")
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("in-monitor's key file: %v", err)
+	}
+	env := []string{"TRUCE_SERVER=" + srv.url, "TRUCE_TOKEN=" + demoToken(t, srv.output(), "in-monitor")}
+	report := []string{"report", "--type", "shelling", "--lon", "35.5", "--lat", "47.5", "--at", "2026-01-24T03:00:00Z", "--actor", "ru", "--text", "shelling"}
+	if out := runFail(t, env, report...); !strings.Contains(out, "holds its own key") {
+		t.Fatalf("the centre signed for in-monitor: %s", out)
+	}
+	truce(t, append(env, "TRUCE_KEY="+keyFile), report...)
+}

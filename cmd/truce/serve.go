@@ -273,6 +273,16 @@ func demoCmd(args []string) (err error) {
 		if err != nil {
 			return err
 		}
+		// A member who holds its own key gets it as a key file, as
+		// member add --key-out would give it.
+		for i, t := range tokens {
+			if t.Key != nil {
+				tokens[i].KeyFile = filepath.Join(dir, t.Member+".key")
+				if err := writeKey(tokens[i].KeyFile, t.Key); err != nil {
+					return err
+				}
+			}
+		}
 		tokens = append([]demo.Token{{Member: centre.OperatorID, Party: party.CentreID, Name: "Operator",
 			Roles: []party.Role{party.Coordinator}, Token: n.token}}, tokens...)
 		raw, _ := json.MarshalIndent(tokens, "", "  ")
@@ -292,15 +302,24 @@ func demoCmd(args []string) (err error) {
 		fmt.Println()
 		fmt.Println(msg.T("demo.ready", url, dir))
 		tw := newTable(os.Stdout)
-		fmt.Fprintln(tw, strings.Join([]string{msg.T("col.member"), msg.T("col.party"), msg.T("col.roles"), msg.T("col.token")}, "\t"))
+		fmt.Fprintln(tw, strings.Join([]string{msg.T("col.member"), msg.T("col.party"), msg.T("col.roles"), msg.T("col.key"), msg.T("col.token")}, "\t"))
 		for _, t := range tokens {
 			roles := make([]string, len(t.Roles))
 			for i, r := range t.Roles {
 				roles[i] = string(r)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Member, t.Party, strings.Join(roles, ","), t.Token)
+			holder := msg.T("demo.key_centre")
+			if t.KeyFile != "" {
+				holder = msg.T("demo.key_own")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Member, t.Party, strings.Join(roles, ","), holder, t.Token)
 		}
 		tw.Flush()
+		for _, t := range tokens {
+			if t.KeyFile != "" {
+				fmt.Println(msg.T("demo.own_key", t.Member, t.KeyFile))
+			}
+		}
 		fmt.Println()
 		fmt.Println(msg.T("serve.log_key", n.centre.Log.VKey))
 		if *withWitnesses {
