@@ -74,10 +74,10 @@ func TestStatementText(t *testing.T) {
 	_, priv, _ := ed25519.GenerateKey(nil)
 	for payload, field := range map[string]string{
 		`{"description":{"lang":"en","text":"a\u202Eb"}}`: "payload.description.text",
-		`{"evidence":[{"name":"ok"},{"name":"x\u0000"}]}`:  "payload.evidence[1].name",
-		`{"names":{"uk\u200B":"Україна"}}`:                 "payload.names",
-		`{"note":"bare\rcarriage return"}`:                 "payload.note",
-		`{"a":[[["\u2066"]]]}`:                             "payload.a[0][0][0]",
+		`{"evidence":[{"name":"ok"},{"name":"x\u0000"}]}`: "payload.evidence[1].name",
+		`{"names":{"uk\u200B":"Україна"}}`:                "payload.names",
+		`{"note":"bare\rcarriage return"}`:                "payload.note",
+		`{"a":[[["\u2066"]]]}`:                            "payload.a[0][0][0]",
 	} {
 		st := testStatement()
 		st.Payload = json.RawMessage(payload)
