@@ -36,6 +36,7 @@ type Server struct {
 	centre *centre.Centre
 	blobs  *blobs.Store
 	mux    *http.ServeMux
+	limits *limiter // nil: no limits (see SetLimits)
 }
 
 // Route is one endpoint; the route table is the source of truth that the
@@ -121,6 +122,7 @@ type ctxKey struct{}
 // ServeHTTP authenticates the caller, if a token is given, and routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	r = s.limits.body(w, r)
 	auth := r.Header.Get("Authorization")
 	if auth == "" && r.Method == http.MethodGet && r.URL.Path == "/v1/events" {
 		// Browsers' EventSource cannot set headers: the event stream alone
@@ -140,10 +142,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		sess, err := s.centre.Authenticate(r.Context(), strings.TrimSpace(token))
 		if err != nil {
-			fail(w, r, err)
+			// A wrong token counts against the caller's address.
+			if s.limits.allow(w, r, nil) {
+				fail(w, r, err)
+			}
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess))
+	}
+	if !s.limits.allow(w, r, session(r)) {
+		return
 	}
 	s.mux.ServeHTTP(w, r)
 }

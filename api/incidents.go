@@ -312,12 +312,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, ledger.Forbidden("viewers do not upload evidence"))
 		return
 	}
-	sha, n, err := s.blobs.Put(http.MaxBytesReader(w, r.Body, MaxEvidence))
-	if err != nil {
-		fail(w, r, err)
+	u, ok := s.putEvidence(w, r, sess) // within the member's quota: limits.go
+	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"sha256": sha, "size": n})
+	writeJSON(w, http.StatusCreated, map[string]any{"sha256": u.SHA256, "size": u.Size})
 }
 
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
