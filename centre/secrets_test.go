@@ -122,7 +122,7 @@ func secretsIn(t *testing.T, c *centre.Centre, k *keyed) map[string][]byte {
 	}
 	skey := strings.TrimSpace(string(raw))
 	out["checkpoint key"] = []byte(skey)
-	out["checkpoint key (base64)"] = []byte(skey[strings.LastIndex(skey, "+")+1:])
+	out["checkpoint key (base64)"] = []byte(strings.SplitN(skey, "+", 5)[4])
 	out["checkpoint key marker"] = []byte("PRIVATE+KEY")
 	for _, m := range []string{centre.OperatorID, storetest.UARep} {
 		priv, err := c.HeldKey(ctx, m)

@@ -27,7 +27,7 @@ func keysOnDisk(t *testing.T, data string) map[string][]byte {
 	}
 	skey := strings.TrimSpace(string(raw))
 	out["checkpoint key"] = []byte(skey)
-	out["checkpoint key's base64"] = []byte(skey[strings.LastIndex(skey, "+")+1:])
+	out["checkpoint key's base64"] = []byte(strings.SplitN(skey, "+", 5)[4])
 	secrets, err := centre.LoadSecrets(filepath.Join(keysDir(data), "secrets.key"))
 	if err != nil {
 		t.Fatal(err)
