@@ -103,6 +103,9 @@ func problemFor(err error, r *http.Request) *Problem {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// The client went away or gave up: nothing to report, nothing to log.
 		return &Problem{Title: "Request cancelled", Status: 499}
+	case errors.Is(err, centre.ErrSecrets):
+		return &Problem{Type: problemBase + "secrets", Title: "The centre cannot sign for you", Status: http.StatusServiceUnavailable,
+			Detail: err.Error() + "; members who hold their own key can still sign and submit their statements"}
 	case errors.Is(err, centre.ErrHalted):
 		return &Problem{Type: problemBase + "halted", Title: "The centre takes no writes", Status: http.StatusServiceUnavailable, Detail: err.Error()}
 	case errors.Is(err, ledger.ErrClosed):
