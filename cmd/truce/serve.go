@@ -37,7 +37,8 @@ type node struct {
 	store  *sqlite.Store
 	blobs  *blobs.Store
 	centre *centre.Centre
-	token  string // operator token, set only when the centre was just opened
+	token  string        // operator token, set only when the centre was just opened
+	limits *serverLimits // what serving allows callers; nil: the defaults (limits.go)
 }
 
 func openNode(ctx context.Context, dir string, keys keyFlags, opt centre.Options) (*node, error) {
@@ -161,6 +162,7 @@ func serve(args []string) error {
 	cpEvery := fs.Duration("checkpoint-interval", 2*time.Second, "sign a checkpoint this often")
 	cpEntries := fs.Int("checkpoint-entries", 1000, "or as soon as this many statements were appended")
 	witnesses := fs.String("witnesses", "", "witness configuration (JSON): who cosigns checkpoints and the policy for final ones")
+	limits := limitFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -182,6 +184,7 @@ func serve(args []string) error {
 		return err
 	}
 	defer n.close()
+	n.limits = limits
 	if n.token != "" {
 		fmt.Println(msg.T("serve.opened", *data))
 		fmt.Println(msg.T("serve.operator_token", n.token))
@@ -205,7 +208,17 @@ func serveOn(ctx context.Context, ln net.Listener, n *node, ready func(url strin
 	if ready != nil {
 		ready(url)
 	}
-	return serveHandler(ctx, ln, web.Handler(api.New(n.centre, n.blobs)))
+	lim := defaultLimits()
+	if n.limits != nil {
+		lim = *n.limits
+	}
+	a := api.New(n.centre, n.blobs)
+	a.SetLimits(lim.API)
+	sweep, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); a.SweepEvidence(sweep) }()
+	defer func() { stopSweep(); <-swept }() // before the store closes
+	return serveLimited(ctx, ln, web.Handler(a), lim)
 }
 
 const demoTokens = "demo-tokens.json"
