@@ -102,6 +102,12 @@ func TestBadDocuments(t *testing.T) {
 		{"site without coordinates", "terms[5].sites[0].lat", func(m map[string]any) {
 			delete(term(m, "5")["sites"].([]any)[0].(map[string]any), "lat")
 		}},
+		{"site name with a right-to-left override", "terms[5].sites[0].name", func(m map[string]any) {
+			term(m, "5")["sites"].([]any)[0].(map[string]any)["name"] = "Zaporizhzhia \u202eTPP"
+		}},
+		{"weapon name with a line break", "terms[4].classes[1].weapons[0]", func(m map[string]any) {
+			term(m, "4.2")["classes"].([]any)[1].(map[string]any)["weapons"] = []string{"BM-21\nGrad"}
+		}},
 		{"field of another type", "terms[0].width_km", func(m map[string]any) { term(m, "1")["width_km"] = 5 }},
 		{"unknown field", "terms[0].colour", func(m map[string]any) { term(m, "1")["colour"] = "red" }},
 		{"reference to a missing line", "terms[2].lines[0]", func(m map[string]any) { term(m, "3")["lines"] = []string{"99"} }},

@@ -430,6 +430,9 @@ func (t *Term) validate() (int, error) {
 			if strings.TrimSpace(a.Name) == "" {
 				return 0, ledger.Invalid(field+".name", "is required")
 			}
+			if err := ledger.CheckLabel(field+".name", a.Name); err != nil {
+				return 0, err
+			}
 			polys, err := PolygonsOf(a.Geometry)
 			if err != nil {
 				return 0, ledger.Within(field+".geometry", err)
@@ -462,6 +465,9 @@ func (t *Term) validate() (int, error) {
 			for j, w := range c.Weapons {
 				if strings.TrimSpace(w) == "" || len(w) > 100 {
 					return 0, ledger.Invalid(fmt.Sprintf("%s.weapons[%d]", field, j), "must be a name of at most 100 bytes")
+				}
+				if err := ledger.CheckLabel(fmt.Sprintf("%s.weapons[%d]", field, j), w); err != nil {
+					return 0, err
 				}
 			}
 			for j := range i {
@@ -542,6 +548,9 @@ func (s *Site) validate(defaultRadius bool) error {
 	}
 	if strings.TrimSpace(s.Name) == "" || len(s.Name) > 300 {
 		return ledger.Invalid("name", "is required, at most 300 bytes")
+	}
+	if err := ledger.CheckLabel("name", s.Name); err != nil {
+		return err
 	}
 	if !slices.Contains(SiteKinds, s.Kind) {
 		return ledger.Invalid("kind", "unknown site kind %q; one of %s", s.Kind, strings.Join(SiteKinds, ", "))
