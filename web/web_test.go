@@ -257,16 +257,14 @@ func TestLanguages(t *testing.T) {
 			chromedp.Evaluate(`document.getElementById("lang").dispatchEvent(new Event("change"))`, nil),
 			chromedp.WaitVisible(fmt.Sprintf(`html[lang="%s"]`, lang), chromedp.ByQuery),
 		)
-		var h1 string
-		c.run(ctx, chromedp.Poll(fmt.Sprintf(`document.querySelector("h1").textContent === %q`, want), nil), chromedp.Text("h1", &h1, chromedp.ByQuery))
-		if h1 != want {
-			t.Fatalf("%s: heading %q, want %q", lang, h1, want)
-		}
+		// The page redraws as the ledger moves: the heading is waited for
+		// and read in one step of JavaScript.
+		c.run(ctx, chromedp.Poll(fmt.Sprintf(`(document.querySelector("h1") || {}).textContent === %q`, want), nil))
 		// The header names the role in the language, and the switch's
 		// label follows.
 		p := i18n.Printer{Lang: lang}
 		var who, label string
-		c.run(ctx, chromedp.Text("#who", &who, chromedp.ByQuery), chromedp.Text(`label[for="lang"]`, &label, chromedp.ByQuery))
+		c.run(ctx, chromedp.Evaluate(`document.getElementById("who").textContent`, &who), chromedp.Evaluate(`document.querySelector('label[for="lang"]').textContent`, &label))
 		if !strings.Contains(who, p.T("ui.role.coordinator")) || label != p.T("ui.language") {
 			t.Fatalf("%s: header %q, switch label %q", lang, who, label)
 		}

@@ -1067,6 +1067,7 @@ function attachEvidence(e, i) {
       err.textContent = r.json ? `${r.json.title}: ${r.json.detail || ""}` : String(r.status);
       return;
     }
+    own(r);
     toast(t("ui.done", t("ui.action.evidence")));
     state.dirty = false;
     viewIncident(i.id);
@@ -1091,6 +1092,7 @@ async function submitStep(e, i) {
     $("[data-error]", f).textContent = r.json ? `${r.json.title}: ${r.json.detail || ""}` : String(r.status);
     return;
   }
+  own(r); // the page redraws now, not again when the event stream brings the statement
   toast(t("ui.done", t("ui.action." + step)));
   state.dirty = false;
   viewIncident(i.id);
