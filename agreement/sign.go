@@ -44,10 +44,19 @@ func VerifySignature(c []byte, key ed25519.PublicKey, sig string) error {
 	if err != nil || len(raw) != ed25519.SignatureSize {
 		return ledger.Invalid("signature", "must be a base64 ed25519 signature")
 	}
-	if len(key) != ed25519.PublicKeySize || !ed25519.Verify(key, Message(c), raw) {
+	if !verifyMessage(key, Message(c), raw) {
 		return ledger.Invalid("signature", "does not verify over this document: it was made over different bytes or with another key")
 	}
 	return nil
+}
+
+// verifyMessage is the ed25519 check behind every agreement signature, over
+// the whole signed message (SigningPrefix and the canonical document):
+// RFC 8032 verification as crypto/ed25519 implements it, which refuses
+// non-canonical S. The lengths are checked first, as ed25519.Verify panics
+// on a key of the wrong length. The Wycheproof vectors pin its verdicts.
+func verifyMessage(key ed25519.PublicKey, msg, sig []byte) bool {
+	return len(key) == ed25519.PublicKeySize && len(sig) == ed25519.SignatureSize && ed25519.Verify(key, msg, sig)
 }
 
 // DecodeKey reads a base64 ed25519 public key.

@@ -3,6 +3,7 @@
 package wycheproof
 
 import (
+	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -63,4 +64,35 @@ func Ed25519(path string) ([]Vector, error) {
 		}
 	}
 	return out, nil
+}
+
+// Count is how many vectors the shared data sets' file holds. A test that
+// saw fewer would pass on part of the file.
+const Count = 151
+
+// Check runs every vector through verify, the raw ed25519 check of one of
+// the verifiers we ship, and fails t for each verdict that is not the
+// expected one (the malleable, non-canonical S and wrong-length cases
+// included) and for each vector that makes verify panic. It skips t as Load
+// does when a clone has no shared data.
+func Check(t *testing.T, verify func(key ed25519.PublicKey, msg, sig []byte) bool) {
+	t.Helper()
+	vs := Load(t)
+	for _, v := range vs {
+		got, panicked := run(verify, v)
+		switch {
+		case panicked != nil:
+			t.Errorf("tcId %d: the verifier panicked: %v", v.ID, panicked)
+		case got != v.WantsValid:
+			t.Errorf("tcId %d: verdict %v, want valid=%v", v.ID, got, v.WantsValid)
+		}
+	}
+	if len(vs) != Count {
+		t.Fatalf("%d vectors, want %d", len(vs), Count)
+	}
+}
+
+func run(verify func(key ed25519.PublicKey, msg, sig []byte) bool, v Vector) (ok bool, panicked any) {
+	defer func() { panicked = recover() }()
+	return verify(v.Key, v.Msg, v.Sig), nil
 }
