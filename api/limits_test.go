@@ -316,7 +316,8 @@ func answer(t *testing.T, c net.Conn) string {
 // to its end, however long it takes; the event stream, with no body, is
 // never cut.
 func TestBodyDeadline(t *testing.T) {
-	e, _ := newLimitedEnv(t, api.Limits{BodyTimeout: 500 * time.Millisecond, BodyMinRate: 200})
+	// A pause long enough that a loaded machine does not cut a steady upload.
+	e, _ := newLimitedEnv(t, api.Limits{BodyTimeout: 2 * time.Second, BodyMinRate: 200})
 	tok := e.f.Tokens[storetest.UARep]
 	before := stat("body_timeouts")
 
@@ -357,7 +358,7 @@ trickling:
 	defer resp.Body.Close()
 	events := bufio.NewReader(resp.Body)
 
-	// 4,000 bytes in 40 steps of 100 ms: four seconds, eight pauses' worth,
+	// 4,000 bytes in 40 steps of 100 ms: four seconds, two pauses' worth,
 	// at about 1,000 bytes a second.
 	steady := rawPost(t, e.srv.URL, "/v1/evidence", tok, 4000)
 	for i := 0; i < 40; i++ {

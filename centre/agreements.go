@@ -376,8 +376,9 @@ type Impact struct {
 	Completes bool `json:"completes"`
 	// From is when the change takes effect; incidents observed since are
 	// judged again.
-	From time.Time `json:"from"`
-	// LeavesForce lists the instruments this one replaces.
+	From time.Time `json:"from,omitzero"`
+	// LeavesForce lists the instruments this one replaces: By names the
+	// instrument that leaves force, Version its version in force until From.
 	LeavesForce []agreement.Replacement `json:"leaves_force,omitempty"`
 	Replaces    []string                `json:"replaces,omitempty"`
 	Changed     int                     `json:"changed"`
@@ -446,7 +447,11 @@ func (c *Centre) SignImpact(ctx context.Context, partyID, id string, version int
 	after := reg.With(next, nil)
 	for _, old := range v.Document.Replaces {
 		if st := after.Status(old, next.Start()); st.State == agreement.StateReplaced && st.ReplacedBy.By == v.ID {
-			out.LeavesForce = append(out.LeavesForce, agreement.Replacement{By: old, Version: st.ReplacedBy.Version, From: st.ReplacedBy.From})
+			leaving := agreement.Replacement{By: old, From: st.ReplacedBy.From}
+			if was := reg.At(old, st.ReplacedBy.From.Add(-time.Nanosecond)); was != nil {
+				leaving.Version = was.Version
+			}
+			out.LeavesForce = append(out.LeavesForce, leaving)
 		}
 	}
 	impact, err := c.ImpactOf(ctx, after, next.Start())

@@ -87,8 +87,8 @@ type Flag struct {
 
 // Change is what one re-evaluation changed, and why.
 type Change struct {
-	Seq   uint64    `json:"seq"`
-	At    time.Time `json:"at"`
+	Seq   uint64    `json:"seq,omitzero"` // zero in a dry run: nothing recorded
+	At    time.Time `json:"at,omitzero"`
 	Cause *Cause    `json:"cause,omitempty"`
 	// Entered and Left name the instruments (id/version) that now judge the
 	// incident, or no longer do.
