@@ -343,18 +343,9 @@ func agreementSign(args []string) error {
 		return err
 	}
 	// Before signing, the signer is shown what the signature will do.
-	var dry struct {
-		Impact impact `json:"impact"`
-	}
-	if err := c.post("/v1/agreements/"+url.PathEscape(pos[0])+"/sign", map[string]any{"version": *version, "dry_run": true}, &dry); err != nil {
+	dry, done, err := preview(c, "/v1/agreements/"+url.PathEscape(pos[0])+"/sign", map[string]any{"version": *version}, pos[0], *dryRun, asJSON)
+	if err != nil || done {
 		return err
-	}
-	if *dryRun {
-		if asJSON {
-			return printJSON(dry.Impact)
-		}
-		printImpact(pos[0], dry.Impact, true)
-		return nil
 	}
 	var out written
 	if c.key == nil {
@@ -388,6 +379,22 @@ func agreementSign(args []string) error {
 	fmt.Println(msg.T("agreement.signed", pos[0], out.Statement.Seq))
 	printImpact(pos[0], dry.Impact, false)
 	return nil
+}
+
+// preview asks the server for a dry run of a change to an instrument; with
+// only, it prints it and the command is done.
+func preview(c *client, endpoint string, body map[string]any, id string, only, asJSON bool) (dry struct {
+	Impact impact `json:"impact"`
+}, done bool, err error) {
+	body["dry_run"] = true
+	if err = c.post(endpoint, body, &dry); err != nil || !only {
+		return dry, false, err
+	}
+	if asJSON {
+		return dry, true, printJSON(dry.Impact)
+	}
+	printImpact(id, dry.Impact, true)
+	return dry, true, nil
 }
 
 // impact is a dry run's answer (centre.Impact).
@@ -462,18 +469,9 @@ func agreementChange(kind, typ string) func([]string) error {
 			return err
 		}
 		endpoint := "/v1/agreements/" + url.PathEscape(pos[0]) + "/" + kind
-		var dry struct {
-			Impact impact `json:"impact"`
-		}
-		if err := c.post(endpoint, map[string]any{"reason": *reason, "from": *from, "dry_run": true}, &dry); err != nil {
+		dry, done, err := preview(c, endpoint, map[string]any{"reason": *reason, "from": *from}, pos[0], *dryRun, asJSON)
+		if err != nil || done {
 			return err
-		}
-		if *dryRun {
-			if asJSON {
-				return printJSON(dry.Impact)
-			}
-			printImpact(pos[0], dry.Impact, true)
-			return nil
 		}
 		var out written
 		if c.key == nil {
