@@ -3,7 +3,6 @@ package frontline
 import (
 	"errors"
 	"math"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,17 +13,9 @@ import (
 	"truce/sites"
 )
 
-// openData opens a file of the shared data sets, which live at
-// ../shared/data from the repository's root, or skips the test saying what
-// is missing (fails it under TRUCE_REQUIRE_SHARED=1).
-func openData(t testing.TB, rel string) *os.File {
-	t.Helper()
-	return shareddata.Open(t, rel)
-}
-
 func daily(t testing.TB, date string) [][][]geo.Position {
 	t.Helper()
-	occ, err := ReadOccupied(openData(t, "deepstate-occupied-daily/deepstatemap_data_"+date+".geojson"))
+	occ, err := ReadOccupied(shareddata.Open(t, "deepstate-occupied-daily/deepstatemap_data_"+date+".geojson"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +33,7 @@ var ukraine = struct {
 
 func ukraineInside(t testing.TB) func(geo.Position) bool {
 	t.Helper()
-	f := openData(t, "ukraine-adm1-geoboundaries/geoBoundaries-UKR-ADM1_simplified.geojson")
+	f := shareddata.Open(t, "ukraine-adm1-geoboundaries/geoBoundaries-UKR-ADM1_simplified.geojson")
 	ukraine.once.Do(func() {
 		if ukraine.admins, ukraine.err = ReadAdmin(f); ukraine.err != nil {
 			return
@@ -107,7 +98,7 @@ func TestReadAdmin(t *testing.T) {
 // area by even-odd, 20 on 2024-07-08 and the same plus Kurakhove on
 // 2026-08-22; Kakhovka HPP, on the Dnipro boundary, outside on both.
 func TestPlantsInsideOccupied(t *testing.T) {
-	plants, _, err := sites.ReadGPPD(openData(t, "power-plants-ukr-rus/gppd_v1.3.0_ukraine.csv"), sites.Options{})
+	plants, _, err := sites.ReadGPPD(shareddata.Open(t, "power-plants-ukr-rus/gppd_v1.3.0_ukraine.csv"), sites.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +234,7 @@ func TestLineOfContact(t *testing.T) {
 // same line as the daily union of the same day: their seams do not count.
 func TestLineOfContactSnapshot(t *testing.T) {
 	in := ukraineLand(t)
-	snap, err := ReadSnapshot(openData(t, "deepstate-full-snapshots/1754251105_20250803T195825Z.geojson"))
+	snap, err := ReadSnapshot(shareddata.Open(t, "deepstate-full-snapshots/1754251105_20250803T195825Z.geojson"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +249,7 @@ func TestLineOfContactSnapshot(t *testing.T) {
 // box: on 2025-08-03 their area is the README's ≈114,273 km², the
 // satirical ones (Karelia, Kurils, East Prussia...) and Transnistria gone.
 func TestReadSnapshot(t *testing.T) {
-	snap, err := ReadSnapshot(openData(t, "deepstate-full-snapshots/1754251105_20250803T195825Z.geojson"))
+	snap, err := ReadSnapshot(shareddata.Open(t, "deepstate-full-snapshots/1754251105_20250803T195825Z.geojson"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +266,7 @@ func TestReadSnapshot(t *testing.T) {
 	}
 	// 2022: names without i18n keys, GeometryCollections.
 	for _, f := range []string{"1649005166_20220403T165926Z.geojson", "1663702119_20220920T192839Z.geojson"} {
-		snap, err := ReadSnapshot(openData(t, "deepstate-full-snapshots/"+f))
+		snap, err := ReadSnapshot(shareddata.Open(t, "deepstate-full-snapshots/"+f))
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -441,7 +432,7 @@ func nearestVertex(polys [][][]geo.Position, p geo.Position) geo.Position {
 
 func mustLand(t testing.TB) [][][]geo.Position {
 	t.Helper()
-	land, err := ReadLand(openData(t, "natural-earth-world-atlas/region_countries_50m.geojson"))
+	land, err := ReadLand(shareddata.Open(t, "natural-earth-world-atlas/region_countries_50m.geojson"))
 	if err != nil {
 		t.Fatal(err)
 	}

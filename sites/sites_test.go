@@ -3,21 +3,12 @@ package sites
 import (
 	"errors"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
 	"truce/internal/shareddata"
 	"truce/ledger"
 )
-
-// openData opens a file of the shared data sets, which live at
-// ../shared/data from the repository's root, or skips the test saying what
-// is missing (fails it under TRUCE_REQUIRE_SHARED=1).
-func openData(t *testing.T, rel string) *os.File {
-	t.Helper()
-	return shareddata.Open(t, rel)
-}
 
 func byFuel(ss []Site) map[string]int {
 	m := map[string]int{}
@@ -61,7 +52,7 @@ func checkSites(t *testing.T, ss []Site) {
 // The Ukraine cut of GPPD v1.3.0 matches what its README and GPPD's
 // country summary state: 64 plants, 48.57 GW, 4 nuclear.
 func TestGPPDUkraine(t *testing.T) {
-	f := openData(t, "power-plants-ukr-rus/gppd_v1.3.0_ukraine.csv")
+	f := shareddata.Open(t, "power-plants-ukr-rus/gppd_v1.3.0_ukraine.csv")
 	var calls int
 	var last [2]int64
 	ss, st, err := ReadGPPD(f, Options{Progress: func(done, total int64) { calls++; last = [2]int64{done, total} }})
@@ -114,7 +105,7 @@ func TestGPPDUkraine(t *testing.T) {
 
 // The GEODB source table has GPPD's schema and both countries.
 func TestGPPDGeoDBFilter(t *testing.T) {
-	f := openData(t, "power-plants-ukr-rus/gppd_source_GEODB_ukr_rus.csv")
+	f := shareddata.Open(t, "power-plants-ukr-rus/gppd_source_GEODB_ukr_rus.csv")
 	ss, st, err := ReadGPPD(f, Options{Countries: []string{"UA"}})
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +133,7 @@ func TestGPPDGeoDBFilter(t *testing.T) {
 // an error unless skipping is asked for; a plant ID used twice is told
 // apart by name.
 func TestWRIRawUkraine(t *testing.T) {
-	f := openData(t, "power-plants-ukr-rus/wri_raw_Ukraine.csv")
+	f := shareddata.Open(t, "power-plants-ukr-rus/wri_raw_Ukraine.csv")
 	_, _, err := ReadWRIRaw(f, Options{})
 	var fe *ledger.FieldError
 	if !errors.As(err, &fe) || fe.Field != "Latitude" || !strings.Contains(err.Error(), "line 2 (row 1)") {
@@ -182,7 +173,7 @@ func TestWRIRawUkraine(t *testing.T) {
 // The raw Russia file: 624 rows with coordinates, one of them with the
 // latitude and longitude swapped (latitude 166), which is skipped too.
 func TestWRIRawRussia(t *testing.T) {
-	f := openData(t, "power-plants-ukr-rus/wri_raw_Russia.csv")
+	f := shareddata.Open(t, "power-plants-ukr-rus/wri_raw_Russia.csv")
 	ss, st, err := ReadWRIRaw(f, Options{SkipUnlocated: true})
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +199,7 @@ func TestWRIRawRussia(t *testing.T) {
 // GeoNuclearData: Ukraine's 21 reactor units are 4 operating sites and
 // Chernobyl.
 func TestGeoNuclearUkraine(t *testing.T) {
-	f := openData(t, "nuclear-plants-geonucleardata/nuclear_power_plants.csv")
+	f := shareddata.Open(t, "nuclear-plants-geonucleardata/nuclear_power_plants.csv")
 	ss, st, err := ReadGeoNuclear(f, Options{Countries: []string{"UA"}})
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +248,7 @@ func TestGeoNuclearUkraine(t *testing.T) {
 // Rostov, "Leningrad 2-1" is a site apart from Leningrad, and the single
 // BREST-OD-300 keeps its name.
 func TestGeoNuclearRussia(t *testing.T) {
-	f := openData(t, "nuclear-plants-geonucleardata/nuclear_power_plants.csv")
+	f := shareddata.Open(t, "nuclear-plants-geonucleardata/nuclear_power_plants.csv")
 	ss, _, err := ReadGeoNuclear(f, Options{Countries: []string{"RU", "BY"}})
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +271,7 @@ func TestGeoNuclearRussia(t *testing.T) {
 // The whole file has 45 planned units without coordinates: an error by
 // default, skipped and counted when asked.
 func TestGeoNuclearUnlocated(t *testing.T) {
-	f := openData(t, "nuclear-plants-geonucleardata/nuclear_power_plants.csv")
+	f := shareddata.Open(t, "nuclear-plants-geonucleardata/nuclear_power_plants.csv")
 	if _, _, err := ReadGeoNuclear(f, Options{}); !errors.Is(err, errUnlocated) {
 		t.Fatalf("err = %v, want a unit without coordinates", err)
 	}

@@ -13,8 +13,9 @@ import (
 	"truce/internal/shareddata"
 )
 
-// Load returns every vector of the shared data sets' file, or skips tb when
-// a clone has no ../shared/data (fails it under TRUCE_REQUIRE_SHARED=1).
+// Load returns every vector of the shared data sets' file. Without the data
+// sets, shareddata.Path skips tb and says why (or fails it when
+// TRUCE_REQUIRE_SHARED=1).
 func Load(tb testing.TB) []Vector {
 	tb.Helper()
 	vs, err := Ed25519(shareddata.Path(tb, "wycheproof-ed25519/ed25519_test.json"))
@@ -36,7 +37,7 @@ type Vector struct {
 func Ed25519(path string) ([]Vector, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("the Wycheproof vectors belong in ../shared/data: %w", err)
+		return nil, fmt.Errorf("read the Wycheproof vectors: %w", err)
 	}
 	var file struct {
 		Groups []struct {
