@@ -2,19 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"truce/witness"
 )
@@ -88,25 +85,7 @@ func witnessCmd(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Println(msg.T("witness.listening", "http://"+ln.Addr().String(), w.Verifier().Name()))
-	return serveHandler(ctx, ln, w)
-}
-
-// serveHandler serves h on ln until ctx ends, then shuts down gracefully.
-func serveHandler(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return serveLimited(ctx, ln, w, defaultLimits()) // a witness is a server too: the same cap and timeouts
 }
 
 // demoWitnesses starts three witnesses in this process — one run by each
@@ -129,7 +108,7 @@ func demoWitnesses(ctx context.Context, dir, logVKey string) (*witness.Config, e
 			return nil, err
 		}
 		go func() {
-			if err := serveHandler(ctx, ln, w); err != nil {
+			if err := serveLimited(ctx, ln, w, defaultLimits()); err != nil {
 				slog.Warn("demo witness stopped", "witness", name, "err", err)
 			}
 		}()
