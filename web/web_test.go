@@ -86,15 +86,26 @@ func (c *console) browser() context.Context {
 		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1200, 900),
 		// WebGL for the map, in software: headless machines have no GPU.
 		chromedp.Flag("enable-unsafe-swiftshader", true), chromedp.Flag("use-angle", "swiftshader"))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	c.t.Cleanup(func() { cancel(); cancelAlloc() })
-	// Start the browser on this context: were the first Run given a step's
-	// shorter-lived child context, its end would close the browser.
-	if err := chromedp.Run(ctx); err != nil {
-		c.t.Fatal(err)
+	// Shared memory in a file, not /dev/shm: CI machines differ in its size.
+	opts = append(opts, chromedp.Flag("disable-dev-shm-usage", true))
+	// A browser that dies while starting, on a loaded shared machine, is
+	// not the console failing: start it again, up to three times, and say so.
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(alloc)
+		// Start the browser on this context: were the first Run given a
+		// step's shorter-lived child context, its end would close the browser.
+		if err = chromedp.Run(ctx); err == nil {
+			c.t.Cleanup(func() { cancel(); cancelAlloc() })
+			return ctx
+		}
+		cancel()
+		cancelAlloc()
+		c.t.Logf("chromium did not start (attempt %d of 3): %v", attempt, err)
 	}
-	return ctx
+	c.t.Fatal(err)
+	return nil
 }
 
 // run runs actions with a deadline of their own, so that on failure the
