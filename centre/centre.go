@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"truce/blobs"
@@ -86,6 +87,10 @@ type Centre struct {
 	// key is missing, and sealErr says why.
 	secrets *Secrets
 	sealErr error
+	// projectionKey seals the store's projection rows (see sealProjections);
+	// tampered holds the first broken seal a read found.
+	projectionKey []byte
+	tampered      atomic.Pointer[error]
 }
 
 type cached struct {
@@ -148,6 +153,12 @@ type Options struct {
 	Secrets     *Secrets
 	SecretsFile string
 	SecretsFlag string
+	// Refold folds the projections again from the ledger even when their
+	// seals hold (truce refold, after an alarm).
+	Refold bool
+	// Refolding, if set, is told how far a re-fold of the projections has
+	// come (see sealProjections).
+	Refolding func(done, total uint64)
 	// CheckpointKeyFlag names CheckpointKeyFile's flag in errors.
 	CheckpointKeyFlag string
 }
@@ -171,6 +182,9 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 	}
 	if moved {
 		c.scrub(ctx)
+	}
+	if err := c.sealProjections(ctx, opt.Refold, opt.Refolding); err != nil {
+		return nil, "", err
 	}
 	c.Log.SetWitnesses(opt.Witnesses)
 	if opt.CheckpointInterval <= 0 {
@@ -225,6 +239,11 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 		defer close(mapDone)
 		c.followMap(bg)
 	}()
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		c.sweepSeals(bg)
+	}()
 	evalDone := make(chan struct{})
 	go func() {
 		defer close(evalDone)
@@ -234,7 +253,7 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 	}()
 	go func() {
 		defer close(c.done)
-		defer func() { <-mapDone; <-evalDone }()
+		defer func() { <-mapDone; <-evalDone; <-sweepDone }()
 		if !opt.NoCheckpoints {
 			c.Log.run(bg, opt.CheckpointInterval)
 		}

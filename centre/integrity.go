@@ -17,8 +17,9 @@ import (
 )
 
 // ErrHalted: the centre takes no writes, because it could not keep the
-// record's promise for them: its tree disagrees with its ledger, or the
-// witnesses prove that it forked or rolled back its history.
+// record's promise for them: its tree disagrees with its ledger, the
+// witnesses prove that it forked or rolled back its history, or a
+// projection row was changed on disk.
 var ErrHalted = errors.New("the centre takes no writes")
 
 // Alarm is an integrity alarm: something the centre or a witness found
@@ -72,6 +73,9 @@ func (c *Centre) Halted() error {
 		return fmt.Errorf("%w: %v", ErrHalted, err)
 	}
 	if err := c.Log.Proven(); err != nil {
+		return fmt.Errorf("%w: %v", ErrHalted, err)
+	}
+	if err := c.Tampered(); err != nil {
 		return fmt.Errorf("%w: %v", ErrHalted, err)
 	}
 	return nil

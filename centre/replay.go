@@ -3,11 +3,11 @@ package centre
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
 	"fmt"
 
 	"truce/ledger"
 	"truce/party"
+	"truce/projection"
 )
 
 // Reader is a source of ledger statements.
@@ -93,20 +93,5 @@ func Replay(ctx context.Context, src Reader, dst Store, progress func(done, tota
 }
 
 func authorKey(ctx context.Context, st Store, s *ledger.Signed) (ed25519.PublicKey, error) {
-	if s.Statement.Type == party.TypeOpen {
-		var o party.Open
-		if err := ledger.Decode(s.Statement.Payload, &o); err != nil {
-			return nil, err
-		}
-		k, err := base64.StdEncoding.DecodeString(o.Key)
-		return k, err
-	}
-	m, err := st.Member(ctx, s.Statement.Author)
-	if err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, fmt.Errorf("unknown author %s", s.Statement.Author)
-	}
-	return m.Key(), nil
+	return projection.AuthorKey(func(id string) (*party.Member, error) { return st.Member(ctx, id) }, s)
 }

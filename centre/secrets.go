@@ -6,7 +6,9 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -22,7 +24,12 @@ import (
 // PrivateKey) under a key-encryption key that is kept outside the store:
 // AES-256-GCM, with the member's ID as associated data, so a sealed key
 // opens only in its own member's row.
-type Secrets struct{ aead cipher.AEAD }
+type Secrets struct {
+	aead cipher.AEAD
+	// projection is the key that seals projection rows, derived from the
+	// same key-encryption key (so one secret, kept off the disk, covers both).
+	projection []byte
+}
 
 // ErrSecrets is wrapped by every refusal to sign for want of the right
 // key-encryption key.
@@ -45,7 +52,9 @@ func NewSecrets(kek []byte) (*Secrets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Secrets{aead: aead}, nil
+	m := hmac.New(sha256.New, kek)
+	m.Write([]byte("truce projection seal v1"))
+	return &Secrets{aead: aead, projection: m.Sum(nil)}, nil
 }
 
 // ParseSecrets reads a key-encryption key as written in a secrets file or
@@ -171,6 +180,9 @@ func (c *Centre) openSecrets(ctx context.Context, opt Options, moved *bool) erro
 		if _, err := c.secrets.Open(sealed[0].Member, sealed[0].PrivateKey); err != nil {
 			c.sealErr = fmt.Errorf("%w: the member keys in the store were sealed under another key than the one in %s", ErrSecrets, from)
 		}
+	}
+	if c.secrets != nil {
+		c.projectionKey = c.secrets.projection
 	}
 	if c.sealErr != nil {
 		c.secrets = nil

@@ -116,6 +116,25 @@ func flagsOf(js []Judgement) []Flag {
 	return out
 }
 
+// Names says whether the evaluation names term of agreement as possibly
+// violated (false for no evaluation).
+func (e *Evaluation) Names(agreementID, term string) bool {
+	if e == nil {
+		return false
+	}
+	for _, j := range e.Instruments {
+		if j.Agreement != agreementID {
+			continue
+		}
+		for _, v := range j.Violations {
+			if v.Term == term {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Judgement returns the judgement against one instrument, or nil.
 func (e *Evaluation) Judgement(agreementID string) *Judgement {
 	if e == nil {

@@ -61,6 +61,7 @@ func commands() []command {
 		{"import sites", "import sites [--gppd CSV] [--geonuclear CSV] [--wri CSV] [--country UKR,RUS] [--radius-km 5] [--nuclear-radius-km 30] [--id 5] [--out FILE]", importSites},
 		{"import line", "import line --deepstate FILE|--snapshot FILE --outline ADM1.geojson [--land COUNTRIES.geojson] [--margin-km 3] [--id 2] [--party ID] [--out FILE]", importLine},
 		{"eval", "eval --agreement FILE [--at TIME] [--type TYPE] [--all] [--json] EVENTS.geojson|.csv|.jsonl", evalCmd},
+		{"refold", "refold [--data DIR] [--log-key-file FILE] [--secrets FILE]", refold},
 		{"audit", "audit --data DIR | --server URL [--token T] [--log-key VKEY] [--witnesses FILE] [--json]", auditCmd},
 		{"log", "log [--json]", logStatus},
 		{"witness keygen", "witness keygen --name NAME --out FILE", witnessKeygen},

@@ -49,6 +49,17 @@ func openNode(ctx context.Context, dir string, keys keyFlags, opt centre.Options
 	if err != nil {
 		return nil, err
 	}
+	if opt.Refolding == nil {
+		// A store sealed under another key, or never, is folded again
+		// before it is served: show how far that has come.
+		prog := newProgress(os.Stderr, msg.T("refold.progress"))
+		opt.Refolding = func(done, total uint64) {
+			prog.set64(int64(done), int64(total))
+			if done == total {
+				prog.done()
+			}
+		}
+	}
 	st, err := sqlite.Open(dir)
 	if err != nil {
 		return nil, err
@@ -340,6 +351,32 @@ func demoCmd(args []string) (err error) {
 		}
 		fmt.Println(msg.T("demo.try", url, tokens[len(tokens)-1].Token, os.Args[0]))
 	})
+}
+
+// refold folds the projections again from the ledger and seals them: the
+// repair for a store whose rows were changed on disk.
+func refold(args []string) error {
+	fs := flags("refold")
+	data := fs.String("data", defaultData, "data directory")
+	keys := addKeyFlags(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(*data, "truce.db")); err != nil {
+		return fmt.Errorf("%s: %w", *data, err)
+	}
+	ctx := context.Background()
+	n, err := openNode(ctx, *data, keys, centre.Options{NoCheckpoints: true, Refold: true})
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	size, err := n.store.Size(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println(msg.N("refold.done", int(size)))
+	return nil
 }
 
 func partyAdd(args []string) error {

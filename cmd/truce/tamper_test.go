@@ -3,6 +3,9 @@ package main
 import (
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -292,4 +295,79 @@ func (w witnessed) logKey(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return tr.LogKey
+}
+
+// A projection row edited on disk — an incident shown as published that
+// never was — breaks its seal. The restarted server refuses to serve it,
+// anonymously or to a member, raises the alarm and takes no writes; `truce
+// refold` repairs it from the ledger. With the seals stripped too, the
+// server folds the ledger again by itself before it serves.
+func TestServerRefusesEditedProjection(t *testing.T) {
+	f := newTamperFixture(t)
+	id := f.ids[1]
+	publish := `UPDATE incidents SET status = 'published', doc = CAST(json_set(CAST(doc AS TEXT), '$.status', 'published') AS BLOB) WHERE seq = ` +
+		strings.TrimPrefix(id, "inc-")
+
+	dir := copyDir(t, f.data)
+	sqlExec(t, dir, publish)
+	srv := start(t, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--witnesses", f.wit.config)
+	for _, token := range []string{"", f.token} {
+		for _, path := range []string{"/v1/incidents", "/v1/incidents/" + id, "/v1/map?zoom=5"} {
+			code, body := getWith(t, srv.url+path, token)
+			if code == 200 && strings.Contains(body, id) || strings.Contains(body, `"status":"published"`) {
+				t.Fatalf("GET %s (token %t) served the edited row: %d %s", path, token != "", code, body)
+			}
+		}
+		if code, body := getWith(t, srv.url+"/v1/incidents/"+id, token); code != 503 || !strings.Contains(body, "changed outside the ledger") {
+			t.Fatalf("GET the edited incident (token %t): %d %s", token != "", code, body)
+		}
+	}
+	srv.kill(syscall.SIGTERM)
+	f.mustHalt(t, dir, "changed outside the ledger")
+	f.mustFail(t, dir, strings.TrimPrefix(id, "inc-"), "incident "+strings.TrimPrefix(id, "inc-")+" (status)")
+
+	truce(t, nil, "refold", "--data", dir)
+	mustServeTruth(t, dir, f, id)
+
+	stripped := copyDir(t, f.data)
+	sqlExec(t, stripped, publish, `UPDATE incidents SET seal = NULL`, `DELETE FROM log_settings WHERE name = 'projection_seal'`)
+	mustServeTruth(t, stripped, f, id)
+}
+
+// mustServeTruth starts a server on dir and checks that it serves id with
+// the status the ledger gives it, is healthy, and that the audit passes.
+func mustServeTruth(t *testing.T, dir string, f tamperFixture, id string) {
+	t.Helper()
+	srv := start(t, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--witnesses", f.wit.config)
+	defer srv.kill(syscall.SIGTERM)
+	code, body := getWith(t, srv.url+"/v1/incidents/"+id, f.token)
+	var inc struct{ Status string }
+	json.Unmarshal([]byte(body), &inc)
+	if code != 200 || inc.Status == "" || inc.Status == "published" {
+		t.Fatalf("GET %s after the repair: %d %s", id, code, body)
+	}
+	if code, body := getWith(t, srv.url+"/v1/incidents/"+id, ""); code != 404 && code != 403 {
+		t.Fatalf("anonymous GET of the unpublished %s after the repair: %d %s", id, code, body)
+	}
+	if code := healthzCode(t, srv.url); code != 200 {
+		t.Fatalf("/healthz after the repair: %d %v", code, healthz(t, srv.url))
+	}
+	if out, code := runAudit(t, "--data", dir, "--trust", f.wit.trust); code != 0 {
+		t.Fatalf("audit after the repair: %d\n%s", code, out)
+	}
+}
+
+func getWith(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -6,6 +6,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -65,12 +66,13 @@ CREATE TABLE IF NOT EXISTS cosignatures (size INTEGER NOT NULL, witness TEXT NOT
 	PRIMARY KEY (size, witness));
 CREATE TABLE IF NOT EXISTS log_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 
-CREATE TABLE IF NOT EXISTS parties (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, party TEXT NOT NULL, doc BLOB NOT NULL);
+-- Every projection row carries a seal: see seal.go.
+CREATE TABLE IF NOT EXISTS parties (id TEXT PRIMARY KEY, doc BLOB NOT NULL, seal BLOB);
+CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, party TEXT NOT NULL, doc BLOB NOT NULL, seal BLOB);
 -- Every public key a member holds or has held (base64, as the ledger spells
 -- it), so that the fold can refuse a key already registered. A key stays
 -- after a rotation away from it.
-CREATE TABLE IF NOT EXISTS member_keys (public_key TEXT PRIMARY KEY, member TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS member_keys (public_key TEXT PRIMARY KEY, member TEXT NOT NULL, seal BLOB);
 -- An incident's ID is "inc-" and the ledger index of its report, so that
 -- index is the primary key (SQLite's rowid) and no separate ID index exists.
 CREATE TABLE IF NOT EXISTS incidents (
@@ -83,20 +85,22 @@ CREATE TABLE IF NOT EXISTS incidents (
 	t_from    INTEGER NOT NULL,
 	t_until   INTEGER NOT NULL,
 	west REAL NOT NULL, south REAL NOT NULL, east REAL NOT NULL, north REAL NOT NULL,
-	doc       BLOB NOT NULL
+	doc       BLOB NOT NULL,
+	doc_sha   BLOB,
+	seal      BLOB
 );
 CREATE INDEX IF NOT EXISTS incidents_status ON incidents(status, seq);
 CREATE INDEX IF NOT EXISTS incidents_party ON incidents(party, seq);
 CREATE INDEX IF NOT EXISTS incidents_event ON incidents(event);
 CREATE INDEX IF NOT EXISTS incidents_time ON incidents(t_from);
-CREATE TABLE IF NOT EXISTS rounds (id TEXT PRIMARY KEY, start TEXT NOT NULL, doc BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS evidence (sha256 TEXT NOT NULL, incident TEXT NOT NULL, PRIMARY KEY (sha256, incident));
-CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, party TEXT NOT NULL, doc BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS agreements (id TEXT NOT NULL, version INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (id, version));
+CREATE TABLE IF NOT EXISTS rounds (id TEXT PRIMARY KEY, start TEXT NOT NULL, doc BLOB NOT NULL, seal BLOB);
+CREATE TABLE IF NOT EXISTS evidence (sha256 TEXT NOT NULL, incident TEXT NOT NULL, seal BLOB, PRIMARY KEY (sha256, incident));
+CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, party TEXT NOT NULL, doc BLOB NOT NULL, seal BLOB);
+CREATE TABLE IF NOT EXISTS agreements (id TEXT NOT NULL, version INTEGER NOT NULL, doc BLOB NOT NULL, seal BLOB, PRIMARY KEY (id, version));
 -- What happened to each agreement as a whole: suspensions, resumptions, a termination.
-CREATE TABLE IF NOT EXISTS instruments (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS instruments (id TEXT PRIMARY KEY, doc BLOB NOT NULL, seal BLOB);
 -- The terms each incident's latest evaluation names, for queries by term.
-CREATE TABLE IF NOT EXISTS violations (agreement TEXT NOT NULL, term TEXT NOT NULL, incident INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS violations (agreement TEXT NOT NULL, term TEXT NOT NULL, incident INTEGER NOT NULL, seal BLOB,
 	PRIMARY KEY (agreement, term, incident));
 CREATE INDEX IF NOT EXISTS violations_incident ON violations(incident);
 
@@ -116,6 +120,7 @@ type Store struct {
 	// readHashes is prepared once: proofs read a handful of hashes at a
 	// time, and preparing the query would cost more than running it.
 	readHashes *sql.Stmt
+	seals      sealer
 }
 
 // Open opens (creating if needed) the database truce.db in dir.
@@ -145,6 +150,10 @@ func Open(dir string) (*Store, error) {
 	if _, err := w.Exec(schema); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
+	}
+	if err := s.addSealColumns(); err != nil {
+		s.Close()
+		return nil, err
 	}
 	if err := s.indexKeys(); err != nil {
 		s.Close()
@@ -201,8 +210,7 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq)+1, 0) FROM ledger`).Scan(&next); err != nil {
 		return nil, fmt.Errorf("read ledger size: %w", err)
 	}
-	t := &txn{ctx: ctx, tx: tx, size: next, stmts: map[string]*sql.Stmt{},
-		members: map[string]*party.Member{}, parties: map[string]*party.Party{}, hashes: map[int64]tlog.Hash{}}
+	t := s.newTxn(ctx, tx, next)
 	defer t.close()
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger (seq, type, party, author, time, subject, body, sig, nonce, leaf_hash) VALUES (?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
@@ -255,6 +263,7 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 // txn adapts a SQL transaction to projection.Tx. It prepares each query
 // once per transaction: parsing SQL per statement costs more than running it.
 type txn struct {
+	s     *Store
 	ctx   context.Context
 	tx    *sql.Tx
 	size  uint64
@@ -267,6 +276,11 @@ type txn struct {
 	// in progress (kept apart until its savepoint is released).
 	hashes  map[int64]tlog.Hash
 	pending map[int64]tlog.Hash
+}
+
+func (s *Store) newTxn(ctx context.Context, tx *sql.Tx, size uint64) *txn {
+	return &txn{s: s, ctx: ctx, tx: tx, size: size, stmts: map[string]*sql.Stmt{},
+		members: map[string]*party.Member{}, parties: map[string]*party.Party{}, hashes: map[int64]tlog.Hash{}}
 }
 
 // growTree stores the tree hashes that leaf n completes.
@@ -340,20 +354,16 @@ func (t *txn) close() {
 
 func (t *txn) Size() uint64 { return t.size }
 
-func getDoc[T any](ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, query string, id any) (*T, error) {
-	var doc []byte
-	err := q.QueryRowContext(ctx, query, id).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %v: %w", id, err)
+// getDoc reads the document of one sealed row, checking its seal; nil
+// and no error when no row matches.
+func getDoc[T any](ctx context.Context, s *Store, q rowQuerier, t table, where string, args ...any) (*T, error) {
+	doc, err := s.sealedDoc(ctx, q, t, where, args...)
+	if doc == nil || err != nil {
+		return nil, err
 	}
 	v := new(T)
 	if err := json.Unmarshal(doc, v); err != nil {
-		return nil, fmt.Errorf("decode %v: %w", id, err)
+		return nil, fmt.Errorf("decode %s %v: %w", t.name, args, err)
 	}
 	return v, nil
 }
@@ -368,7 +378,7 @@ func (t *txn) Party(id string) (*party.Party, error) {
 		c := *p
 		return &c, nil
 	}
-	p, err := getDoc[party.Party](t.ctx, t, `SELECT doc FROM parties WHERE id = ?`, id)
+	p, err := getDoc[party.Party](t.ctx, t.s, t, partiesTable, `WHERE id = ?`, id)
 	if err == nil {
 		t.parties[id] = p
 	}
@@ -388,7 +398,7 @@ func (t *txn) Member(id string) (*party.Member, error) {
 		c.Roles = slices.Clone(m.Roles)
 		return &c, nil
 	}
-	m, err := getDoc[party.Member](t.ctx, t, `SELECT doc FROM members WHERE id = ?`, id)
+	m, err := getDoc[party.Member](t.ctx, t.s, t, membersTable, `WHERE id = ?`, id)
 	if err == nil {
 		t.members[id] = m
 	}
@@ -405,25 +415,28 @@ func (t *txn) Incident(id string) (*incident.Incident, error) {
 	if !ok {
 		return nil, nil
 	}
-	return getDoc[incident.Incident](t.ctx, t, `SELECT doc FROM incidents WHERE seq = ?`, int64(seq))
+	return t.s.incident(t.ctx, t.tx, int64(seq))
 }
 
 func (t *txn) PutParty(p *party.Party) error {
 	delete(t.parties, p.ID)
 	doc, _ := json.Marshal(p)
-	_, err := t.exec(`INSERT INTO parties (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, p.ID, doc)
+	_, err := t.exec(`INSERT INTO parties (id, doc, seal) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, seal = excluded.seal`,
+		p.ID, doc, t.s.seals.seal(partiesTable, p.ID, doc))
 	return err
 }
 
 func (t *txn) PutMember(m *party.Member) error {
 	delete(t.members, m.ID)
 	doc, _ := json.Marshal(m)
-	if _, err := t.exec(`INSERT INTO members (id, party, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, m.ID, m.Party, doc); err != nil {
+	if _, err := t.exec(`INSERT INTO members (id, party, doc, seal) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, seal = excluded.seal`,
+		m.ID, m.Party, doc, t.s.seals.seal(membersTable, m.ID, m.Party, doc)); err != nil {
 		return err
 	}
 	// The fold refuses a key another member holds (KeyHolder); this only
 	// records the key, and fails loudly should the fold ever not have.
-	if _, err := t.exec(`INSERT INTO member_keys (public_key, member) VALUES (?, ?) ON CONFLICT(public_key) DO NOTHING`, m.PublicKey, m.ID); err != nil {
+	if _, err := t.exec(`INSERT INTO member_keys (public_key, member, seal) VALUES (?, ?, ?) ON CONFLICT(public_key) DO NOTHING`,
+		m.PublicKey, m.ID, t.s.seals.seal(keysTable, m.PublicKey, m.ID)); err != nil {
 		return err
 	}
 	if holder, err := t.KeyHolder(m.PublicKey); err != nil || holder != m.ID {
@@ -433,15 +446,12 @@ func (t *txn) PutMember(m *party.Member) error {
 }
 
 func (t *txn) KeyHolder(publicKey string) (string, error) {
-	var member string
-	err := t.QueryRowContext(t.ctx, `SELECT member FROM member_keys WHERE public_key = ?`, publicKey).Scan(&member)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
+	// The member is the last sealed column: read it as sealedDoc reads a document.
+	member, err := t.s.sealedDoc(t.ctx, t, keysTable, `WHERE public_key = ?`, publicKey)
 	if err != nil {
 		return "", fmt.Errorf("read key holder: %w", err)
 	}
-	return member, nil
+	return string(member), nil
 }
 
 func (t *txn) PutIncident(inc *incident.Incident) error {
@@ -449,16 +459,20 @@ func (t *txn) PutIncident(inc *incident.Incident) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", inc.ID, err)
 	}
-	_, err = t.exec(`INSERT INTO incidents (seq, type, status, party, actor, event, t_from, t_until, west, south, east, north, doc)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT(seq) DO UPDATE SET status = excluded.status, event = excluded.event, doc = excluded.doc`,
-		int64(inc.Seq), string(inc.Report.Type), string(inc.Status), inc.Party, inc.Report.AllegedActor, inc.Event,
-		inc.From.UnixMilli(), inc.Until.UnixMilli(), inc.BBox[0], inc.BBox[1], inc.BBox[2], inc.BBox[3], doc)
+	sha := sha256.Sum256(doc)
+	cols := []any{int64(inc.Seq), string(inc.Report.Type), string(inc.Status), inc.Party, inc.Report.AllegedActor, inc.Event,
+		inc.From.UnixMilli(), inc.Until.UnixMilli(), inc.BBox[0], inc.BBox[1], inc.BBox[2], inc.BBox[3], sha[:]}
+	_, err = t.exec(`INSERT INTO incidents (seq, type, status, party, actor, event, t_from, t_until, west, south, east, north, doc_sha, seal, doc)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(seq) DO UPDATE SET status = excluded.status, event = excluded.event, doc_sha = excluded.doc_sha,
+			seal = excluded.seal, doc = excluded.doc`,
+		append(cols, t.s.seals.seal(incidentsTable, cols...), doc)...)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", inc.ID, err)
 	}
 	for _, e := range inc.Evidence {
-		if _, err := t.exec(`INSERT OR IGNORE INTO evidence (sha256, incident) VALUES (?, ?)`, e.SHA256, inc.ID); err != nil {
+		if _, err := t.exec(`INSERT OR IGNORE INTO evidence (sha256, incident, seal) VALUES (?, ?, ?)`,
+			e.SHA256, inc.ID, t.s.seals.seal(evidenceTable, e.SHA256, inc.ID)); err != nil {
 			return fmt.Errorf("index evidence of %s: %w", inc.ID, err)
 		}
 	}
@@ -466,48 +480,36 @@ func (t *txn) PutIncident(inc *incident.Incident) error {
 }
 
 func (t *txn) Round(id string) (*negotiation.Round, error) {
-	return getDoc[negotiation.Round](t.ctx, t, `SELECT doc FROM rounds WHERE id = ?`, id)
+	return getDoc[negotiation.Round](t.ctx, t.s, t, roundsTable, `WHERE id = ?`, id)
 }
 
 func (t *txn) PutRound(r *negotiation.Round) error {
 	doc, _ := json.Marshal(r)
-	_, err := t.exec(`INSERT INTO rounds (id, start, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, r.ID, r.Start, doc)
+	_, err := t.exec(`INSERT INTO rounds (id, start, doc, seal) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, seal = excluded.seal`,
+		r.ID, r.Start, doc, t.s.seals.seal(roundsTable, r.ID, r.Start, doc))
 	return err
 }
 
 func (t *txn) Plan(id string) (*agreement.Plan, error) {
-	return getDoc[agreement.Plan](t.ctx, t, `SELECT doc FROM plans WHERE id = ?`, id)
+	return getDoc[agreement.Plan](t.ctx, t.s, t, plansTable, `WHERE id = ?`, id)
 }
 
 func (t *txn) PutPlan(p *agreement.Plan) error {
 	doc, _ := json.Marshal(p)
-	_, err := t.exec(`INSERT INTO plans (id, party, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, p.ID, p.Party, doc)
+	_, err := t.exec(`INSERT INTO plans (id, party, doc, seal) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, seal = excluded.seal`,
+		p.ID, p.Party, doc, t.s.seals.seal(plansTable, p.ID, p.Party, doc))
 	return err
 }
 
 func (t *txn) Agreement(id string, version int) (*agreement.Version, error) {
-	return agreementVersion(t.ctx, t, id, version)
+	return t.s.agreementVersion(t.ctx, t, id, version)
 }
 
-func agreementVersion(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, id string, version int) (*agreement.Version, error) {
+func (s *Store) agreementVersion(ctx context.Context, q rowQuerier, id string, version int) (*agreement.Version, error) {
 	if version == 0 {
-		return getDoc[agreement.Version](ctx, q, `SELECT doc FROM agreements WHERE id = ? ORDER BY version DESC LIMIT 1`, id)
+		return getDoc[agreement.Version](ctx, s, q, agreementsTable, `WHERE id = ? ORDER BY version DESC LIMIT 1`, id)
 	}
-	var doc []byte
-	err := q.QueryRowContext(ctx, `SELECT doc FROM agreements WHERE id = ? AND version = ?`, id, version).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read agreement %s version %d: %w", id, version, err)
-	}
-	v := new(agreement.Version)
-	if err := json.Unmarshal(doc, v); err != nil {
-		return nil, fmt.Errorf("decode agreement %s version %d: %w", id, version, err)
-	}
-	return v, nil
+	return getDoc[agreement.Version](ctx, s, q, agreementsTable, `WHERE id = ? AND version = ?`, id, version)
 }
 
 func (t *txn) PutAgreement(v *agreement.Version) error {
@@ -515,7 +517,8 @@ func (t *txn) PutAgreement(v *agreement.Version) error {
 	if err != nil {
 		return fmt.Errorf("encode agreement %s: %w", v.ID, err)
 	}
-	_, err = t.exec(`INSERT INTO agreements (id, version, doc) VALUES (?, ?, ?) ON CONFLICT(id, version) DO UPDATE SET doc = excluded.doc`, v.ID, v.Version, doc)
+	_, err = t.exec(`INSERT INTO agreements (id, version, doc, seal) VALUES (?, ?, ?, ?) ON CONFLICT(id, version) DO UPDATE SET doc = excluded.doc, seal = excluded.seal`,
+		v.ID, int64(v.Version), doc, t.s.seals.seal(agreementsTable, v.ID, int64(v.Version), doc))
 	return err
 }
 
@@ -528,7 +531,8 @@ func (t *txn) PutViolations(id string, terms []incident.TermRef) error {
 		return fmt.Errorf("clear violations of %s: %w", id, err)
 	}
 	for _, term := range terms {
-		if _, err := t.exec(`INSERT INTO violations (agreement, term, incident) VALUES (?, ?, ?)`, term.Agreement, term.Term, int64(seq)); err != nil {
+		if _, err := t.exec(`INSERT INTO violations (agreement, term, incident, seal) VALUES (?, ?, ?, ?)`,
+			term.Agreement, term.Term, int64(seq), t.s.seals.seal(violationsTable, term.Agreement, term.Term, int64(seq))); err != nil {
 			return fmt.Errorf("index violations of %s: %w", id, err)
 		}
 	}
@@ -536,7 +540,7 @@ func (t *txn) PutViolations(id string, terms []incident.TermRef) error {
 }
 
 func (t *txn) Instrument(id string) (*agreement.Instrument, error) {
-	return getDoc[agreement.Instrument](t.ctx, t, `SELECT doc FROM instruments WHERE id = ?`, id)
+	return getDoc[agreement.Instrument](t.ctx, t.s, t, instrumentsTable, `WHERE id = ?`, id)
 }
 
 func (t *txn) PutInstrument(in *agreement.Instrument) error {
@@ -544,51 +548,44 @@ func (t *txn) PutInstrument(in *agreement.Instrument) error {
 	if err != nil {
 		return fmt.Errorf("encode instrument %s: %w", in.ID, err)
 	}
-	_, err = t.exec(`INSERT INTO instruments (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`, in.ID, doc)
+	_, err = t.exec(`INSERT INTO instruments (id, doc, seal) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, seal = excluded.seal`,
+		in.ID, doc, t.s.seals.seal(instrumentsTable, in.ID, doc))
 	return err
 }
 
 // Instruments lists the record of every agreement that has been suspended,
 // resumed or terminated.
 func (s *Store) Instruments(ctx context.Context) ([]*agreement.Instrument, error) {
-	return listDocs[agreement.Instrument](ctx, s.r, `SELECT doc FROM instruments ORDER BY id`)
+	return listDocs[agreement.Instrument](ctx, s, instrumentsTable, `ORDER BY id`)
 }
 
 // Plans lists every plan; the caller decides who may see which.
 func (s *Store) Plans(ctx context.Context) ([]*agreement.Plan, error) {
-	return listDocs[agreement.Plan](ctx, s.r, `SELECT doc FROM plans ORDER BY id`)
+	return listDocs[agreement.Plan](ctx, s, plansTable, `ORDER BY id`)
 }
 
 // Plan reads one plan.
 func (s *Store) Plan(ctx context.Context, id string) (*agreement.Plan, error) {
-	return getDoc[agreement.Plan](ctx, s.r, `SELECT doc FROM plans WHERE id = ?`, id)
+	return getDoc[agreement.Plan](ctx, s, s.r, plansTable, `WHERE id = ?`, id)
 }
 
 // Agreements lists every version of every agreement.
 func (s *Store) Agreements(ctx context.Context) ([]*agreement.Version, error) {
-	return listDocs[agreement.Version](ctx, s.r, `SELECT doc FROM agreements ORDER BY id, version`)
+	return listDocs[agreement.Version](ctx, s, agreementsTable, `ORDER BY id, version`)
 }
 
 // Agreement reads one version of an agreement; version 0 is the latest.
 func (s *Store) Agreement(ctx context.Context, id string, version int) (*agreement.Version, error) {
-	return agreementVersion(ctx, s.r, id, version)
+	return s.agreementVersion(ctx, s.r, id, version)
 }
 
 func (t *txn) EventIncidents(event string) ([]string, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq FROM incidents WHERE event = ? ORDER BY seq`, event)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var ids []string
-	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
-			return nil, err
-		}
-		ids = append(ids, incident.IDFor(uint64(seq)))
-	}
-	return ids, rows.Err()
+	err := t.s.sealedRows(t.ctx, t.tx, incidentsTable, 0, `WHERE event = ? ORDER BY seq`, []any{event}, func(v []any) error {
+		ids = append(ids, incident.IDFor(uint64(seqOf(v[0]))))
+		return nil
+	})
+	return ids, err
 }
 
 // Size is the number of statements in the ledger.
@@ -645,12 +642,12 @@ func (s *Store) Statement(ctx context.Context, seq uint64) (*ledger.Signed, erro
 
 // Party returns a party, or nil.
 func (s *Store) Party(ctx context.Context, id string) (*party.Party, error) {
-	return getDoc[party.Party](ctx, s.r, `SELECT doc FROM parties WHERE id = ?`, id)
+	return getDoc[party.Party](ctx, s, s.r, partiesTable, `WHERE id = ?`, id)
 }
 
 // Member returns a member, or nil.
 func (s *Store) Member(ctx context.Context, id string) (*party.Member, error) {
-	return getDoc[party.Member](ctx, s.r, `SELECT doc FROM members WHERE id = ?`, id)
+	return getDoc[party.Member](ctx, s, s.r, membersTable, `WHERE id = ?`, id)
 }
 
 // Incident returns an incident, or nil.
@@ -659,43 +656,38 @@ func (s *Store) Incident(ctx context.Context, id string) (*incident.Incident, er
 	if !ok {
 		return nil, nil
 	}
-	return getDoc[incident.Incident](ctx, s.r, `SELECT doc FROM incidents WHERE seq = ?`, int64(seq))
+	return s.incident(ctx, s.r, int64(seq))
 }
 
-func listDocs[T any](ctx context.Context, db *sql.DB, query string, args ...any) ([]*T, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+// listDocs reads the documents of the sealed rows of t that rest (a WHERE
+// and ORDER BY) selects, checking each seal.
+func listDocs[T any](ctx context.Context, s *Store, t table, rest string, args ...any) ([]*T, error) {
 	var out []*T
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, err
-		}
+	err := s.sealedRows(ctx, s.r, t, 0, rest, args, func(vals []any) error {
+		doc, _ := vals[len(vals)-1].([]byte)
 		v := new(T)
 		if err := json.Unmarshal(doc, v); err != nil {
-			return nil, err
+			return fmt.Errorf("decode %s %v: %w", t.name, describe(vals[0]), err)
 		}
 		out = append(out, v)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // Rounds lists the rounds of talks in date order.
 func (s *Store) Rounds(ctx context.Context) ([]*negotiation.Round, error) {
-	return listDocs[negotiation.Round](ctx, s.r, `SELECT doc FROM rounds ORDER BY start, id`)
+	return listDocs[negotiation.Round](ctx, s, roundsTable, `ORDER BY start, id`)
 }
 
 // Parties lists all parties.
 func (s *Store) Parties(ctx context.Context) ([]*party.Party, error) {
-	return listDocs[party.Party](ctx, s.r, `SELECT doc FROM parties ORDER BY id`)
+	return listDocs[party.Party](ctx, s, partiesTable, `ORDER BY id`)
 }
 
 // Members lists the members of a party, or of all parties if partyID is empty.
 func (s *Store) Members(ctx context.Context, partyID string) ([]*party.Member, error) {
-	return listDocs[party.Member](ctx, s.r, `SELECT doc FROM members WHERE ? = '' OR party = ? ORDER BY party, id`, partyID, partyID)
+	return listDocs[party.Member](ctx, s, membersTable, `WHERE ? = '' OR party = ? ORDER BY party, id`, partyID, partyID)
 }
 
 // Incidents lists incidents matching f, newest report first.
@@ -705,12 +697,20 @@ func (s *Store) Incidents(ctx context.Context, f incident.Filter) (incident.Page
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	q := `SELECT doc FROM incidents`
+	q := ""
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY seq DESC LIMIT ?"
-	items, err := listDocs[incident.Incident](ctx, s.r, q, append(args, limit+1)...)
+	var items []*incident.Incident
+	err := s.incidents(ctx, s.r, q, append(args, limit+1), func(inc *incident.Incident) error {
+		// The term index is sealed row by row; the document must agree.
+		if f.Term != "" && !inc.Evaluation.Names(f.Agreement, f.Term) {
+			return fmt.Errorf("%w: violations row %s %s %s: the incident's evaluation names no such term", projection.ErrTampered, f.Agreement, f.Term, inc.ID)
+		}
+		items = append(items, inc)
+		return nil
+	})
 	if err != nil {
 		return incident.Page{}, fmt.Errorf("list incidents: %w", err)
 	}
@@ -730,38 +730,65 @@ func (s *Store) Incidents(ctx context.Context, f incident.Filter) (incident.Page
 // A cell with one incident names it.
 func (s *Store) Clusters(ctx context.Context, f incident.Filter, cell float64) ([]incident.Cluster, error) {
 	where, args := filterSQL(f)
-	q := `SELECT COUNT(*), AVG((west+east)/2), AVG((south+north)/2), MIN(seq), MIN(type), MIN(status), MAX(type), MAX(status) FROM incidents`
+	q := ""
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += ` GROUP BY CAST(((west+east)/2 + 180) / ? AS INTEGER), CAST(((south+north)/2 + 90) / ? AS INTEGER) LIMIT 20000`
-	rows, err := s.r.QueryContext(ctx, q, append(args, cell, cell)...)
+	// Each row's seal is checked, so the cells are summed here rather than
+	// by SQL. Queries the in-memory map index cannot serve come here.
+	type key struct{ x, y int64 }
+	type acc struct {
+		c            incident.Cluster
+		lon, lat     float64
+		types, stats bool // more than one seen
+	}
+	cells := map[key]*acc{}
+	var order []key
+	err := s.sealedRows(ctx, s.r, incidentsTable, 0, q+" ORDER BY seq", args, func(v []any) error {
+		lon := (v[8].(float64) + v[10].(float64)) / 2
+		lat := (v[9].(float64) + v[11].(float64)) / 2
+		k := key{int64((lon + 180) / cell), int64((lat + 90) / cell)}
+		typ, stat := incident.Type(describe(v[1])), incident.Status(describe(v[2]))
+		a := cells[k]
+		if a == nil {
+			if len(cells) == 20000 {
+				return nil
+			}
+			a = &acc{c: incident.Cluster{ID: incident.IDFor(uint64(seqOf(v[0]))), Type: typ, Status: stat}}
+			cells[k] = a
+			order = append(order, k)
+		}
+		a.c.Count++
+		a.lon += lon
+		a.lat += lat
+		if a.c.Type != typ {
+			a.types = true
+		}
+		if a.c.Status != stat {
+			a.stats = true
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster incidents: %w", err)
 	}
-	defer rows.Close()
-	out := []incident.Cluster{}
-	for rows.Next() {
-		var (
-			c                      incident.Cluster
-			seq                    int64
-			minT, minS, maxT, maxS string
-		)
-		if err := rows.Scan(&c.Count, &c.Lon, &c.Lat, &seq, &minT, &minS, &maxT, &maxS); err != nil {
-			return nil, err
+	out := make([]incident.Cluster, 0, len(order))
+	for _, k := range order {
+		a := cells[k]
+		c := a.c
+		c.Lon, c.Lat = a.lon/float64(c.Count), a.lat/float64(c.Count)
+		if c.Count > 1 {
+			c.ID = ""
 		}
-		if c.Count == 1 {
-			c.ID = incident.IDFor(uint64(seq))
+		if a.types {
+			c.Type = ""
 		}
-		if minT == maxT {
-			c.Type = incident.Type(minT)
-		}
-		if minS == maxS {
-			c.Status = incident.Status(minS)
+		if a.stats {
+			c.Status = ""
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // filterSQL turns a filter into SQL conditions over the incidents table.
@@ -815,20 +842,12 @@ func anys[T ~string](xs []T) []any {
 
 // EvidenceIncidents lists the incidents that carry the evidence file sha.
 func (s *Store) EvidenceIncidents(ctx context.Context, sha string) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT incident FROM evidence WHERE sha256 = ? ORDER BY incident`, sha)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	err := s.sealedRows(ctx, s.r, evidenceTable, 0, `WHERE sha256 = ? ORDER BY incident`, []any{sha}, func(v []any) error {
+		ids = append(ids, describe(v[1]))
+		return nil
+	})
+	return ids, err
 }
 
 // PutCredentials stores or replaces a member's credentials.
@@ -1162,33 +1181,59 @@ func (s *Store) LatestFinal(ctx context.Context) (int64, error) {
 // MapRows returns the map rows of the incidents reported at seqs; with
 // seqs nil, of every incident, from seq after on, in order, at most limit.
 func (s *Store) MapRows(ctx context.Context, seqs []uint64, after uint64, limit int) ([]incident.MapRow, error) {
-	q := `SELECT seq, (west+east)/2, (south+north)/2, t_from, t_until, type, status, party FROM incidents WHERE seq > ? ORDER BY seq LIMIT ?`
+	q := `WHERE seq > ? ORDER BY seq LIMIT ?`
 	args := []any{int64(after) - 1, limit}
 	if seqs != nil {
 		if len(seqs) == 0 {
 			return nil, nil
 		}
 		list, _ := json.Marshal(seqs)
-		q = `SELECT seq, (west+east)/2, (south+north)/2, t_from, t_until, type, status, party FROM incidents WHERE seq IN (SELECT value FROM json_each(?))`
+		q = `WHERE seq IN (SELECT value FROM json_each(?))`
 		args = []any{string(list)}
 	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	var out []incident.MapRow
+	err := s.sealedRows(ctx, s.r, incidentsTable, 0, q, args, func(v []any) error {
+		out = append(out, incident.MapRow{Seq: uint64(seqOf(v[0])),
+			Lon: (v[8].(float64) + v[10].(float64)) / 2, Lat: (v[9].(float64) + v[11].(float64)) / 2,
+			From: seqOf(v[6]), Until: seqOf(v[7]),
+			Type: incident.Type(describe(v[1])), Status: incident.Status(describe(v[2])), Party: describe(v[3])})
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("map rows: %w", err)
 	}
-	defer rows.Close()
-	var out []incident.MapRow
-	for rows.Next() {
-		var (
-			r         incident.MapRow
-			seq       int64
-			typ, stat string
-		)
-		if err := rows.Scan(&seq, &r.Lon, &r.Lat, &r.From, &r.Until, &typ, &stat, &r.Party); err != nil {
-			return nil, err
+	return out, nil
+}
+
+// incident reads one incident, checking its seal and its document.
+func (s *Store) incident(ctx context.Context, q queryer, seq int64) (*incident.Incident, error) {
+	var out *incident.Incident
+	err := s.incidents(ctx, q, `WHERE seq = ?`, []any{seq}, func(inc *incident.Incident) error {
+		out = inc
+		return nil
+	})
+	return out, err
+}
+
+// incidents reads the incidents that rest selects, each checked against
+// its seal and its document against the sealed digest.
+func (s *Store) incidents(ctx context.Context, q queryer, rest string, args []any, each func(*incident.Incident) error) error {
+	n := len(incidentsTable.cols)
+	return s.sealedRows(ctx, q, incidentsTable, 1, rest, args, func(v []any) error {
+		seq := seqOf(v[0])
+		sha, _ := v[n-1].([]byte)
+		doc, _ := v[n].([]byte)
+		if err := s.incidentDoc(seq, sha, doc); err != nil {
+			return err
 		}
-		r.Seq, r.Type, r.Status = uint64(seq), incident.Type(typ), incident.Status(stat)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		inc := new(incident.Incident)
+		if err := json.Unmarshal(doc, inc); err != nil {
+			return fmt.Errorf("decode incident %d: %w", seq, err)
+		}
+		return each(inc)
+	})
+}
+
+type queryer interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }

@@ -1,0 +1,118 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"truce/incident"
+	"truce/projection"
+	"truce/store/sqlite"
+	"truce/store/storetest"
+)
+
+// Each sealed table, one row edited on disk: the read that serves it and
+// the full sweep both refuse it as tampered, and a re-fold from the ledger
+// gives back exactly the projections the fold wrote.
+func TestEditedRowsBreakTheirSeal(t *testing.T) {
+	ctx := context.Background()
+	edits := []struct {
+		table, edit string
+		read        func(st *sqlite.Store, id string) error
+	}{
+		{"parties", `UPDATE parties SET doc = CAST(json_set(CAST(doc AS TEXT), '$.kind', 'mediator') AS BLOB) WHERE id = 'ru'`,
+			func(st *sqlite.Store, _ string) error { _, err := st.Party(ctx, "ru"); return err }},
+		{"members", `UPDATE members SET party = 'centre' WHERE id = 'ua-rep'`,
+			func(st *sqlite.Store, _ string) error { _, err := st.Members(ctx, "centre"); return err }},
+		{"member_keys", `UPDATE member_keys SET member = 'ae-coord' WHERE member = 'ua-rep'`, nil},
+		{"incidents status", `UPDATE incidents SET status = 'published' WHERE status <> 'published'`,
+			func(st *sqlite.Store, _ string) error {
+				_, err := st.Incidents(ctx, incident.Filter{PublishedOnly: true})
+				return err
+			}},
+		{"incidents doc", `UPDATE incidents SET doc = CAST(json_set(CAST(doc AS TEXT), '$.priority', 'low') AS BLOB)`,
+			func(st *sqlite.Store, id string) error { _, err := st.Incident(ctx, id); return err }},
+		{"evidence", `UPDATE evidence SET incident = 'inc-1'`,
+			func(st *sqlite.Store, id string) error {
+				_, err := st.EvidenceIncidents(ctx, evidenceOf(t, st, id))
+				return err
+			}},
+	}
+	for _, e := range edits {
+		t.Run(e.table, func(t *testing.T) {
+			st := open(t).(*sqlite.Store)
+			f := storetest.NewFixture(t, st)
+			id := f.Walk(t)
+			before, _ := st.Dump(ctx)
+			if err := st.VerifySeals(ctx, nil); err != nil {
+				t.Fatalf("seals of an untouched store: %v", err)
+			}
+			res, err := st.ExecForTest(ctx, e.edit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				t.Fatalf("%s changed no row", e.edit)
+			}
+			if e.read != nil {
+				if err := e.read(st, id); !errors.Is(err, projection.ErrTampered) {
+					t.Fatalf("read after %s: %v, want ErrTampered", e.edit, err)
+				}
+			}
+			if err := st.VerifySeals(ctx, nil); !errors.Is(err, projection.ErrTampered) {
+				t.Fatalf("sweep after %s: %v, want ErrTampered", e.edit, err)
+			}
+			f.Centre.Close()
+			if err := st.Refold(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.VerifySeals(ctx, nil); err != nil {
+				t.Fatalf("seals after the re-fold: %v", err)
+			}
+			after, _ := st.Dump(ctx)
+			if strings.Join(before, "\n") != strings.Join(after, "\n") {
+				t.Fatalf("the re-fold did not give back the fold's projections:\n%s\n---\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
+			}
+		})
+	}
+}
+
+// A seal from one row does not fit another: rows swapped between keys, or
+// a seal copied from a published incident to an unpublished one, break.
+func TestSealsDoNotMove(t *testing.T) {
+	ctx := context.Background()
+	st := open(t).(*sqlite.Store)
+	f := storetest.NewFixture(t, st)
+	f.Walk(t)
+	if _, err := st.ExecForTest(ctx, `UPDATE members SET seal = (SELECT seal FROM members WHERE id = 'ae-coord') WHERE id = 'ua-rep'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Member(ctx, "ua-rep"); !errors.Is(err, projection.ErrTampered) {
+		t.Fatalf("a member row under another row's seal: %v", err)
+	}
+	if m, err := st.Member(ctx, storetest.Coord); err != nil || m == nil {
+		t.Fatalf("the untouched row: %v %v", m, err)
+	}
+}
+
+// evidenceOf is the digest of the evidence row the fixture's walk wrote.
+func evidenceOf(t *testing.T, st *sqlite.Store, id string) string {
+	t.Helper()
+	for _, line := range dumpLines(t, st) {
+		if sha, ok := strings.CutPrefix(line, "evidence "); ok {
+			return strings.Fields(sha)[0]
+		}
+	}
+	t.Fatalf("no evidence row for %s", id)
+	return ""
+}
+
+func dumpLines(t *testing.T, st *sqlite.Store) []string {
+	t.Helper()
+	lines, err := st.Dump(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
