@@ -54,7 +54,9 @@ func (c *Centre) sealProjections(ctx context.Context, force bool, progress func(
 	if err := st.Refold(ctx, progress); err != nil {
 		return fmt.Errorf("fold the projections again from the ledger: %w", err)
 	}
-	slog.Info("projections folded again from the ledger and sealed", "statements", size, "took", time.Since(start).Round(time.Millisecond))
+	if size > 0 {
+		slog.Info("projections folded again from the ledger and sealed", "statements", size, "took", time.Since(start).Round(time.Millisecond))
+	}
 	return nil
 }
 
