@@ -108,7 +108,7 @@ func problemFor(err error, r *http.Request) *Problem {
 		return &Problem{Type: problemBase + "secrets", Title: "The centre cannot sign for you", Status: http.StatusServiceUnavailable,
 			Detail: err.Error() + "; members who hold their own key can still sign and submit their statements"}
 	case errors.Is(err, projection.ErrTampered):
-		return &Problem{Type: problemBase + "tampered", Title: "The centre refuses to serve a record changed outside its ledger", Status: http.StatusServiceUnavailable,
+		return &Problem{Type: problemBase + "tampered", Title: "The centre refuses to serve a record changed on disk", Status: http.StatusServiceUnavailable,
 			Detail: err.Error() + "; the operator repairs it with truce refold, and truce audit names the change"}
 	case errors.Is(err, centre.ErrHalted):
 		return &Problem{Type: problemBase + "halted", Title: "The centre takes no writes", Status: http.StatusServiceUnavailable, Detail: err.Error()}

@@ -12,7 +12,7 @@ import (
 
 // ErrTampered: a stored projection row is not what the fold wrote (its seal
 // is broken). The centre refuses to serve it and raises an alarm.
-var ErrTampered = errors.New("a stored record was changed outside the ledger")
+var ErrTampered = errors.New("a stored record was changed on disk")
 
 // AuthorKey is the key a statement must verify under when the ledger is
 // folded again: the operator's, from the opening statement itself, or the

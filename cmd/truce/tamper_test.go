@@ -318,12 +318,12 @@ func TestServerRefusesEditedProjection(t *testing.T) {
 				t.Fatalf("GET %s (token %t) served the edited row: %d %s", path, token != "", code, body)
 			}
 		}
-		if code, body := getWith(t, srv.url+"/v1/incidents/"+id, token); code != 503 || !strings.Contains(body, "changed outside the ledger") {
+		if code, body := getWith(t, srv.url+"/v1/incidents/"+id, token); code != 503 || !strings.Contains(body, "changed on disk") {
 			t.Fatalf("GET the edited incident (token %t): %d %s", token != "", code, body)
 		}
 	}
 	srv.kill(syscall.SIGTERM)
-	f.mustHalt(t, dir, "changed outside the ledger")
+	f.mustHalt(t, dir, "changed on disk")
 	f.mustFail(t, dir, strings.TrimPrefix(id, "inc-"), "incident "+strings.TrimPrefix(id, "inc-")+" (status)")
 
 	truce(t, nil, "refold", "--data", dir)

@@ -601,12 +601,43 @@ func (s *Store) Statements(ctx context.Context, from uint64, limit int) ([]*ledg
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkLeaves(out); err != nil {
+		return nil, err
+	}
 	for _, st := range out {
 		if st.Statement, err = ledger.ParseStored(st.Body); err != nil {
 			return nil, fmt.Errorf("ledger row %d: %w", st.Seq, err)
 		}
 	}
 	return out, nil
+}
+
+// checkLeaves refuses ledger rows whose statement and signature no longer
+// hash to their leaf in the stored tree: a row edited on disk is not
+// served. (A tree rebuilt to match is a history no witness cosigned: the
+// centre's start-up check against the witnesses names it.)
+func (s *Store) checkLeaves(rows []*ledger.Signed) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	idx := make([]int64, len(rows))
+	for i, st := range rows {
+		idx[i] = tlog.StoredHashIndex(0, int64(st.Seq))
+	}
+	leaves, err := s.ReadHashes(idx)
+	if err != nil {
+		return fmt.Errorf("read the ledger's leaves: %w", err)
+	}
+	for i, st := range rows {
+		if st.LeafHash() != [32]byte(leaves[i]) {
+			err := fmt.Errorf("%w: ledger index %d does not hash to its leaf in the tree", projection.ErrTampered, st.Seq)
+			if f := s.seals.onTamper.Load(); f != nil {
+				(*f)(err)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // RawStatements is Statements without parsing: Body, Sig and Seq only, for
