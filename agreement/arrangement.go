@@ -499,6 +499,11 @@ func overlapping(d *Document, self string, others []Open, at time.Time) error {
 		if o.Version.ID == self || o.Record.Outcome != nil {
 			continue
 		}
+		// A request whose deadline passed without every guarantee has
+		// lapsed: it holds no ground.
+		if !o.Version.Signed && o.Version.Document.Amends == 0 && at.After(o.Version.Deadline()) {
+			continue
+		}
 		ow := span{o.Version.window().from, o.end()}
 		if !ow.until.After(at) || !w.overlaps(ow) {
 			continue

@@ -260,3 +260,22 @@ func BenchmarkJudgeArrangements(b *testing.B) {
 		}
 	})
 }
+
+// A request that lapsed (its deadline passed without every guarantee)
+// holds no ground; one still awaiting its guarantees does.
+func TestLapsedRequestHoldsNoGround(t *testing.T) {
+	req := corridor("first", geo.Position{35, 47}, geo.Position{35, 48}, 1000)
+	d, err := req.Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := []Open{{Version: &Version{ID: "first", Version: 1, Document: *d}, Record: &ArrangementRecord{ID: "first"}}}
+	again := corridor("second", geo.Position{35, 47}, geo.Position{35, 48}, 1000)
+	d2, _ := again.Document()
+	if err := overlapping(d2, "", open, t0.Add(-time.Hour)); err == nil {
+		t.Fatal("an open request's ground was taken again")
+	}
+	if err := overlapping(d2, "", open, t0.Add(2*time.Hour)); err != nil {
+		t.Fatalf("a lapsed request still holds its ground: %v", err)
+	}
+}
