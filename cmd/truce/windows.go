@@ -287,7 +287,9 @@ func windowGuarantee(args []string) error {
 			return err
 		}
 		digest, _ := f.Agreement.Digest()
-		err = c.say("", agreement.TypeSign, agreement.SignAgreement{Agreement: f.Agreement.ID, Version: f.Agreement.Version, Digest: digest, Signature: sig}, &out)
+		if err := c.say("", agreement.TypeSign, agreement.SignAgreement{Agreement: f.Agreement.ID, Version: f.Agreement.Version, Digest: digest, Signature: sig}, &out); err != nil {
+			return err
+		}
 	}
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,7 +30,8 @@ func windowFails(t *testing.T, env []string, args ...string) string {
 // a report inside flagged with who guaranteed it, check-ins, a
 // withdrawal that ends the window and judges again, and the outcome.
 func TestWindowCycleCLI(t *testing.T) {
-	srv := start(t, "demo", "--data", t.TempDir(), "--addr", "127.0.0.1:0")
+	data := t.TempDir()
+	srv := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
 	out := srv.output()
 	as := func(member string) []string {
 		return []string{"TRUCE_SERVER=" + srv.url, "TRUCE_TOKEN=" + demoToken(t, out, member)}
@@ -78,6 +80,8 @@ func TestWindowCycleCLI(t *testing.T) {
 	}
 	truce(t, mon, "window", "checkin", "huliaipole-water", "--side", "ru", "--lon", "36.3", "--lat", "47.7", "--note", "left bank")
 	truce(t, ch, "window", "checkin", "huliaipole-water", "--side", "ua")
+	// A monitor who holds its own key signs its check-in itself.
+	truce(t, append(as("in-monitor"), "TRUCE_KEY="+filepath.Join(data, "in-monitor.key")), "window", "checkin", "huliaipole-water", "--side", "ua", "--note", "signed here")
 
 	if got := truce(t, ru, "window", "withdraw", "huliaipole-water", "--reason", "Fire near our positions"); !strings.Contains(got, "Now: guarantee withdrawn.") {
 		t.Fatalf("withdraw:\n%s", got)
@@ -102,7 +106,7 @@ func TestWindowCycleCLI(t *testing.T) {
 		}
 	}
 	show := truce(t, mon, "window", "show", "huliaipole-water")
-	for _, want := range []string{"conditions", "monitor checked in (tr)", "guarantee withdrawn (ru)", "closed (ua) partly done: Half the main restored", "Vodokanal crew (8)"} {
+	for _, want := range []string{"conditions", "monitor checked in (tr)", "monitor checked in (in) → ua: signed here", "guarantee withdrawn (ru)", "closed (ua) partly done: Half the main restored", "Vodokanal crew (8)"} {
 		if !strings.Contains(show, want) {
 			t.Errorf("window show lacks %q:\n%s", want, show)
 		}
