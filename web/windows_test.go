@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,13 +76,39 @@ func TestWindowsListAndDetail(t *testing.T) {
 		t.Fatalf("flag %q", inside)
 	}
 	// On the map, the window is drawn in its live status.
+	// The requester's form: a line given as a Point is refused, naming the
+	// field; a good request opens its page, awaiting guarantees.
+	c.login(ctx, st.UARep)
+	var field, shown string
+	c.run(ctx,
+		chromedp.Navigate(c.srv.URL+"/#/windows"),
+		chromedp.WaitVisible("#window-request", chromedp.ByQuery),
+		chromedp.SendKeys("#w-id", "kherson-heat", chromedp.ByQuery),
+		chromedp.SendKeys("#w-title", "Kherson heating main", chromedp.ByQuery),
+		chromedp.SendKeys("#w-geometry", `{"type":"Point","coordinates":[32.6,46.6]}`, chromedp.ByQuery),
+		chromedp.Click("#window-request button", chromedp.ByQuery),
+		chromedp.WaitVisible(`#err-window[data-field]`, chromedp.ByQuery),
+		chromedp.AttributeValue("#err-window", "data-field", &field, nil, chromedp.ByQuery),
+	)
+	if field != "geometry.type" {
+		t.Fatalf("the refusal names %q", field)
+	}
+	c.run(ctx,
+		chromedp.SetValue("#w-geometry", `{"type":"LineString","coordinates":[[32.61,46.64],[32.70,46.66]]}`, chromedp.ByQuery),
+		chromedp.Click("#window-request button", chromedp.ByQuery),
+		chromedp.WaitVisible(`#window-detail[data-state="requested"]`, chromedp.ByQuery),
+		chromedp.Text("h1", &shown, chromedp.ByQuery),
+	)
+	if !strings.Contains(shown, "Kherson heating main") {
+		t.Fatalf("page %q", shown)
+	}
 	if web.HasMap() {
 		var drawn []string
 		c.run(ctx,
 			chromedp.Navigate(c.srv.URL+"/#/map"),
 			chromedp.Poll(`window.truceMap && window.truceMap.truceArrangements`, &drawn, chromedp.WithPollingTimeout(20*time.Second)),
 		)
-		if len(drawn) != 1 || drawn[0] != "water-main:active" {
+		if !slices.Equal(drawn, []string{"kherson-heat:requested", "water-main:active"}) {
 			t.Fatalf("the map draws %v", drawn)
 		}
 	}

@@ -1498,7 +1498,54 @@ async function viewWindows(params) {
   const items = r.json.items;
   $("#main").innerHTML = `<h1>${esc(t("ui.nav.windows"))}</h1><p class="note">${esc(t("ui.window.about"))}</p>
     ${items.length ? `<table class="list" id="windows"><thead><tr><th>${esc(t("ui.agreement.title"))}</th><th>${esc(t("ui.window.purpose"))}</th><th>${esc(t("ui.field.status"))}</th><th>${esc(t("ui.window.window"))}</th><th>${esc(t("ui.window.guarantees"))}</th><th>${esc(t("ui.window.deadline"))}</th></tr></thead><tbody>${items
-    .map((a) => `<tr data-arrangement="${esc(a.id)}" data-state="${esc(a.status.state)}"><td><a href="#/window/${encodeURIComponent(a.id)}">${textHTML(a.request.title)}</a> <small><code>${esc(a.id)}</code></small></td><td>${esc(t("purpose." + a.request.purpose))}</td><td>${arrStateHTML(a.status)}</td><td>${esc(fmtTime(a.status.from))} – ${esc(fmtTime(a.status.until))}</td><td>${guaranteesHTML(a.status.guarantees)}</td><td${a.status.overdue ? ' class="late"' : ""}>${esc(fmtTime(a.status.deadline))}</td></tr>`).join("")}</tbody></table>` : `<p>${esc(t("ui.window.none"))}</p>`}`;
+    .map((a) => `<tr data-arrangement="${esc(a.id)}" data-state="${esc(a.status.state)}"><td><a href="#/window/${encodeURIComponent(a.id)}">${textHTML(a.request.title)}</a> <small><code>${esc(a.id)}</code></small></td><td>${esc(t("purpose." + a.request.purpose))}</td><td>${arrStateHTML(a.status)}</td><td>${esc(fmtTime(a.status.from))} – ${esc(fmtTime(a.status.until))}</td><td>${guaranteesHTML(a.status.guarantees)}</td><td${a.status.overdue ? ' class="late"' : ""}>${esc(fmtTime(a.status.deadline))}</td></tr>`).join("")}</tbody></table>` : `<p>${esc(t("ui.window.none"))}</p>`}
+    ${mayRequest() ? requestFormHTML() : ""}`;
+  if ($("#window-request")) $("#window-request").addEventListener("submit", submitRequest);
+}
+
+// Representatives of belligerents and mediators, and the mediators' and
+// the centre's coordinators, request arrangements.
+const mayRequest = () => (has("representative") && ["belligerent", "mediator", "centre"].includes(kind())) || (has("coordinator") && ["mediator", "centre"].includes(kind()));
+
+function requestFormHTML() {
+  const local = (ms) => new Date(Date.now() + ms).toISOString().slice(0, 16);
+  const field = (name, label, html) => `<div class="field"><label for="w-${name}">${esc(label)}</label>${html}</div>`;
+  const belligerents = Object.values(state.parties || {}).filter((p) => p.kind === "belligerent").map((p) => p.id);
+  return `<h2>${esc(t("ui.window.request"))}</h2><form id="window-request" novalidate>
+    ${field("id", t("ui.window.id"), `<input id="w-id" name="id" required>`)}
+    ${field("title", t("ui.agreement.title"), `<input id="w-title" name="title" required>`)}
+    ${field("purpose", t("ui.window.purpose"), `<select id="w-purpose" name="purpose">${["repair", "corridor", "evacuation", "exchange"].map((x) => `<option value="${x}">${esc(t("purpose." + x))}</option>`).join("")}</select>`)}
+    ${field("shape", t("ui.window.where"), `<select id="w-shape" name="shape">${["line", "route", "area"].map((x) => `<option value="${x}">${esc(t("shape." + x))}</option>`).join("")}</select>`)}
+    ${field("geometry", t("ui.window.geometry"), `<textarea id="w-geometry" name="geometry" required placeholder='{"type":"LineString","coordinates":[[34.58,47.51],[34.86,47.73]]}'></textarea>`)}
+    ${field("buffer_m", t("ui.window.buffer"), `<input id="w-buffer_m" name="buffer_m" inputmode="numeric" value="1000">`)}
+    ${field("parties", t("ui.window.parties"), `<input id="w-parties" name="parties" value="${esc(belligerents.join(","))}">`)}
+    ${field("from", t("ui.window.from"), `<input id="w-from" name="from" type="datetime-local" value="${local(60000)}">`)}
+    ${field("until", t("ui.window.until"), `<input id="w-until" name="until" type="datetime-local" value="${local(6 * 3600000)}">`)}
+    ${field("deadline", t("ui.window.deadline"), `<input id="w-deadline" name="deadline" type="datetime-local" value="${local(3600000)}">`)}
+    ${field("crew", t("ui.window.crew"), `<input id="w-crew" name="crew">`)}
+    ${field("crew_size", t("ui.window.crew_size"), `<input id="w-crew_size" name="crew_size" inputmode="numeric">`)}
+    ${field("note", t("ui.window.note"), `<textarea id="w-note" name="note"></textarea>`)}
+    <button type="submit">${esc(t("ui.window.request"))}</button><p class="error" id="err-window" aria-live="polite"></p></form>`;
+}
+
+async function submitRequest(e) {
+  e.preventDefault();
+  const f = new FormData(e.currentTarget);
+  const utc = (v) => (v ? new Date(v + ":00Z").toISOString().replace(".000Z", "Z") : undefined);
+  let geometry;
+  try { geometry = JSON.parse(f.get("geometry")); } catch { return ($("#err-window").textContent = t("ui.window.bad_geometry")); }
+  const body = { id: f.get("id"), title: { [state.lang]: f.get("title") || f.get("id") }, purpose: f.get("purpose"), shape: f.get("shape"), geometry,
+    parties: String(f.get("parties")).split(",").map((x) => x.trim()).filter(Boolean), from: utc(f.get("from")), until: utc(f.get("until")), deadline: utc(f.get("deadline")) };
+  if (f.get("shape") !== "area") body.buffer_m = Number(f.get("buffer_m"));
+  for (const k of ["crew", "note"]) if (f.get(k)) body[k] = f.get(k);
+  if (f.get("crew_size")) body.crew_size = Number(f.get("crew_size"));
+  const r = await api("POST", "/v1/arrangements", body);
+  if (!r.ok) {
+    $("#err-window").textContent = problem(r);
+    $("#err-window").dataset.field = (r.json && r.json.field) || "";
+    return;
+  }
+  location.hash = "#/window/" + encodeURIComponent(body.id);
 }
 
 async function viewWindow(id) {
@@ -1514,6 +1561,12 @@ async function viewWindow(id) {
     if (mine.state !== "guaranteed") actions += `<button type="button" id="window-guarantee">${esc(t("ui.window.guarantee"))}</button> `;
     else actions += `<button type="button" id="window-withdraw">${esc(t("ui.window.withdraw"))}</button> `;
   }
+  if (mine && has("representative") && open && mine.state !== "guaranteed")
+    actions += `<form id="window-respond" class="inline"><select name="response" aria-label="${esc(t("ui.window.response"))}"><option value="conditions">${esc(t("guarantee.conditions"))}</option><option value="decline">${esc(t("guarantee.declined"))}</option></select> <input name="text" required aria-label="${esc(t("ui.window.reason"))}" placeholder="${esc(t("ui.window.reason"))}"> <button>${esc(t("ui.window.respond"))}</button></form> `;
+  if (open && has("monitor") && kind() === "monitor")
+    actions += `<form id="window-checkin" class="inline"><select name="side" aria-label="${esc(t("ui.window.side"))}">${q.parties.map((p) => `<option value="${esc(p)}">${esc(partyName(p))}</option>`).join("")}</select> <input name="note" aria-label="${esc(t("ui.window.note"))}" placeholder="${esc(t("ui.window.note"))}"> <button>${esc(t("ui.window.checkin"))}</button></form> `;
+  if (open && kind() === "centre" && has("coordinator"))
+    actions += `<button type="button" id="window-cancel">${esc(t("ui.window.cancel"))}</button> `;
   if (open && state.me && (state.me.member.party === a.record.party || (kind() === "centre" && has("coordinator"))))
     actions += `<form id="window-close" class="inline"><select name="outcome" aria-label="${esc(t("ui.window.outcome"))}">${["done", "partly_done", "aborted"].map((o) => `<option value="${o}">${esc(t("outcome." + o))}</option>`).join("")}</select> <input name="reason" required placeholder="${esc(t("ui.window.reason"))}" aria-label="${esc(t("ui.window.reason"))}"> <button>${esc(t("ui.window.close"))}</button></form>`;
   $("#main").innerHTML = `<h1>${textHTML(q.title)} <small><code>${esc(a.id)}</code></small></h1>
@@ -1541,6 +1594,20 @@ async function viewWindow(id) {
   if ($("#window-withdraw")) $("#window-withdraw").addEventListener("click", () => {
     const reason = prompt(t("ui.window.reason"));
     if (reason) act("/withdraw", { reason });
+  });
+  if ($("#window-cancel")) $("#window-cancel").addEventListener("click", () => {
+    const reason = prompt(t("ui.window.reason"));
+    if (reason) act("/cancel", { reason });
+  });
+  if ($("#window-respond")) $("#window-respond").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    act("/respond", { response: f.get("response"), text: f.get("text") });
+  });
+  if ($("#window-checkin")) $("#window-checkin").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    act("/checkins", { side: f.get("side"), note: f.get("note") || undefined });
   });
   if ($("#window-close")) $("#window-close").addEventListener("submit", (e) => {
     e.preventDefault();
