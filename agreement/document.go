@@ -90,7 +90,11 @@ type Document struct {
 	// Signing sets who must sign when not simply every party: k-of-n
 	// groups and guarantors (nil: every party in Parties).
 	Signing *Signing `json:"signing,omitempty"`
-	Terms   []Term   `json:"terms"`
+	// Arrangement marks a localized arrangement (a repair window, a
+	// corridor, an evacuation, an exchange): a short-lived instrument
+	// built by arrangement.request from one geometry (arrangement.go).
+	Arrangement *Arrangement `json:"arrangement,omitempty"`
+	Terms       []Term       `json:"terms"`
 }
 
 // Term is one typed term. Which fields it may carry depends on its type; a
@@ -105,6 +109,9 @@ type Term struct {
 	// effective
 	From         string `json:"from,omitempty"` // RFC 3339
 	DurationDays int    `json:"duration_days,omitempty"`
+	// Until ends the window at an exact time (RFC 3339), for windows of
+	// hours such as an arrangement's; it excludes duration_days.
+	Until string `json:"until,omitempty"`
 
 	// reference_line: a line as GeoJSON, per party where the parties withdraw
 	// from different baselines.
@@ -229,6 +236,9 @@ func (d *Document) EffectiveWindow() (from, until time.Time, ok bool) {
 		if t.DurationDays > 0 {
 			until = from.Add(time.Duration(t.DurationDays) * 24 * time.Hour)
 		}
+		if u, err := time.Parse(time.RFC3339, t.Until); err == nil {
+			until = u
+		}
 		return from.UTC(), until.UTC(), true
 	}
 	return time.Time{}, time.Time{}, false
@@ -315,6 +325,14 @@ func (d *Document) Validate() error {
 	if effective > 1 {
 		return ledger.Invalid("terms", "at most one effective term")
 	}
+	if d.Arrangement != nil {
+		if err := d.Arrangement.validate(); err != nil {
+			return ledger.Within("arrangement", err)
+		}
+		if _, until, ok := d.EffectiveWindow(); !ok || until.IsZero() {
+			return ledger.Invalid("terms", "an arrangement has an effective term with from and until")
+		}
+	}
 	// References between terms must resolve to terms of the right type.
 	for i, t := range d.Terms {
 		field := fmt.Sprintf("terms[%d]", i)
@@ -351,7 +369,7 @@ func hasLine(types map[string]string) bool {
 // fieldsOf lists, per type, which of the type-specific fields a term may
 // carry; the others must be empty.
 var fieldsOf = map[string][]string{
-	Effective:         {"from", "duration_days"},
+	Effective:         {"from", "duration_days", "until"},
 	ReferenceLine:     {"party", "geometry"},
 	DisengagementZone: {"lines", "width_km", "areas", "applies_to"},
 	Withdrawal:        {"lines", "classes", "applies_to"},
@@ -365,7 +383,7 @@ var fieldsOf = map[string][]string{
 
 func (t *Term) present() map[string]bool {
 	return map[string]bool{
-		"from": t.From != "", "duration_days": t.DurationDays != 0,
+		"from": t.From != "", "duration_days": t.DurationDays != 0, "until": t.Until != "",
 		"party": t.Party != "", "geometry": t.Geometry != nil,
 		"lines": t.Lines != nil, "width_km": t.WidthKM != nil, "areas": t.Areas != nil, "classes": t.Classes != nil,
 		"radius_km": t.RadiusKM != nil, "sites": t.Sites != nil,
@@ -403,6 +421,19 @@ func (t *Term) validate() (int, error) {
 		}
 		if t.DurationDays < 0 || t.DurationDays > 36600 {
 			return 0, ledger.Invalid("duration_days", "must be between 0 (indefinite) and 36600")
+		}
+		if t.Until != "" {
+			from, _ := time.Parse(time.RFC3339, t.From)
+			until, err := time.Parse(time.RFC3339, t.Until)
+			if err != nil {
+				return 0, ledger.Invalid("until", "must be an RFC 3339 time such as 2026-03-01T06:00:00Z")
+			}
+			if t.DurationDays != 0 {
+				return 0, ledger.Invalid("until", "give until or duration_days, not both")
+			}
+			if !until.After(from) {
+				return 0, ledger.Invalid("until", "must be after from")
+			}
 		}
 	case ReferenceLine:
 		if t.Party != "" && !ledger.IDPattern.MatchString(t.Party) {

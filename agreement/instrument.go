@@ -100,17 +100,21 @@ type StatusEvent struct {
 	Seq    uint64    `json:"seq"`
 }
 
-// Terminated returns when the instrument ends for good, if it does.
+// Terminated returns when the instrument ends for good, if it does: the
+// earliest termination, as an arrangement cut short to a later hour may
+// then be withdrawn at once.
 func (in *Instrument) Terminated() (time.Time, bool) {
 	if in == nil {
 		return time.Time{}, false
 	}
+	var end time.Time
+	found := false
 	for _, e := range in.Events {
-		if e.Kind == Terminated {
-			return e.From, true
+		if e.Kind == Terminated && (!found || e.From.Before(end)) {
+			end, found = e.From, true
 		}
 	}
-	return time.Time{}, false
+	return end, found
 }
 
 // suspendedAt tells whether a suspension holds at t, and by which parties.

@@ -283,6 +283,15 @@ func Draft(latest *Version, by Actor, p DraftAgreement, seq uint64, at time.Time
 	if !by.canDraft() {
 		return nil, ledger.Forbidden("drafts are consolidated by the mediators' or the centre's representatives and coordinators")
 	}
+	if p.Agreement.Arrangement != nil {
+		return nil, ledger.Invalid("agreement.arrangement", "an arrangement is requested with %s, not drafted", TypeArrangementRequest)
+	}
+	return draft(latest, by, p, seq, at, known)
+}
+
+// draft makes a new version of an agreement or an arrangement, whoever may
+// draft it having been checked.
+func draft(latest *Version, by Actor, p DraftAgreement, seq uint64, at time.Time, known func(string) bool) (*Version, error) {
 	d := p.Agreement
 	if err := d.Validate(); err != nil {
 		return nil, ledger.Within("agreement", err)

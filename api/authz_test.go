@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"truce/centre"
 	"truce/incident"
@@ -91,6 +92,45 @@ func TestAuthorizationMatrix(t *testing.T) {
 				"participants": []string{"ua", "ru", "us"}, "joint_statement": false}
 		}, []string{st.Coord, st.USMed, centre.OperatorID}},
 	}
+	// Arrangements: each cell gets its own window, hours apart, so that
+	// none overlaps another.
+	requested := func() string {
+		id := unique("arr")
+		e.must(e.post("/v1/arrangements", st.UARep, windowAt(id, time.Now().Add(time.Duration(n)*4*time.Hour))), 201)
+		return id
+	}
+	guaranteed := func() string {
+		id := requested()
+		e.must(e.post("/v1/arrangements/"+id+"/guarantee", st.UARep, map[string]any{}), 201)
+		e.must(e.post("/v1/arrangements/"+id+"/guarantee", st.RURep, map[string]any{}), 201)
+		return id
+	}
+	// Callers refused with another status than 403: a party that was not
+	// asked to guarantee, or that gave no guarantee to withdraw, is bad input.
+	refused := map[string]map[string]int{"guarantee": {st.USMed: 422}, "respond arrangement": {st.USMed: 422}, "withdraw": {st.USMed: 422}}
+	reason := func() any { return map[string]any{"reason": "Crew withdrawn."} }
+	cells = append(cells,
+		cell{"request arrangement", nil, "/v1/arrangements", func() any {
+			return windowAt(unique("arr"), time.Now().Add(time.Duration(n)*4*time.Hour))
+		}, []string{st.UARep, st.RURep, st.Coord, st.USMed, centre.OperatorID}},
+		cell{"guarantee", requested, "/v1/arrangements/%s/guarantee", func() any { return map[string]any{} },
+			[]string{st.UARep, st.RURep}},
+		cell{"respond arrangement", requested, "/v1/arrangements/%s/respond", func() any { return map[string]any{"response": "decline", "text": "Not now."} },
+			[]string{st.UARep, st.RURep}},
+		cell{"withdraw", guaranteed, "/v1/arrangements/%s/withdraw", reason,
+			[]string{st.UARep, st.RURep}},
+		cell{"extend", requested, "/v1/arrangements/%s/extend", func() any {
+			return map[string]any{"until": time.Now().Add(time.Duration(n)*4*time.Hour + 3*time.Hour + 30*time.Minute).UTC().Format(time.RFC3339)}
+		}, []string{st.UARep, centre.OperatorID}},
+		cell{"cut", requested, "/v1/arrangements/%s/cut", func() any {
+			return map[string]any{"until": time.Now().Add(time.Duration(n)*4*time.Hour + time.Hour).UTC().Format(time.RFC3339), "reason": "Done early."}
+		}, []string{st.UARep, centre.OperatorID}},
+		cell{"cancel", requested, "/v1/arrangements/%s/cancel", reason, []string{centre.OperatorID}},
+		cell{"check-in", requested, "/v1/arrangements/%s/checkins", func() any { return map[string]any{"side": "ru"} },
+			[]string{st.Mon1, st.Mon2}},
+		cell{"close", requested, "/v1/arrangements/%s/close", func() any { return map[string]any{"outcome": "aborted", "reason": "Not guaranteed."} },
+			[]string{st.UARep, centre.OperatorID}},
+	)
 	for _, c := range cells {
 		for _, who := range actors {
 			name := who
@@ -120,6 +160,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 					want = http.StatusCreated
 				case who == "":
 					want = http.StatusUnauthorized
+				case refused[c.endpoint][who] != 0:
+					want = refused[c.endpoint][who]
 				}
 				if r.status != want {
 					t.Fatalf("%s by %s: status %d, want %d: %s", c.endpoint, name, r.status, want, r.body)

@@ -249,7 +249,7 @@ func (c *Centre) judge(reg *agreement.Registry, inc *incident.Incident, cause *i
 		if found == nil {
 			found = []incident.PossibleViolation{}
 		}
-		js = append(js, incident.Judgement{Agreement: v.ID, Version: v.Version, Violations: found})
+		js = append(js, incident.Judgement{Agreement: v.ID, Version: v.Version, Violations: found, Arrangement: arrangementRef(v)})
 	}
 	if old := inc.Evaluation; old != nil && incident.SameJudgements(old.Instruments, js) {
 		return nil, nil
@@ -565,6 +565,8 @@ func (c *Centre) onStatements(ctx context.Context, op *Session, batch []*ledger.
 		switch s.Statement.Type {
 		case agreement.TypeSign:
 			c.onSigned(ctx, op, s)
+		case agreement.TypeArrangementWithdraw, agreement.TypeArrangementCancel, agreement.TypeArrangementCut, agreement.TypeArrangementClose:
+			c.onArrangementEnded(ctx, op, s)
 		case agreement.TypeSuspend, agreement.TypeResume, agreement.TypeTerminate:
 			var p agreement.ChangeStatus
 			if ledger.DecodePayload(s.Statement, &p) != nil {

@@ -47,6 +47,7 @@ type Store interface {
 	EvidenceIncidents(ctx context.Context, sha string) ([]string, error)
 	Rounds(ctx context.Context) ([]*negotiation.Round, error)
 	agreementStore
+	arrangementStore
 	PutCredentials(ctx context.Context, c party.Credentials) error
 	CreateCredentials(ctx context.Context, c party.Credentials) error
 	DropCredentials(ctx context.Context, member string) error
@@ -209,7 +210,7 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 			}
 		}
 		for _, s := range batch {
-			if strings.HasPrefix(s.Statement.Type, "agreement.") {
+			if strings.HasPrefix(s.Statement.Type, "agreement.") || strings.HasPrefix(s.Statement.Type, "arrangement.") {
 				c.forgetAgreements()
 				break
 			}

@@ -59,6 +59,7 @@ func TestScenario(t *testing.T) {
 	}
 	checkOwnKey(t, ctx, c, st, tokens)
 	checkAgreement(t, ctx, c, st)
+	checkArrangements(t, ctx, c, st)
 	c.Close() // no more evaluations: the ledger is final
 	closed = true
 	page, err := st.Incidents(ctx, incident.Filter{Limit: 1000})
@@ -210,5 +211,45 @@ func checkOwnKey(t *testing.T, ctx context.Context, c *centre.Centre, st *sqlite
 	}
 	if n < 10 {
 		t.Fatalf("%d statements by in-monitor", n)
+	}
+}
+
+// checkArrangements: the repair window of the Zaporizhzhia NPP's 750 kV
+// line was guaranteed by both sides, the shelling inside it is flagged
+// with its guarantees, and it closed partly done; the corridor closed done.
+func checkArrangements(t *testing.T, ctx context.Context, c *centre.Centre, st *sqlite.Store) {
+	t.Helper()
+	w, err := c.Arrangement(ctx, "znpp-750-repair", time.Date(2026, 2, 19, 9, 0, 0, 0, time.UTC))
+	if err != nil || w.Status.State != "active" || len(w.Status.Guarantees) != 2 || w.Status.Guarantees[1].State != "guaranteed" {
+		t.Fatalf("repair window at 09:00: %v %+v", err, w)
+	}
+	w, _ = c.Arrangement(ctx, "znpp-750-repair", time.Time{})
+	if w.Status.State != "closed" || w.Record.Outcome == nil || w.Record.Outcome.Outcome != "partly_done" {
+		t.Fatalf("repair window now: %+v", w.Status)
+	}
+	cor, err := c.Arrangement(ctx, "vasylivka-corridor", time.Time{})
+	if err != nil || cor.Status.State != "closed" || cor.Record.Outcome.Outcome != "done" {
+		t.Fatalf("corridor: %v %+v", err, cor)
+	}
+	var flag *incident.Flag
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && flag == nil; time.Sleep(50 * time.Millisecond) {
+		page, err := st.Incidents(ctx, incident.Filter{From: time.Date(2026, 2, 19, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 2, 19, 10, 0, 0, 0, time.UTC), Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, inc := range page.Items {
+			for _, f := range inc.Evaluation.Flags() {
+				if f.Agreement == "znpp-750-repair" && f.Arrangement != nil {
+					flag = &f
+				}
+			}
+		}
+	}
+	if flag == nil {
+		t.Fatal("the shelling inside the repair window is not flagged against it")
+	}
+	ru := flag.Arrangement.Guarantees[1]
+	if flag.Arrangement.Purpose != "repair" || ru.Party != "ru" || ru.At.Format("15:04") != "06:10" {
+		t.Fatalf("flag: %+v", flag.Arrangement)
 	}
 }

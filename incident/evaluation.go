@@ -41,6 +41,22 @@ type Judgement struct {
 	Agreement  string              `json:"agreement"`
 	Version    int                 `json:"version"`
 	Violations []PossibleViolation `json:"violations"`
+	// Arrangement is set when the instrument is a localized arrangement: a
+	// violation is then "inside repair window W, guaranteed by ru at 06:10".
+	Arrangement *ArrangementRef `json:"arrangement,omitempty"`
+}
+
+// ArrangementRef names what kind of arrangement judged an incident, and
+// who guaranteed it when.
+type ArrangementRef struct {
+	Purpose    string      `json:"purpose"`
+	Guarantees []Guarantee `json:"guarantees"`
+}
+
+// Guarantee is one party's signature on an arrangement.
+type Guarantee struct {
+	Party string    `json:"party"`
+	At    time.Time `json:"at"`
 }
 
 // Cause is the statement that made the centre judge an incident again: a
@@ -80,8 +96,9 @@ type Evaluation struct {
 
 // Flag is a possible violation with the instrument it belongs to.
 type Flag struct {
-	Agreement string `json:"agreement"`
-	Version   int    `json:"version"`
+	Agreement   string          `json:"agreement"`
+	Version     int             `json:"version"`
+	Arrangement *ArrangementRef `json:"arrangement,omitempty"`
 	PossibleViolation
 }
 
@@ -110,7 +127,7 @@ func flagsOf(js []Judgement) []Flag {
 	var out []Flag
 	for _, j := range js {
 		for _, v := range j.Violations {
-			out = append(out, Flag{Agreement: j.Agreement, Version: j.Version, PossibleViolation: v})
+			out = append(out, Flag{Agreement: j.Agreement, Version: j.Version, Arrangement: j.Arrangement, PossibleViolation: v})
 		}
 	}
 	return out

@@ -46,6 +46,11 @@ type Tx interface {
 	// Instrument returns what happened to an agreement as a whole.
 	Instrument(id string) (*agreement.Instrument, error)
 	PutInstrument(in *agreement.Instrument) error
+	// Arrangement returns an arrangement's record; Arrangements lists
+	// every record in ID order.
+	Arrangement(id string) (*agreement.ArrangementRecord, error)
+	Arrangements() ([]*agreement.ArrangementRecord, error)
+	PutArrangement(a *agreement.ArrangementRecord) error
 }
 
 // Apply folds s, whose Seq is already set, into tx. It returns the subject of
@@ -103,6 +108,9 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 		return changeInstrument(tx, s, agreement.Actor{Member: author, Kind: ap.Kind})
 	case incident.TypeEvaluate:
 		return evaluate(tx, s, by)
+	}
+	if slices.Contains(agreement.ArrangementTypes, st.Type) {
+		return arrange(tx, s, agreement.Actor{Member: author, Kind: ap.Kind})
 	}
 	return workflow(tx, s, by)
 }
@@ -559,6 +567,15 @@ func negotiate(tx Tx, s *ledger.Signed, by agreement.Actor) (string, error) {
 		}
 		if err := notTerminated(tx, v.ID); err != nil {
 			return "", err
+		}
+		if v.Document.Arrangement != nil {
+			rec, err := tx.Arrangement(v.ID)
+			if err != nil {
+				return "", err
+			}
+			if err := agreement.CheckGuarantee(rec, v, by, t); err != nil {
+				return "", ledger.Within("payload", err)
+			}
 		}
 		if err := agreement.Sign(v, by, by.Key(), p, seq, t); err != nil {
 			return "", ledger.Within("payload", err)

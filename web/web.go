@@ -67,7 +67,9 @@ func Handler(api http.Handler) http.Handler {
 		msgs := i18n.Messages(l, "ui.")
 		// The sentences of a possible violation and the names of prohibited
 		// actions are shared with the CLI (i18n/violation.go): one wording.
-		for _, prefix := range []string{"violation.", "action."} {
+		// So are the words of arrangements: purposes, states, guarantees,
+		// outcomes and the sentence of a flag inside a window.
+		for _, prefix := range []string{"violation.", "action.", "arr.", "purpose.", "shape.", "guarantee.", "outcome.", "window.inside", "window.guaranteed_by"} {
 			maps.Copy(msgs, i18n.Messages(l, prefix))
 		}
 		json.NewEncoder(w).Encode(map[string]any{"lang": l, "messages": msgs})

@@ -703,7 +703,11 @@ func printEvaluation(row func(key string, value any), ev *incident.Evaluation) {
 	for _, j := range ev.Instruments {
 		row("col.evaluated", msg.T("show.evaluated", j.Agreement, j.Version, len(j.Violations)))
 		for _, v := range j.Violations {
-			row("col.violation", j.Agreement+": "+msg.Violation(v))
+			text := msg.Violation(v)
+			if j.Arrangement != nil {
+				text = arrangementText(j.Agreement, j.Arrangement) + ": " + text
+			}
+			row("col.violation", j.Agreement+": "+text)
 		}
 	}
 	for _, c := range ev.Changes {

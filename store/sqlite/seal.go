@@ -37,15 +37,16 @@ type table struct {
 }
 
 var (
-	partiesTable     = table{"parties", []string{"id", "doc"}}
-	membersTable     = table{"members", []string{"id", "party", "doc"}}
-	keysTable        = table{"member_keys", []string{"public_key", "member"}}
-	roundsTable      = table{"rounds", []string{"id", "start", "doc"}}
-	evidenceTable    = table{"evidence", []string{"sha256", "incident"}}
-	plansTable       = table{"plans", []string{"id", "party", "doc"}}
-	agreementsTable  = table{"agreements", []string{"id", "version", "doc"}}
-	instrumentsTable = table{"instruments", []string{"id", "doc"}}
-	violationsTable  = table{"violations", []string{"agreement", "term", "incident"}}
+	partiesTable      = table{"parties", []string{"id", "doc"}}
+	membersTable      = table{"members", []string{"id", "party", "doc"}}
+	keysTable         = table{"member_keys", []string{"public_key", "member"}}
+	roundsTable       = table{"rounds", []string{"id", "start", "doc"}}
+	evidenceTable     = table{"evidence", []string{"sha256", "incident"}}
+	plansTable        = table{"plans", []string{"id", "party", "doc"}}
+	agreementsTable   = table{"agreements", []string{"id", "version", "doc"}}
+	instrumentsTable  = table{"instruments", []string{"id", "doc"}}
+	violationsTable   = table{"violations", []string{"agreement", "term", "incident"}}
+	arrangementsTable = table{"arrangements", []string{"id", "doc"}}
 	// An incident's seal covers the columns queries filter on and the
 	// SHA-256 of its document, so that maps check a row without reading
 	// its (large) document; reading the document checks it against doc_sha.
@@ -53,7 +54,7 @@ var (
 		"west", "south", "east", "north", "doc_sha"}}
 
 	sealedTables = []table{partiesTable, membersTable, keysTable, incidentsTable, roundsTable, evidenceTable,
-		plansTable, agreementsTable, instrumentsTable, violationsTable}
+		plansTable, agreementsTable, instrumentsTable, violationsTable, arrangementsTable}
 )
 
 // columns is the table's sealed columns and its seal, for a SELECT.

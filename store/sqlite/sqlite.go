@@ -99,6 +99,9 @@ CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, party TEXT NOT NULL, doc 
 CREATE TABLE IF NOT EXISTS agreements (id TEXT NOT NULL, version INTEGER NOT NULL, doc BLOB NOT NULL, seal BLOB, PRIMARY KEY (id, version));
 -- What happened to each agreement as a whole: suspensions, resumptions, a termination.
 CREATE TABLE IF NOT EXISTS instruments (id TEXT PRIMARY KEY, doc BLOB NOT NULL, seal BLOB);
+-- Localized arrangements: the record beyond their versions (declines,
+-- conditions, withdrawals, check-ins, the outcome).
+CREATE TABLE IF NOT EXISTS arrangements (id TEXT PRIMARY KEY, doc BLOB NOT NULL, seal BLOB);
 -- The terms each incident's latest evaluation names, for queries by term.
 CREATE TABLE IF NOT EXISTS violations (agreement TEXT NOT NULL, term TEXT NOT NULL, incident INTEGER NOT NULL, seal BLOB,
 	PRIMARY KEY (agreement, term, incident));
@@ -553,6 +556,34 @@ func (t *txn) PutInstrument(in *agreement.Instrument) error {
 	return err
 }
 
+func (t *txn) Arrangement(id string) (*agreement.ArrangementRecord, error) {
+	return getDoc[agreement.ArrangementRecord](t.ctx, t.s, t, arrangementsTable, `WHERE id = ?`, id)
+}
+
+func (t *txn) Arrangements() ([]*agreement.ArrangementRecord, error) {
+	return listDocsIn[agreement.ArrangementRecord](t.ctx, t.s, t.tx, arrangementsTable, `ORDER BY id`)
+}
+
+func (t *txn) PutArrangement(a *agreement.ArrangementRecord) error {
+	doc, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode arrangement %s: %w", a.ID, err)
+	}
+	_, err = t.exec(`INSERT INTO arrangements (id, doc, seal) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, seal = excluded.seal`,
+		a.ID, doc, t.s.seals.seal(arrangementsTable, a.ID, doc))
+	return err
+}
+
+// Arrangements lists every arrangement's record in ID order.
+func (s *Store) Arrangements(ctx context.Context) ([]*agreement.ArrangementRecord, error) {
+	return listDocs[agreement.ArrangementRecord](ctx, s, arrangementsTable, `ORDER BY id`)
+}
+
+// Arrangement returns an arrangement's record, or nil.
+func (s *Store) Arrangement(ctx context.Context, id string) (*agreement.ArrangementRecord, error) {
+	return getDoc[agreement.ArrangementRecord](ctx, s, s.r, arrangementsTable, `WHERE id = ?`, id)
+}
+
 // Instruments lists the record of every agreement that has been suspended,
 // resumed or terminated.
 func (s *Store) Instruments(ctx context.Context) ([]*agreement.Instrument, error) {
@@ -693,8 +724,13 @@ func (s *Store) Incident(ctx context.Context, id string) (*incident.Incident, er
 // listDocs reads the documents of the sealed rows of t that rest (a WHERE
 // and ORDER BY) selects, checking each seal.
 func listDocs[T any](ctx context.Context, s *Store, t table, rest string, args ...any) ([]*T, error) {
+	return listDocsIn[T](ctx, s, s.r, t, rest, args...)
+}
+
+// listDocsIn is listDocs through q: the store's reader, or a transaction.
+func listDocsIn[T any](ctx context.Context, s *Store, q queryer, t table, rest string, args ...any) ([]*T, error) {
 	var out []*T
-	err := s.sealedRows(ctx, s.r, t, 0, rest, args, func(vals []any) error {
+	err := s.sealedRows(ctx, q, t, 0, rest, args, func(vals []any) error {
 		doc, _ := vals[len(vals)-1].([]byte)
 		v := new(T)
 		if err := json.Unmarshal(doc, v); err != nil {
@@ -1006,6 +1042,7 @@ func (s *Store) Dump(ctx context.Context) ([]string, error) {
 		`SELECT 'plan ' || id || ' ' || party || ' ' || CAST(doc AS TEXT) FROM plans ORDER BY id`,
 		`SELECT 'agreement ' || id || ' ' || version || ' ' || CAST(doc AS TEXT) FROM agreements ORDER BY id, version`,
 		`SELECT 'instrument ' || id || ' ' || CAST(doc AS TEXT) FROM instruments ORDER BY id`,
+		`SELECT 'arrangement ' || id || ' ' || CAST(doc AS TEXT) FROM arrangements ORDER BY id`,
 		`SELECT 'violation ' || agreement || ' ' || term || ' ' || incident FROM violations ORDER BY agreement, term, incident`,
 	} {
 		rows, err := s.r.QueryContext(ctx, q)

@@ -59,7 +59,7 @@ function nav() {
   const links = [["#/map", t("ui.nav.map")], ["#/incidents", t("ui.nav.incidents")]];
   if (has("monitor") || has("coordinator")) links.push(["#/queue", t("ui.nav.queue")]);
   if (has("representative") || has("monitor") || has("coordinator")) links.push(["#/report", t("ui.nav.report")]);
-  if (state.me) links.push(["#/plans", t("ui.nav.plans")], ["#/agreements", t("ui.nav.agreements")]);
+  if (state.me) links.push(["#/plans", t("ui.nav.plans")], ["#/agreements", t("ui.nav.agreements")], ["#/windows", t("ui.nav.windows")]);
   links.push(state.token ? ["#/logout", t("ui.nav.logout")] : ["#/login", t("ui.nav.login")]);
   $("#nav").innerHTML = links.map(([h, l]) => `<a href="${h}">${esc(l)}</a>`).join("");
   $("#who").textContent = state.me ? `${state.me.member.name || state.me.member.id} · ${partyName(state.me.member.party)} · ${list(roles().map((r) => t("ui.role." + r)))}` : t("ui.public");
@@ -933,7 +933,8 @@ async function evaluationHTML(ev) {
     const items = j.violations.map((v) => {
       const term = doc && doc.terms.find((x) => x.id === v.term);
       const title = term ? tagged(term.title) : "";
-      return `<li data-term="${esc(v.term)}" data-rule="${esc(v.rule)}"><span class="violation">${esc(violationText(v, doc))}</span> — <a href="${page}&term=${encodeURIComponent(v.term)}">${esc(t("ui.term_n", v.term))}${title ? " · " + esc(title) : ""}</a></li>`;
+      const inside = j.arrangement ? `<span class="inside-window" data-arrangement="${esc(j.agreement)}">${esc(insideText(j.agreement, j.arrangement))}</span>: ` : "";
+      return `<li data-term="${esc(v.term)}" data-rule="${esc(v.rule)}">${inside}<span class="violation">${esc(violationText(v, doc))}</span> — <a href="${page}&term=${encodeURIComponent(v.term)}">${esc(t("ui.term_n", v.term))}${title ? " · " + esc(title) : ""}</a></li>`;
     }).join("");
     return `<div class="instrument" data-agreement="${esc(j.agreement)}" data-version="${j.version}">
       <p class="instrument-name"><a href="${page}">${doc ? textHTML(doc.title) : esc(j.agreement)}</a> <small>${esc(t("ui.evaluation.version", j.version))}</small></p>
@@ -1473,6 +1474,164 @@ function addAgreementLayers(map, f) {
 
 const DAY = 86400000;
 
+// Localized arrangements (repair windows, corridors, evacuations,
+// exchanges): their live status is computed by the server when read.
+const arrStateColour = { active: "#1f6f43", guaranteed: "#0b5cad", requested: "#d9822b", declined: "#b3261e", lapsed: "#b3261e", withdrawn: "#b3261e", cancelled: "#57606a", ended: "#57606a", closed: "#57606a", suspended: "#8a5a00" };
+
+const insideText = (id, ref) => t("window.inside", t("purpose." + ref.purpose), id, list(ref.guarantees.map((g) => t("window.guaranteed_by", g.party, new Date(g.at).toISOString().slice(11, 16)))));
+
+function arrStateHTML(st) {
+  let s = `<span class="badge arr-state" data-state="${esc(st.state)}" style="border-color:${arrStateColour[st.state] || "#57606a"}">${esc(t("arr.state." + st.state))}</span>`;
+  if (st.overdue && st.state !== "lapsed") s += ` <span class="badge overdue">${esc(t("arr.overdue"))}</span>`;
+  if (st.extension_pending) s += ` <small>${esc(t("arr.extension_pending", st.extension_pending))}</small>`;
+  return s;
+}
+
+function guaranteesHTML(gs) {
+  return gs.map((g) => `<span class="guarantee" data-party="${esc(g.party)}" data-state="${esc(g.state)}">${esc(partyName(g.party))}: ${esc(t("guarantee." + g.state))}${g.at ? " " + esc(fmtTime(g.at)) : ""}</span>`).join("; ");
+}
+
+async function viewWindows(params) {
+  await loadParties();
+  const r = await api("GET", "/v1/arrangements");
+  if (!r.ok) return showProblem(r);
+  const items = r.json.items;
+  $("#main").innerHTML = `<h1>${esc(t("ui.nav.windows"))}</h1><p class="note">${esc(t("ui.window.about"))}</p>
+    ${items.length ? `<table class="list" id="windows"><thead><tr><th>${esc(t("ui.agreement.title"))}</th><th>${esc(t("ui.window.purpose"))}</th><th>${esc(t("ui.field.status"))}</th><th>${esc(t("ui.window.window"))}</th><th>${esc(t("ui.window.guarantees"))}</th><th>${esc(t("ui.window.deadline"))}</th></tr></thead><tbody>${items
+    .map((a) => `<tr data-arrangement="${esc(a.id)}" data-state="${esc(a.status.state)}"><td><a href="#/window/${encodeURIComponent(a.id)}">${textHTML(a.request.title)}</a> <small><code>${esc(a.id)}</code></small></td><td>${esc(t("purpose." + a.request.purpose))}</td><td>${arrStateHTML(a.status)}</td><td>${esc(fmtTime(a.status.from))} – ${esc(fmtTime(a.status.until))}</td><td>${guaranteesHTML(a.status.guarantees)}</td><td${a.status.overdue ? ' class="late"' : ""}>${esc(fmtTime(a.status.deadline))}</td></tr>`).join("")}</tbody></table>` : `<p>${esc(t("ui.window.none"))}</p>`}
+    ${mayRequest() ? requestFormHTML() : ""}`;
+  if ($("#window-request")) $("#window-request").addEventListener("submit", submitRequest);
+}
+
+// Representatives of belligerents and mediators, and the mediators' and
+// the centre's coordinators, request arrangements.
+const mayRequest = () => (has("representative") && ["belligerent", "mediator", "centre"].includes(kind())) || (has("coordinator") && ["mediator", "centre"].includes(kind()));
+
+function requestFormHTML() {
+  const local = (ms) => new Date(Date.now() + ms).toISOString().slice(0, 16);
+  const field = (name, label, html) => `<div class="field"><label for="w-${name}">${esc(label)}</label>${html}</div>`;
+  const belligerents = Object.values(state.parties || {}).filter((p) => p.kind === "belligerent").map((p) => p.id);
+  return `<h2>${esc(t("ui.window.request"))}</h2><form id="window-request" novalidate>
+    ${field("id", t("ui.window.id"), `<input id="w-id" name="id" required>`)}
+    ${field("title", t("ui.agreement.title"), `<input id="w-title" name="title" required>`)}
+    ${field("purpose", t("ui.window.purpose"), `<select id="w-purpose" name="purpose">${["repair", "corridor", "evacuation", "exchange"].map((x) => `<option value="${x}">${esc(t("purpose." + x))}</option>`).join("")}</select>`)}
+    ${field("shape", t("ui.window.where"), `<select id="w-shape" name="shape">${["line", "route", "area"].map((x) => `<option value="${x}">${esc(t("shape." + x))}</option>`).join("")}</select>`)}
+    ${field("geometry", t("ui.window.geometry"), `<textarea id="w-geometry" name="geometry" required placeholder='{"type":"LineString","coordinates":[[34.58,47.51],[34.86,47.73]]}'></textarea>`)}
+    ${field("buffer_m", t("ui.window.buffer"), `<input id="w-buffer_m" name="buffer_m" inputmode="numeric" value="1000">`)}
+    ${field("parties", t("ui.window.parties"), `<input id="w-parties" name="parties" value="${esc(belligerents.join(","))}">`)}
+    ${field("from", t("ui.window.from"), `<input id="w-from" name="from" type="datetime-local" value="${local(60000)}">`)}
+    ${field("until", t("ui.window.until"), `<input id="w-until" name="until" type="datetime-local" value="${local(6 * 3600000)}">`)}
+    ${field("deadline", t("ui.window.deadline"), `<input id="w-deadline" name="deadline" type="datetime-local" value="${local(3600000)}">`)}
+    ${field("crew", t("ui.window.crew"), `<input id="w-crew" name="crew">`)}
+    ${field("crew_size", t("ui.window.crew_size"), `<input id="w-crew_size" name="crew_size" inputmode="numeric">`)}
+    ${field("note", t("ui.window.note"), `<textarea id="w-note" name="note"></textarea>`)}
+    <button type="submit">${esc(t("ui.window.request"))}</button><p class="error" id="err-window" aria-live="polite"></p></form>`;
+}
+
+async function submitRequest(e) {
+  e.preventDefault();
+  const f = new FormData(e.currentTarget);
+  const utc = (v) => (v ? new Date(v + ":00Z").toISOString().replace(".000Z", "Z") : undefined);
+  let geometry;
+  try { geometry = JSON.parse(f.get("geometry")); } catch { return ($("#err-window").textContent = t("ui.window.bad_geometry")); }
+  const body = { id: f.get("id"), title: { [state.lang]: f.get("title") || f.get("id") }, purpose: f.get("purpose"), shape: f.get("shape"), geometry,
+    parties: String(f.get("parties")).split(",").map((x) => x.trim()).filter(Boolean), from: utc(f.get("from")), until: utc(f.get("until")), deadline: utc(f.get("deadline")) };
+  if (f.get("shape") !== "area") body.buffer_m = Number(f.get("buffer_m"));
+  for (const k of ["crew", "note"]) if (f.get(k)) body[k] = f.get(k);
+  if (f.get("crew_size")) body.crew_size = Number(f.get("crew_size"));
+  const r = await api("POST", "/v1/arrangements", body);
+  if (!r.ok) {
+    $("#err-window").textContent = problem(r);
+    $("#err-window").dataset.field = (r.json && r.json.field) || "";
+    return;
+  }
+  location.hash = "#/window/" + encodeURIComponent(body.id);
+}
+
+async function viewWindow(id) {
+  await loadParties();
+  const r = await api("GET", "/v1/arrangements/" + encodeURIComponent(id));
+  if (!r.ok) return showProblem(r);
+  const a = r.json, q = a.request, st = a.status;
+  const events = a.record.events.map((e) => `<li data-kind="${esc(e.kind)}">${esc(fmtTime(e.at))} · ${esc(t("arr.event." + e.kind))} · ${esc(partyName(e.party))}${e.side ? " → " + esc(partyName(e.side)) : ""}${e.outcome ? " · " + esc(t("outcome." + e.outcome)) : ""}${e.until ? " · " + esc(fmtTime(e.until)) : ""}${e.text ? ": " + esc(e.text) : ""}</li>`).join("");
+  const mine = state.me && st.guarantees.find((g) => g.party === state.me.member.party);
+  const open = !["closed", "cancelled", "withdrawn", "ended"].includes(st.state);
+  let actions = "";
+  if (mine && has("representative") && open) {
+    if (mine.state !== "guaranteed") actions += `<button type="button" id="window-guarantee">${esc(t("ui.window.guarantee"))}</button> `;
+    else actions += `<button type="button" id="window-withdraw">${esc(t("ui.window.withdraw"))}</button> `;
+  }
+  if (mine && has("representative") && open && mine.state !== "guaranteed")
+    actions += `<form id="window-respond" class="inline"><select name="response" aria-label="${esc(t("ui.window.response"))}"><option value="conditions">${esc(t("guarantee.conditions"))}</option><option value="decline">${esc(t("guarantee.declined"))}</option></select> <input name="text" required aria-label="${esc(t("ui.window.reason"))}" placeholder="${esc(t("ui.window.reason"))}"> <button>${esc(t("ui.window.respond"))}</button></form> `;
+  if (open && has("monitor") && kind() === "monitor")
+    actions += `<form id="window-checkin" class="inline"><select name="side" aria-label="${esc(t("ui.window.side"))}">${q.parties.map((p) => `<option value="${esc(p)}">${esc(partyName(p))}</option>`).join("")}</select> <input name="note" aria-label="${esc(t("ui.window.note"))}" placeholder="${esc(t("ui.window.note"))}"> <button>${esc(t("ui.window.checkin"))}</button></form> `;
+  if (open && kind() === "centre" && has("coordinator"))
+    actions += `<button type="button" id="window-cancel">${esc(t("ui.window.cancel"))}</button> `;
+  if (open && state.me && (state.me.member.party === a.record.party || (kind() === "centre" && has("coordinator"))))
+    actions += `<form id="window-close" class="inline"><select name="outcome" aria-label="${esc(t("ui.window.outcome"))}">${["done", "partly_done", "aborted"].map((o) => `<option value="${o}">${esc(t("outcome." + o))}</option>`).join("")}</select> <input name="reason" required placeholder="${esc(t("ui.window.reason"))}" aria-label="${esc(t("ui.window.reason"))}"> <button>${esc(t("ui.window.close"))}</button></form>`;
+  $("#main").innerHTML = `<h1>${textHTML(q.title)} <small><code>${esc(a.id)}</code></small></h1>
+    <table class="fields" id="window-detail" data-state="${esc(st.state)}">
+      ${fieldRow(t("ui.window.purpose"), esc(t("purpose." + q.purpose)))}
+      ${fieldRow(t("ui.field.status"), arrStateHTML(st))}
+      ${fieldRow(t("ui.window.window"), esc(fmtTime(st.from) + " – " + fmtTime(st.until)))}
+      ${fieldRow(t("ui.window.deadline"), `<span${st.overdue ? ' class="late"' : ""} id="window-deadline">${esc(fmtTime(st.deadline))}</span>`)}
+      ${fieldRow(t("ui.window.guarantees"), `<span id="window-guarantees">${guaranteesHTML(st.guarantees)}</span>`)}
+      ${fieldRow(t("ui.window.where"), esc(t("shape." + q.shape)) + (q.buffer_m ? " ± " + esc(num(q.buffer_m)) + " m" : "") + ` · <a href="#/map">${esc(t("ui.term.on_map"))}</a>`)}
+      ${q.site || q.incident ? fieldRow(t("ui.window.serves"), esc([q.site, q.incident].filter(Boolean).join(" · "))) : ""}
+      ${q.crew || q.crew_size ? fieldRow(t("ui.window.crew"), esc(q.crew || "") + (q.crew_size ? " (" + esc(num(q.crew_size)) + ")" : "")) : ""}
+      ${q.note ? fieldRow(t("ui.window.note"), esc(q.note)) : ""}
+      ${fieldRow(t("ui.window.requested"), esc(partyName(a.record.party) + " · " + fmtTime(a.record.requested_at)))}
+    </table>
+    <h2>${esc(t("ui.window.events"))}</h2>${events ? `<ol id="window-events">${events}</ol>` : `<p>—</p>`}
+    <p><a href="#/agreement/${encodeURIComponent(a.id)}">${esc(t("ui.window.instrument"))}</a></p>
+    <div id="window-actions">${actions}</div>`;
+  const act = async (path, body) => {
+    const res = await api("POST", "/v1/arrangements/" + encodeURIComponent(id) + path, body);
+    if (!res.ok) return toast(problem(res));
+    viewWindow(id);
+  };
+  if ($("#window-guarantee")) $("#window-guarantee").addEventListener("click", () => act("/guarantee", {}));
+  if ($("#window-withdraw")) $("#window-withdraw").addEventListener("click", () => {
+    const reason = prompt(t("ui.window.reason"));
+    if (reason) act("/withdraw", { reason });
+  });
+  if ($("#window-cancel")) $("#window-cancel").addEventListener("click", () => {
+    const reason = prompt(t("ui.window.reason"));
+    if (reason) act("/cancel", { reason });
+  });
+  if ($("#window-respond")) $("#window-respond").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    act("/respond", { response: f.get("response"), text: f.get("text") });
+  });
+  if ($("#window-checkin")) $("#window-checkin").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    act("/checkins", { side: f.get("side"), note: f.get("note") || undefined });
+  });
+  if ($("#window-close")) $("#window-close").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    act("/close", { outcome: f.get("outcome"), reason: f.get("reason") });
+  });
+}
+
+// addArrangementLayers draws every arrangement coloured by its live status.
+async function addArrangementLayers(map) {
+  const r = await api("GET", "/v1/arrangements");
+  if (!r.ok || state.map !== map) return;
+  const features = r.json.items.map((a) => ({ type: "Feature", geometry: a.request.geometry,
+    properties: { id: a.id, state: a.status.state, title: plain(a.request.title) || a.id, purpose: a.request.purpose, colour: arrStateColour[a.status.state] || "#57606a" } }));
+  map.addSource("arrangements", { type: "geojson", data: { type: "FeatureCollection", features } });
+  map.addLayer({ id: "arr-areas", type: "fill", source: "arrangements", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": ["get", "colour"], "fill-opacity": 0.25 } }, "incidents");
+  map.addLayer({ id: "arr-lines", type: "line", source: "arrangements", paint: { "line-color": ["get", "colour"], "line-width": 4, "line-opacity": 0.8 } }, "incidents");
+  map.truceArrangements = r.json.items.map((a) => a.id + ":" + a.status.state); // for the tests
+  map.on("click", "arr-lines", (e) => {
+    const p = e.features[0].properties;
+    new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<a href="#/window/${encodeURIComponent(p.id)}"><strong>${esc(p.title)}</strong></a><br>${esc(t("purpose." + p.purpose))} · ${esc(t("arr.state." + p.state))}`).addTo(map);
+  });
+}
+
 async function viewMap(params) {
   if (!window.maplibregl) {
     $("#main").innerHTML = `<h1>${esc(t("ui.nav.map"))}</h1><p>${esc(t("ui.map.no_assets"))}</p>`;
@@ -1556,6 +1715,7 @@ async function viewMap(params) {
   else map.once("style.load", refresh);
   map.on("load", async () => {
     if (!state.token) return;
+    addArrangementLayers(map);
     const ins = await mapInstruments();
     if (!ins.length || state.map !== map) return;
     addAgreementLayers(map, agreementFeatures(ins));
@@ -1721,6 +1881,8 @@ async function route() {
   if (path.startsWith("/incident/")) return viewIncident(path.slice("/incident/".length));
   if (path === "/plans") return viewPlans(params);
   if (path === "/agreements") return viewAgreements(params);
+  if (path === "/windows") return viewWindows(params);
+  if (path.startsWith("/window/")) return viewWindow(decodeURIComponent(path.slice("/window/".length)));
   if (path.startsWith("/agreement/")) return viewAgreement(decodeURIComponent(path.slice("/agreement/".length)), params);
   return viewIncidents(params);
 }
