@@ -46,6 +46,7 @@ type Tx interface {
 	// Instrument returns what happened to an agreement as a whole.
 	Instrument(id string) (*agreement.Instrument, error)
 	PutInstrument(in *agreement.Instrument) error
+	CoordinationTx
 }
 
 // Apply folds s, whose Seq is already set, into tx. It returns the subject of
@@ -103,6 +104,9 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 		return changeInstrument(tx, s, agreement.Actor{Member: author, Kind: ap.Kind})
 	case incident.TypeEvaluate:
 		return evaluate(tx, s, by)
+	}
+	if subject, ok, err := coordination(tx, s, author, ap.Kind); ok {
+		return subject, err
 	}
 	return workflow(tx, s, by)
 }

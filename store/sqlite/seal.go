@@ -53,7 +53,7 @@ var (
 		"west", "south", "east", "north", "doc_sha"}}
 
 	sealedTables = []table{partiesTable, membersTable, keysTable, incidentsTable, roundsTable, evidenceTable,
-		plansTable, agreementsTable, instrumentsTable, violationsTable}
+		plansTable, agreementsTable, instrumentsTable, violationsTable, threadsTable, restrictionsTable}
 )
 
 // columns is the table's sealed columns and its seal, for a SELECT.
