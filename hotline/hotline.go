@@ -477,6 +477,35 @@ func (th *Thread) CheckUse(by Actor, p Used) error {
 	return ledger.CheckText("note", p.Note)
 }
 
+// Deadline is an acknowledgement still awaited: where the escalation of a
+// missed deadline plugs in. The job queue (a later slice) arms one job per
+// Deadline of every open thread at Due; when it fires on a message still
+// unacknowledged, the centre appends an escalation statement to the
+// coordinators, and the fold records it on the message. Until then a
+// missed deadline shows only as Overdue when read (Annotate).
+type Deadline struct {
+	Thread  string    `json:"thread"`
+	Message int       `json:"message"`
+	To      string    `json:"to"`
+	Due     time.Time `json:"due"`
+}
+
+// Deadlines lists the acknowledgements th still awaits, earliest first;
+// none once th is resolved.
+func (th *Thread) Deadlines() []Deadline {
+	var out []Deadline
+	if th.Status != Open {
+		return nil
+	}
+	for _, m := range th.Messages {
+		if m.Ack == nil {
+			out = append(out, Deadline{Thread: th.ID, Message: m.N, To: m.To, Due: m.Due})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Deadline) int { return a.Due.Compare(b.Due) })
+	return out
+}
+
 // Annotate returns a copy of th with the read-time fields set as of now:
 // which messages are overdue or were acknowledged late, and the next
 // deadline. A resolved thread's unacknowledged messages count as missed if

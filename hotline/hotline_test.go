@@ -67,12 +67,18 @@ func TestThreadLifecycle(t *testing.T) {
 	if m := th.Messages[1]; m.N != 2 || m.To != "ua" {
 		t.Fatalf("reply: %+v", m)
 	}
+	if d := th.Deadlines(); len(d) != 1 || d[0].Message != 2 || d[0].To != "ua" || !d[0].Due.Equal(t0.Add(17*time.Minute)) {
+		t.Fatalf("deadlines awaited: %+v", d)
+	}
 	a := th.Annotate(t0.Add(20 * time.Minute))
 	if a.Overdue != 1 || !a.Messages[1].Overdue || th.Messages[1].Overdue {
 		t.Fatalf("annotate: %d overdue; the stored thread must stay unannotated", a.Overdue)
 	}
 	if err := th.Close(14, t0.Add(time.Hour), uaRep, Resolve{Thread: th.ID}); err != nil {
 		t.Fatal(err)
+	}
+	if d := th.Deadlines(); d != nil {
+		t.Fatalf("a resolved thread awaits %+v", d)
 	}
 	if err := th.Post(15, t0.Add(time.Hour), uaRep, Say{Thread: th.ID, Body: body("x")}); !is(err, ledger.ErrConflict) {
 		t.Fatalf("wrote on a resolved thread: %v", err)
