@@ -36,13 +36,19 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvAt(t, nil)
+}
+
+// newEnvAt is newEnv with the centre's clock set to now.
+func newEnvAt(t *testing.T, now func() time.Time) *env {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := storetest.NewFixture(t, st)
+	f := storetest.NewFixtureAt(t, st, now)
 	b, err := blobs.Open(dir+"/evidence", api.MaxEvidence)
 	if err != nil {
 		t.Fatal(err)

@@ -299,3 +299,98 @@ func TestStrictInputAccepts(t *testing.T) {
 	}
 	e.must(e.post("/v1/statements", storetest.UARep, s.Seal()), 201)
 }
+
+// Bad input on the hotline and the movement register: a 4xx problem
+// naming the field, and nothing stored.
+func TestHotlineBadInput(t *testing.T) {
+	e := newEnv(t)
+	thread := e.openThread(nil)
+	closed := e.openThread(nil)
+	e.must(e.post("/v1/hotline/"+closed+"/resolve", storetest.Coord, map[string]any{}), 201)
+	var out struct{ Record struct{ ID string } }
+	e.must(e.post("/v1/restrictions", storetest.Mon1, map[string]any{"subtype": "delay", "actor": "ru", "place": point(35.28, 47.43, "Vasylivka"),
+		"started_at": "2026-01-24T02:00:00Z"}), 201).json(t, &out)
+	rst := out.Record.ID
+	open := func(field string, value any) string {
+		b := map[string]any{"kind": "violation", "to": "centre", "subject": "Shelling", "text": text("en", "Shelling near the crew."),
+			"place": point(35.12, 47.51, "Enerhodar")}
+		if value == nil {
+			delete(b, field)
+		} else {
+			b[field] = value
+		}
+		return mustJSON(t, b)
+	}
+	restriction := func(field string, value any) string {
+		b := map[string]any{"subtype": "denial_of_access", "actor": "ru", "place": point(35.28, 47.43, "Vasylivka"), "started_at": "2026-01-24T02:00:00Z"}
+		b[field] = value
+		return mustJSON(t, b)
+	}
+	rawPoint := func(coords string) string {
+		return `{"kind":"violation","to":"centre","subject":"S","text":{"lang":"en","text":"x"},"place":{"geometry":{"type":"Point","coordinates":` + coords + `}}}`
+	}
+	long := strings.Repeat("a", 8001)
+	cases := []struct {
+		name, method, path, member, body string
+		status                           int
+		field                            string
+	}{
+		{"unknown thread kind", "POST", "/v1/hotline", storetest.UARep, open("kind", "shelling"), 422, "kind"},
+		{"a party that does not exist", "POST", "/v1/hotline", storetest.Coord, open("to", "zz"), 422, "to"},
+		{"a deadline out of bounds", "POST", "/v1/hotline", storetest.UARep, open("ack_within_s", 10), 422, "ack_within_s"},
+		{"a subject on two lines", "POST", "/v1/hotline", storetest.UARep, open("subject", "one\ntwo"), 422, "subject"},
+		{"oversize text", "POST", "/v1/hotline", storetest.UARep, open("text", text("en", long)), 422, "text.text"},
+		{"bidi override in text", "POST", "/v1/hotline", storetest.UARep, open("text", text("en", "\u202eecnerefni")), 422, "text.text"},
+		{"no text", "POST", "/v1/hotline", storetest.UARep, open("text", nil), 422, "text.text"},
+		{"a place that is not a point", "POST", "/v1/hotline", storetest.UARep, open("place", map[string]any{"geometry": map[string]any{"type": "LineString", "coordinates": [][]float64{{35, 47}, {36, 47}}}}), 422, "place.geometry.type"},
+		{"a longitude out of range", "POST", "/v1/hotline", storetest.UARep, rawPoint(`[200,47]`), 422, "place.geometry.coordinates[0]"},
+		{"NaN as a string", "POST", "/v1/hotline", storetest.UARep, rawPoint(`["NaN",47]`), 422, "place.geometry.coordinates"},
+		{"NaN literal", "POST", "/v1/hotline", storetest.UARep, rawPoint(`[NaN,47]`), 400, ""},
+		{"an incident that does not exist", "POST", "/v1/hotline", storetest.UARep, open("incidents", []string{"inc-99999"}), 422, "incidents[0]"},
+		{"a link to no incident", "POST", "/v1/hotline/" + thread + "/links", storetest.Coord, `{"incident":"inc-99999"}`, 422, "incident"},
+		{"not an incident ID", "POST", "/v1/hotline", storetest.UARep, open("incidents", []string{"hl-1"}), 422, "incidents[0]"},
+		{"unknown field", "POST", "/v1/hotline", storetest.UARep, open("urgent", true), 400, "urgent"},
+		{"evidence never uploaded", "POST", "/v1/hotline/" + thread + "/messages", storetest.Coord, mustJSON(t, map[string]any{"text": text("en", "See file."),
+			"evidence": []map[string]any{{"sha256": strings.Repeat("ab", 32), "size": 4, "name": "x.jpg", "media_type": "image/jpeg"}}}), 422, "evidence[0].sha256"},
+		{"a message on a closed thread", "POST", "/v1/hotline/" + closed + "/messages", storetest.UARep, mustJSON(t, map[string]any{"text": text("en", "Again.")}), 409, ""},
+		{"a thread named twice", "POST", "/v1/hotline/" + thread + "/messages", storetest.UARep, mustJSON(t, map[string]any{"thread": closed, "text": text("en", "x")}), 400, "thread"},
+		{"acknowledged by the sender's side", "POST", "/v1/hotline/" + thread + "/ack", storetest.UARep, `{"message":1}`, 403, ""},
+		{"a message that does not exist", "POST", "/v1/hotline/" + thread + "/ack", storetest.Coord, `{"message":7}`, 422, "message"},
+		{"a thread that does not exist", "POST", "/v1/hotline/hl-99999/ack", storetest.Coord, `{"message":1}`, 404, ""},
+		{"mechanism without a thread", "POST", "/v1/incidents/" + e.report(storetest.UARep) + "/mechanism", storetest.UARep, `{}`, 422, "thread"},
+		{"unknown restriction subtype", "POST", "/v1/restrictions", storetest.Mon1, restriction("subtype", "roadblock"), 422, "subtype"},
+		{"an actor that does not exist", "POST", "/v1/restrictions", storetest.Mon1, restriction("actor", "zz"), 422, "actor"},
+		{"end before start", "POST", "/v1/restrictions", storetest.Mon1, restriction("ended_at", "2026-01-24T01:00:00Z"), 422, "ended_at"},
+		{"a start that is not a time", "POST", "/v1/restrictions", storetest.Mon1, restriction("started_at", "yesterday"), 422, "started_at"},
+		{"a latitude out of range", "POST", "/v1/restrictions", storetest.Mon1, restriction("place", point(35, 91, "")), 422, "place.geometry.coordinates[1]"},
+		{"a thread that was never opened", "POST", "/v1/restrictions", storetest.Mon1, restriction("thread", "hl-99999"), 422, "thread"},
+		{"an end before the start", "POST", "/v1/restrictions/" + rst + "/end", storetest.Mon1, `{"ended_at":"2026-01-24T01:00:00Z"}`, 422, "ended_at"},
+		{"the end of no restriction", "POST", "/v1/restrictions/rst-99999/end", storetest.Mon1, `{"ended_at":"2026-01-24T03:00:00Z"}`, 404, ""},
+		{"unknown register status", "GET", "/v1/restrictions?status=closed", storetest.Mon1, "", 400, "status"},
+		{"unknown thread kind filter", "GET", "/v1/hotline?kind=urgent", storetest.Mon1, "", 400, "kind"},
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before, _ := e.f.Store.Dump(ctx)
+			size := e.size()
+			var body any
+			ct := ""
+			if c.body != "" {
+				body, ct = c.body, "application/json"
+			}
+			r := e.do(c.method, c.path, c.member, body, ct)
+			if r.status != c.status {
+				t.Fatalf("status %d, want %d: %.300s", r.status, c.status, r.body)
+			}
+			p := problemOf(t, r)
+			if c.field != "" && p.Field != c.field {
+				t.Errorf("field %q, want %q (%s)", p.Field, c.field, p.Detail)
+			}
+			after, _ := e.f.Store.Dump(ctx)
+			if e.size() != size || !slices.Equal(before, after) {
+				t.Fatal("the refused request changed the store")
+			}
+		})
+	}
+}

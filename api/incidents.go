@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"truce/centre"
+	"truce/hotline"
 	"truce/incident"
 	"truce/ledger"
 	"truce/party"
@@ -326,7 +327,15 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	allowed := len(incs) > 0 && session(r) != nil
+	// Members may fetch evidence of any incident, and of the hotline
+	// threads they may read.
+	allowed := false
+	for _, id := range incs {
+		if _, isThread := hotline.SeqOf(id); !isThread && session(r) != nil || isThread && s.threadReadable(r, session(r), id) {
+			allowed = true
+			break
+		}
+	}
 	if !allowed {
 		for _, id := range incs { // anonymous: only evidence of published incidents
 			if inc, err := s.centre.Store.Incident(r.Context(), id); err == nil && inc != nil && inc.Status == incident.Published {

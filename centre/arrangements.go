@@ -139,6 +139,3 @@ func (c *Centre) onArrangementEnded(ctx context.Context, op *Session, s *ledger.
 	}
 	slog.Info("arrangement ended; incidents evaluated", "arrangement", p.Arrangement, "change", s.Statement.Type, "changed", n)
 }
-
-// Now is the centre's clock.
-func (c *Centre) Now() time.Time { return c.now() }

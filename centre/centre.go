@@ -48,6 +48,7 @@ type Store interface {
 	Rounds(ctx context.Context) ([]*negotiation.Round, error)
 	agreementStore
 	arrangementStore
+	coordinationStore
 	PutCredentials(ctx context.Context, c party.Credentials) error
 	CreateCredentials(ctx context.Context, c party.Credentials) error
 	DropCredentials(ctx context.Context, member string) error
@@ -162,6 +163,8 @@ type Options struct {
 	Refolding func(done, total uint64)
 	// CheckpointKeyFlag names CheckpointKeyFile's flag in errors.
 	CheckpointKeyFlag string
+	// Now, if set, is the centre's clock (tests drive deadlines with it).
+	Now func() time.Time
 }
 
 // Open starts a centre over store. A new store is opened with the genesis
@@ -169,6 +172,9 @@ type Options struct {
 func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error) {
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents}
+	if opt.Now != nil {
+		c.now = func() time.Time { return opt.Now().UTC().Truncate(time.Millisecond) }
+	}
 	size, err := store.Size(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("read ledger size: %w", err)

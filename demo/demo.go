@@ -18,8 +18,10 @@ import (
 	"truce/agreement"
 	"truce/blobs"
 	"truce/centre"
+	"truce/hotline"
 	"truce/incident"
 	"truce/ledger"
+	"truce/movement"
 	"truce/party"
 )
 
@@ -135,7 +137,7 @@ func (s *Scenario) Run(ctx context.Context, c *centre.Centre, b *blobs.Store, pr
 }
 
 type resolver struct {
-	refs  map[string]string             // ref → incident ID
+	refs  map[string]string             // ref → incident, thread or restriction ID
 	files map[string]string             // evidence name → SHA-256
 	keys  map[string]ed25519.PrivateKey // members who sign for themselves
 	blobs *blobs.Store
@@ -203,8 +205,15 @@ func (r *resolver) step(ctx context.Context, c *centre.Centre, st Step) error {
 	if err != nil {
 		return err
 	}
-	if st.Type == incident.TypeReport && st.Ref != "" {
-		r.refs[st.Ref] = incident.IDFor(signed.Seq)
+	if st.Ref != "" {
+		switch st.Type {
+		case incident.TypeReport:
+			r.refs[st.Ref] = incident.IDFor(signed.Seq)
+		case hotline.TypeOpen:
+			r.refs[st.Ref] = hotline.IDFor(signed.Seq)
+		case movement.TypeRecord:
+			r.refs[st.Ref] = movement.IDFor(signed.Seq)
+		}
 	}
 	return nil
 }
@@ -225,7 +234,7 @@ func (r *resolver) resolve(v any) (any, error) {
 		if ref, ok := strings.CutPrefix(t, "@"); ok {
 			id, found := r.refs[ref]
 			if !found {
-				return nil, fmt.Errorf("unknown incident ref %q", ref)
+				return nil, fmt.Errorf("unknown ref %q", ref)
 			}
 			return id, nil
 		}

@@ -12,7 +12,9 @@ import (
 	"truce/blobs"
 	"truce/centre"
 	"truce/demo"
+	"truce/hotline"
 	"truce/incident"
+	"truce/movement"
 	"truce/store/sqlite"
 )
 
@@ -251,5 +253,63 @@ func checkArrangements(t *testing.T, ctx context.Context, c *centre.Centre, st *
 	ru := flag.Arrangement.Guarantees[1]
 	if flag.Arrangement.Purpose != "repair" || ru.Party != "ru" || ru.At.Format("15:04") != "06:10" {
 		t.Fatalf("flag: %+v", flag.Arrangement)
+	}
+}
+
+// The demo holds an open hotline thread with a message awaiting ua's
+// acknowledgement, a thread that resolved a restriction, and the register
+// with one restriction resolved through it and one still open.
+func TestDemoHotlineAndRegister(t *testing.T) {
+	ctx := context.Background()
+	sc, err := demo.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	st, err := sqlite.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	b, _ := blobs.Open(filepath.Join(dir, "evidence"), 1<<20)
+	docs, _ := blobs.Open(filepath.Join(dir, "documents"), 16<<20)
+	c, _, err := centre.Open(ctx, st, centre.Options{Name: sc.Centre, OpenedAt: sc.Start(), Documents: docs, NoCheckpoints: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := sc.Run(ctx, c, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	threads, err := c.Store.Threads(ctx, "")
+	if err != nil || len(threads) != 2 {
+		t.Fatalf("threads: %d %v", len(threads), err)
+	}
+	var open, resolved *hotline.Thread
+	for _, th := range threads {
+		if th.Status == hotline.Open {
+			open = th
+		} else {
+			resolved = th
+		}
+	}
+	if open == nil || open.Party != "ua" || len(open.Messages) != 2 || open.Messages[0].Ack == nil || open.Messages[1].Ack != nil || len(open.Incidents) != 1 {
+		t.Fatalf("open thread: %+v", open)
+	}
+	if resolved == nil || resolved.Party != "ru" || resolved.Kind != hotline.Movement {
+		t.Fatalf("resolved thread: %+v", resolved)
+	}
+	rs, err := c.Store.Restrictions(ctx)
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("restrictions: %d %v", len(rs), err)
+	}
+	counts := movement.Count(rs)
+	if counts.Open != 1 || counts.ByParty["ru"][movement.DenialOfAccess] != 1 || counts.ByParty["unknown"][movement.UAVJamming] != 1 {
+		t.Fatalf("register: %+v", counts)
+	}
+	for _, r := range rs {
+		if r.Status == movement.Ended && (r.Thread != resolved.ID || r.ResolutionS == nil || *r.ResolutionS != 3*3600+10*60) {
+			t.Fatalf("resolved restriction: %+v", r)
+		}
 	}
 }

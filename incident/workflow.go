@@ -154,8 +154,11 @@ type Incident struct {
 	Responses  []Response       `json:"responses,omitempty"`
 	Linked     []string         `json:"linked,omitempty"` // other reports of the same event
 	Evaluation *Evaluation      `json:"evaluation,omitempty"`
-	Steps      []Step           `json:"steps"`
-	Updated    time.Time        `json:"updated"`
+	// Mechanism lists the parties' records that they used the hotline
+	// before responding.
+	Mechanism []MechanismUse `json:"mechanism,omitempty"`
+	Steps     []Step         `json:"steps"`
+	Updated   time.Time      `json:"updated"`
 }
 
 // IDFor is the identifier of the incident reported at ledger index seq.
@@ -422,4 +425,27 @@ func (inc *Incident) LinkTo(seq uint64, at time.Time, by Actor, other, event str
 	}
 	inc.Event = event
 	inc.step(seq, TypeLink, by, at)
+}
+
+// MechanismUse is a party's record, on an incident, that it used the
+// coordination mechanism (a hotline thread) before responding.
+type MechanismUse struct {
+	Thread string    `json:"thread"`
+	Party  string    `json:"party"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	Seq    uint64    `json:"seq"`
+	Note   string    `json:"note,omitempty"`
+}
+
+// UsedMechanism records u (already checked against its thread) as the
+// statement typ.
+func (inc *Incident) UsedMechanism(seq uint64, at time.Time, by Actor, typ string, u MechanismUse) error {
+	if slices.ContainsFunc(inc.Mechanism, func(o MechanismUse) bool { return o.Thread == u.Thread && o.Party == by.Party }) {
+		return ledger.Conflict("%s already recorded on %s that it used thread %s", by.Party, inc.ID, u.Thread)
+	}
+	u.Party, u.By, u.At, u.Seq = by.Party, by.ID, at, seq
+	inc.Mechanism = append(inc.Mechanism, u)
+	inc.step(seq, typ, by, at)
+	return nil
 }

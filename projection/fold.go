@@ -51,6 +51,7 @@ type Tx interface {
 	Arrangement(id string) (*agreement.ArrangementRecord, error)
 	Arrangements() ([]*agreement.ArrangementRecord, error)
 	PutArrangement(a *agreement.ArrangementRecord) error
+	CoordinationTx
 }
 
 // Apply folds s, whose Seq is already set, into tx. It returns the subject of
@@ -111,6 +112,9 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 	}
 	if slices.Contains(agreement.ArrangementTypes, st.Type) {
 		return arrange(tx, s, agreement.Actor{Member: author, Kind: ap.Kind})
+	}
+	if subject, ok, err := coordination(tx, s, author, ap.Kind); ok {
+		return subject, err
 	}
 	return workflow(tx, s, by)
 }

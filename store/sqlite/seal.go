@@ -54,7 +54,7 @@ var (
 		"west", "south", "east", "north", "doc_sha"}}
 
 	sealedTables = []table{partiesTable, membersTable, keysTable, incidentsTable, roundsTable, evidenceTable,
-		plansTable, agreementsTable, instrumentsTable, violationsTable, arrangementsTable}
+		plansTable, agreementsTable, instrumentsTable, violationsTable, arrangementsTable, threadsTable, restrictionsTable}
 )
 
 // columns is the table's sealed columns and its seal, for a SELECT.

@@ -150,7 +150,7 @@ func Open(dir string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	s := &Store{w: w, r: r, path: path}
-	if _, err := w.Exec(schema); err != nil {
+	if _, err := w.Exec(schema + coordinationSchema); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}
@@ -1031,7 +1031,7 @@ func (s *Store) LedgerRows(ctx context.Context, from uint64, limit int) ([]strin
 // the same projections exactly when their dumps are equal.
 func (s *Store) Dump(ctx context.Context) ([]string, error) {
 	var out []string
-	for _, q := range []string{
+	for _, q := range append([]string{
 		`SELECT 'party ' || id || ' ' || CAST(doc AS TEXT) FROM parties ORDER BY id`,
 		`SELECT 'member ' || id || ' ' || party || ' ' || CAST(doc AS TEXT) FROM members ORDER BY id`,
 		`SELECT 'key ' || public_key || ' ' || member FROM member_keys ORDER BY public_key`,
@@ -1044,7 +1044,7 @@ func (s *Store) Dump(ctx context.Context) ([]string, error) {
 		`SELECT 'instrument ' || id || ' ' || CAST(doc AS TEXT) FROM instruments ORDER BY id`,
 		`SELECT 'arrangement ' || id || ' ' || CAST(doc AS TEXT) FROM arrangements ORDER BY id`,
 		`SELECT 'violation ' || agreement || ' ' || term || ' ' || incident FROM violations ORDER BY agreement, term, incident`,
-	} {
+	}, coordinationDump...) {
 		rows, err := s.r.QueryContext(ctx, q)
 		if err != nil {
 			return nil, err

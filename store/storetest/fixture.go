@@ -53,12 +53,19 @@ const (
 // NewFixture opens a centre over st and registers the cast.
 func NewFixture(t testing.TB, st Store) *Fixture {
 	t.Helper()
+	return NewFixtureAt(t, st, nil)
+}
+
+// NewFixtureAt is NewFixture with the centre's clock set to now (the
+// system clock when nil).
+func NewFixtureAt(t testing.TB, st Store, now func() time.Time) *Fixture {
+	t.Helper()
 	ctx := context.Background()
 	docs, err := blobs.Open(filepath.Join(t.TempDir(), "documents"), 16<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: "Test centre", NoCheckpoints: true, Documents: docs, Evaluate: true})
+	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: "Test centre", NoCheckpoints: true, Documents: docs, Evaluate: true, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

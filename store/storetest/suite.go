@@ -14,8 +14,10 @@ import (
 
 	"truce/centre"
 	"truce/geo"
+	"truce/hotline"
 	"truce/incident"
 	"truce/ledger"
+	"truce/movement"
 	"truce/party"
 )
 
@@ -207,6 +209,16 @@ func testReplay(t *testing.T, open Opener) {
 	f.Say(t, Coord, incident.TypeTriage, incident.Triage{Incident: id, Priority: "low"})
 	other := incident.IDFor(f.Say(t, UARep, incident.TypeReport, Report()))
 	f.Say(t, Mon1, incident.TypeLink, incident.Link{Incident: other, With: id})
+	// The hotline and the movement register replay too.
+	th := hotline.IDFor(f.Say(t, UARep, hotline.TypeOpen, hotline.OpenThread{Kind: hotline.Violation, To: hotline.CentreSide,
+		Subject: "Shelling near the crew", Incidents: []string{other}, Body: hotline.Body{Text: incident.Text{Lang: "en", Text: "Shelling."}}}))
+	f.Say(t, Coord, hotline.TypeAck, hotline.Ack{Thread: th, Message: 1})
+	f.Say(t, UARep, hotline.TypeUsed, hotline.Used{Incident: id, Thread: th})
+	f.Say(t, Coord, hotline.TypeResolve, hotline.Resolve{Thread: th})
+	place := hotline.Place{Geometry: geo.Geometry{Type: "Point", Coordinates: json.RawMessage(`[35.28,47.43]`)}, Name: "Vasylivka"}
+	rst := movement.IDFor(f.Say(t, Mon1, movement.TypeRecord, movement.Record{Subtype: movement.Delay, Actor: "ru", Place: place,
+		StartedAt: "2026-01-24T02:00:00Z"}))
+	f.Say(t, Mon1, movement.TypeEnd, movement.End{Restriction: rst, EndedAt: "2026-01-24T02:40:00Z", Thread: th})
 	if _, err := f.Centre.Say(ctx, f.S[centre.OperatorID], party.TypeRevoke, party.Revoke{Member: Mon2}); err != nil {
 		t.Fatal(err)
 	}
@@ -231,6 +243,10 @@ func testReplay(t *testing.T, open Opener) {
 	}
 	a, _ := f.Store.Dump(ctx)
 	b, _ := dst.Dump(ctx)
+	if !slices.ContainsFunc(a, func(l string) bool { return strings.HasPrefix(l, "thread ") }) ||
+		!slices.ContainsFunc(a, func(l string) bool { return strings.HasPrefix(l, "restriction ") }) {
+		t.Fatal("the dump leaves out the hotline or the register")
+	}
 	if len(a) < 20 || !slices.Equal(a, b) {
 		t.Fatalf("replayed projections differ (%d vs %d rows)", len(a), len(b))
 	}

@@ -59,7 +59,7 @@ function nav() {
   const links = [["#/map", t("ui.nav.map")], ["#/incidents", t("ui.nav.incidents")]];
   if (has("monitor") || has("coordinator")) links.push(["#/queue", t("ui.nav.queue")]);
   if (has("representative") || has("monitor") || has("coordinator")) links.push(["#/report", t("ui.nav.report")]);
-  if (state.me) links.push(["#/plans", t("ui.nav.plans")], ["#/agreements", t("ui.nav.agreements")], ["#/windows", t("ui.nav.windows")]);
+  if (state.me) links.push(["#/plans", t("ui.nav.plans")], ["#/agreements", t("ui.nav.agreements")], ["#/windows", t("ui.nav.windows")], ["#/hotline", t("ui.nav.hotline")], ["#/restrictions", t("ui.nav.restrictions")]);
   links.push(state.token ? ["#/logout", t("ui.nav.logout")] : ["#/login", t("ui.nav.login")]);
   $("#nav").innerHTML = links.map(([h, l]) => `<a href="${h}">${esc(l)}</a>`).join("");
   $("#who").textContent = state.me ? `${state.me.member.name || state.me.member.id} · ${partyName(state.me.member.party)} · ${list(roles().map((r) => t("ui.role." + r)))}` : t("ui.public");
@@ -1858,6 +1858,140 @@ function listen() {
   });
 }
 
+// The hotline: an inbox of the threads the member may read, each with its
+// next acknowledgement deadline or how many are overdue (judged by the
+// centre's clock, which the API returns as "now").
+const mySide = (th) => (state.me && state.me.member.party === th.party ? th.party : "centre");
+const dur = (s) => {
+  if (s === undefined || s === null) return "—";
+  const m = Math.round(s / 60);
+  return m < 120 ? t("ui.minutes", m) : t("ui.hours", Math.round(m / 60));
+};
+
+async function viewHotline() {
+  const [r, st] = await Promise.all([api("GET", "/v1/hotline"), api("GET", "/v1/hotline/stats"), loadParties()]);
+  if (!r.ok) return showProblem(r);
+  const rows = r.json.items.map((th) => {
+    const due = th.overdue ? `<span class="late">${esc(t("ui.hotline.overdue", th.overdue))}</span>` : th.next_due ? esc(fmtTime(th.next_due)) : "—";
+    return `<tr data-thread="${esc(th.id)}" data-overdue="${th.overdue || 0}" data-status="${esc(th.status)}"><td><a href="#/hotline/${encodeURIComponent(th.id)}">${esc(th.id)}</a></td><td>${esc(t("ui.hotline.kind." + th.kind))}</td><td>${esc(partyName(th.party))}</td><td>${esc(t("ui.hotline.status." + th.status))}</td><td>${th.messages.length}</td><td>${due}</td><td>${esc(th.subject)}</td></tr>`;
+  }).join("");
+  const stats = (st.ok ? st.json.parties : []).map((f) => `<tr data-party="${esc(f.party)}"><td>${esc(f.party === "centre" ? t("ui.hotline.centre") : partyName(f.party))}</td><td>${f.messages}</td><td>${f.acknowledged}</td><td>${f.late}</td><td>${f.overdue}</td><td>${esc(dur(f.ack_median_s))}</td><td>${f.threads}</td><td>${f.resolved}</td><td>${esc(dur(f.resolve_median_s))}</td></tr>`).join("");
+  const staff = (has("coordinator") || has("monitor")) && kind() !== "belligerent";
+  const canOpen = has("representative") && kind() !== "centre" || staff;
+  const targets = [];
+  if (has("representative") && kind() !== "centre") targets.push(["centre", t("ui.hotline.centre")]);
+  if (staff) for (const p of Object.values(state.parties)) if (p.kind !== "centre" && p.id !== state.me.member.party) targets.push([p.id, partyName(p.id)]);
+  const kinds = ["violation", "repair", "movement", "other"];
+  const form = canOpen ? `<h2>${esc(t("ui.hotline.open_heading"))}</h2><form id="open-thread">
+    <div class="field"><label for="h-kind">${esc(t("ui.hotline.kind"))}</label><select id="h-kind" name="kind">${kinds.map((k) => `<option value="${k}">${esc(t("ui.hotline.kind." + k))}</option>`).join("")}</select></div>
+    <div class="field"><label for="h-to">${esc(t("ui.hotline.to"))}</label><select id="h-to" name="to">${targets.map(([v, l]) => `<option value="${esc(v)}">${esc(l)}</option>`).join("")}</select></div>
+    <div class="field"><label for="h-subject">${esc(t("ui.hotline.subject"))}</label><input id="h-subject" name="subject" required maxlength="200"></div>
+    <div class="field"><label for="h-text">${esc(t("ui.hotline.text"))}</label><textarea id="h-text" name="text" required></textarea></div>
+    <div class="field"><label for="h-lon">${esc(t("ui.field.lon"))}</label><input id="h-lon" name="lon" inputmode="decimal"></div>
+    <div class="field"><label for="h-lat">${esc(t("ui.field.lat"))}</label><input id="h-lat" name="lat" inputmode="decimal"></div>
+    <button type="submit">${esc(t("ui.hotline.open_button"))}</button><p class="error" id="err-open" aria-live="polite"></p></form>` : "";
+  $("#main").innerHTML = `<h1>${esc(t("ui.nav.hotline"))}</h1>
+    ${rows ? `<table class="list" id="threads"><thead><tr><th>${esc(t("ui.field.id"))}</th><th>${esc(t("ui.hotline.kind"))}</th><th>${esc(t("ui.field.party"))}</th><th>${esc(t("ui.field.status"))}</th><th>${esc(t("ui.hotline.messages"))}</th><th>${esc(t("ui.field.deadline"))}</th><th>${esc(t("ui.hotline.subject"))}</th></tr></thead><tbody>${rows}</tbody></table>` : `<p id="threads-none">${esc(t("ui.hotline.none"))}</p>`}
+    <h2 id="stats-h">${esc(t("ui.hotline.stats"))}</h2>
+    <table class="list" id="hotline-stats"><thead><tr><th>${esc(t("ui.field.party"))}</th><th>${esc(t("ui.hotline.messages"))}</th><th>${esc(t("ui.hotline.col.acknowledged"))}</th><th>${esc(t("ui.hotline.col.late"))}</th><th>${esc(t("ui.hotline.col.overdue"))}</th><th>${esc(t("ui.hotline.col.ack_median"))}</th><th>${esc(t("ui.hotline.col.threads"))}</th><th>${esc(t("ui.hotline.col.resolved"))}</th><th>${esc(t("ui.hotline.col.resolve_median"))}</th></tr></thead><tbody>${stats}</tbody></table>
+    ${form}`;
+  const f = $("#open-thread");
+  if (f) f.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = { kind: f.kind.value, to: f.to.value, subject: f.subject.value, text: { lang: state.lang, text: f.text.value } };
+    if (f.lon.value || f.lat.value) body.place = { geometry: { type: "Point", coordinates: [Number(f.lon.value), Number(f.lat.value)] } };
+    const r = await api("POST", "/v1/hotline", body);
+    if (!r.ok) return ($("#err-open").textContent = problem(r));
+    state.own = r.json.statement.seq;
+    location.hash = "#/hotline/" + r.json.record.id;
+  });
+}
+
+async function viewThread(id) {
+  const [r] = await Promise.all([api("GET", "/v1/hotline/" + encodeURIComponent(id)), loadParties()]);
+  if (!r.ok) return showProblem(r);
+  const th = r.json, side = mySide(th), open = th.status === "open";
+  const sideName = (s) => (s === "centre" ? t("ui.hotline.centre") : partyName(s));
+  const msgs = th.messages.map((m) => {
+    let st;
+    if (m.ack) st = t(m.late ? "ui.hotline.acked_late" : "ui.hotline.acked", m.ack.by, fmtTime(m.ack.at));
+    else if (m.overdue) st = t("ui.hotline.missed", fmtTime(m.due));
+    else st = t("ui.hotline.awaiting", fmtTime(m.due));
+    const ack = !m.ack && open && m.to === side ? ` <button type="button" class="ack" data-n="${m.n}">${esc(t("ui.hotline.ack"))}</button>` : "";
+    const place = m.place ? ` <small>${esc(m.place.name || "")} ${esc(JSON.stringify(m.place.geometry.coordinates))}</small>` : "";
+    const ev = (m.evidence || []).map((e) => `<a href="/v1/evidence/${e.sha256}" download="${esc(e.name)}">${esc(e.name)}</a>`).join(", ");
+    return `<li data-n="${m.n}" data-acked="${m.ack ? 1 : 0}" data-overdue="${m.overdue ? 1 : 0}"><p><strong>#${m.n}</strong> ${esc(fmtTime(m.at))} · ${esc(partyName(m.party))} · ${esc(m.by)} → ${esc(sideName(m.to))}</p><p>${spoken(m.text)}${place}</p>${ev ? `<p>${ev}</p>` : ""}<p class="${m.overdue ? "late" : ""} ack-state">${esc(st)}${ack}</p></li>`;
+  }).join("");
+  const incs = (th.incidents || []).map((x) => `<a href="#/incident/${encodeURIComponent(x)}">${esc(x)}</a>`).join(", ");
+  const res = th.resolution ? `<p id="resolution">${esc(t("ui.hotline.resolved", th.resolution.by, fmtTime(th.resolution.at)))}${th.resolution.note && th.resolution.note.text ? " — " + spoken(th.resolution.note) : ""}</p>` : "";
+  const canWrite = open && (side !== "centre" ? has("representative") || has("coordinator") : (has("coordinator") || has("monitor")) && kind() !== "belligerent");
+  $("#main").innerHTML = `<h1>${esc(th.id)} <span class="badge" id="thread-status" data-status="${esc(th.status)}">${esc(t("ui.hotline.status." + th.status))}</span></h1>
+    <p>${esc(th.subject)} · ${esc(t("ui.hotline.kind." + th.kind))} · ${esc(sideName(th.opened_by))} → ${esc(sideName(th.opened_by === "centre" ? th.party : "centre"))} · ${esc(t("ui.hotline.deadline", dur(th.ack_within_s)))}</p>
+    ${incs ? `<p>${esc(t("ui.hotline.incidents"))} ${incs}</p>` : ""}
+    <ol id="messages" class="messages">${msgs}</ol>${res}
+    ${canWrite ? `<form id="reply"><div class="field"><label for="r-text">${esc(t("ui.hotline.reply"))}</label><textarea id="r-text" name="text" required></textarea></div><button type="submit">${esc(t("ui.hotline.send"))}</button> <button type="button" id="resolve">${esc(t("ui.hotline.resolve"))}</button><p class="error" id="err-reply" aria-live="polite"></p></form>` : ""}`;
+  const done = (r) => {
+    if (!r.ok) return (($("#err-reply") || {}).textContent = problem(r)), toast(problem(r));
+    state.own = r.json.statement.seq;
+    route();
+  };
+  for (const b of document.querySelectorAll("#messages button.ack")) b.addEventListener("click", async () => done(await api("POST", `/v1/hotline/${encodeURIComponent(id)}/ack`, { message: Number(b.dataset.n) })));
+  const f = $("#reply");
+  if (f) {
+    f.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      done(await api("POST", `/v1/hotline/${encodeURIComponent(id)}/messages`, { text: { lang: state.lang, text: f.text.value } }));
+    });
+    $("#resolve").addEventListener("click", async () => {
+      const body = f.text.value ? { note: { lang: state.lang, text: f.text.value } } : {};
+      done(await api("POST", `/v1/hotline/${encodeURIComponent(id)}/resolve`, body));
+    });
+  }
+}
+
+// The freedom-of-movement register: every restriction, counts per party
+// and subtype, and for the centre's staff a form to record one.
+const subtypes = ["denial_of_access", "conditional_access", "delay", "uav_jamming", "other"];
+
+async function viewRestrictions() {
+  const [r] = await Promise.all([api("GET", "/v1/restrictions"), loadParties()]);
+  if (!r.ok) return showProblem(r);
+  const { items, counts } = r.json;
+  const actor = (a) => (a === "unknown" ? t("ui.unknown") : partyName(a));
+  const staff = (has("coordinator") || has("monitor")) && kind() !== "belligerent";
+  const rows = items.map((x) => `<tr data-id="${esc(x.id)}" data-status="${esc(x.status)}"><td>${esc(x.id)}</td><td>${esc(t("ui.restrictions.subtype." + x.subtype))}</td><td>${esc(actor(x.actor))}</td><td>${esc(x.checkpoint || x.place.name || "")}</td><td>${esc(fmtTime(x.started))}</td><td>${esc(t("ui.restrictions.status." + x.status))}</td><td>${esc(dur(x.resolution_s ?? x.open_for_s))}</td><td>${x.thread ? `<a href="#/hotline/${encodeURIComponent(x.thread)}">${esc(x.thread)}</a>` : "—"}${staff && x.status === "open" ? ` <button type="button" class="end" data-id="${esc(x.id)}">${esc(t("ui.restrictions.end"))}</button>` : ""}</td></tr>`).join("");
+  const actors = Object.keys(counts.by_party).sort();
+  const countRows = actors.map((a) => `<tr data-party="${esc(a)}"><th scope="row">${esc(actor(a))}</th>${subtypes.map((s) => `<td data-subtype="${s}">${counts.by_party[a][s] || 0}</td>`).join("")}<td data-subtype="total">${Object.values(counts.by_party[a]).reduce((n, x) => n + x, 0)}</td></tr>`).join("");
+  const form = staff ? `<h2>${esc(t("ui.restrictions.record"))}</h2><form id="record-restriction">
+    <div class="field"><label for="x-subtype">${esc(t("ui.restrictions.subtype"))}</label><select id="x-subtype" name="subtype">${subtypes.map((s) => `<option value="${s}">${esc(t("ui.restrictions.subtype." + s))}</option>`).join("")}</select></div>
+    <div class="field"><label for="x-actor">${esc(t("ui.restrictions.actor"))}</label><select id="x-actor" name="actor"><option value="unknown">${esc(t("ui.unknown"))}</option>${Object.values(state.parties).filter((p) => p.kind !== "centre").map((p) => `<option value="${esc(p.id)}">${esc(partyName(p.id))}</option>`).join("")}</select></div>
+    <div class="field"><label for="x-checkpoint">${esc(t("ui.restrictions.checkpoint"))}</label><input id="x-checkpoint" name="checkpoint"></div>
+    <div class="field"><label for="x-lon">${esc(t("ui.field.lon"))}</label><input id="x-lon" name="lon" inputmode="decimal" required></div>
+    <div class="field"><label for="x-lat">${esc(t("ui.field.lat"))}</label><input id="x-lat" name="lat" inputmode="decimal" required></div>
+    <div class="field"><label for="x-started">${esc(t("ui.restrictions.started"))}</label><input id="x-started" name="started" type="datetime-local" required></div>
+    <button type="submit">${esc(t("ui.restrictions.submit"))}</button><p class="error" id="err-record" aria-live="polite"></p></form>` : "";
+  $("#main").innerHTML = `<h1>${esc(t("ui.nav.restrictions"))}</h1>
+    <p id="restrictions-total">${esc(t("ui.restrictions.total", counts.total, counts.open))}</p>
+    <h2 id="counts-h">${esc(t("ui.restrictions.counts"))}</h2>
+    <table class="list" id="counts"><thead><tr><th>${esc(t("ui.restrictions.actor"))}</th>${subtypes.map((s) => `<th>${esc(t("ui.restrictions.subtype." + s))}</th>`).join("")}<th>${esc(t("ui.restrictions.all"))}</th></tr></thead><tbody>${countRows}</tbody></table>
+    <table class="list" id="restrictions"><thead><tr><th>${esc(t("ui.field.id"))}</th><th>${esc(t("ui.restrictions.subtype"))}</th><th>${esc(t("ui.restrictions.actor"))}</th><th>${esc(t("ui.field.place"))}</th><th>${esc(t("ui.restrictions.started"))}</th><th>${esc(t("ui.field.status"))}</th><th>${esc(t("ui.restrictions.resolution"))}</th><th>${esc(t("ui.restrictions.thread"))}</th></tr></thead><tbody>${rows}</tbody></table>
+    ${form}`;
+  const after = (r, err) => {
+    if (!r.ok) return ($(err) || {}).textContent = problem(r), toast(problem(r));
+    state.own = r.json.statement.seq;
+    route();
+  };
+  for (const b of document.querySelectorAll("#restrictions button.end")) b.addEventListener("click", async () => after(await api("POST", `/v1/restrictions/${encodeURIComponent(b.dataset.id)}/end`, { ended_at: new Date().toISOString() }), "#err-record"));
+  const f = $("#record-restriction");
+  if (f) f.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = { subtype: f.subtype.value, actor: f.actor.value, place: { geometry: { type: "Point", coordinates: [Number(f.lon.value), Number(f.lat.value)] } },
+      started_at: f.started.value ? new Date(f.started.value + "Z").toISOString() : "" };
+    if (f.checkpoint.value) body.checkpoint = f.checkpoint.value;
+    after(await api("POST", "/v1/restrictions", body), "#err-record");
+  });
+}
+
 async function route() {
   state.dirty = false;
   stopReplay();
@@ -1883,6 +2017,9 @@ async function route() {
   if (path === "/agreements") return viewAgreements(params);
   if (path === "/windows") return viewWindows(params);
   if (path.startsWith("/window/")) return viewWindow(decodeURIComponent(path.slice("/window/".length)));
+  if (path === "/hotline") return viewHotline();
+  if (path.startsWith("/hotline/")) return viewThread(decodeURIComponent(path.slice("/hotline/".length)));
+  if (path === "/restrictions") return viewRestrictions();
   if (path.startsWith("/agreement/")) return viewAgreement(decodeURIComponent(path.slice("/agreement/".length)), params);
   return viewIncidents(params);
 }
