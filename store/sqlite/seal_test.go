@@ -33,6 +33,7 @@ func TestEditedRowsBreakTheirSeal(t *testing.T) {
 			}},
 		{"incidents doc", `UPDATE incidents SET doc = CAST(json_set(CAST(doc AS TEXT), '$.priority', 'low') AS BLOB)`,
 			func(st *sqlite.Store, id string) error { _, err := st.Incident(ctx, id); return err }},
+		{"incidents dropped", `DELETE FROM incidents WHERE seq = (SELECT MIN(seq) FROM incidents)`, nil},
 		{"evidence", `UPDATE evidence SET incident = 'inc-1'`,
 			func(st *sqlite.Store, id string) error {
 				_, err := st.EvidenceIncidents(ctx, evidenceOf(t, st, id))
