@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 )
 
@@ -20,6 +21,9 @@ type sealedStore interface {
 	Refold(ctx context.Context, progress func(done, total uint64)) error
 	// VerifySeals checks every row's seal.
 	VerifySeals(ctx context.Context, progress func(rows int)) error
+	// VerifyFold folds the ledger again into a scratch store under tmp and
+	// compares every projection row.
+	VerifyFold(ctx context.Context, tmp string, progress func(done, total uint64)) error
 }
 
 // sealProjections gives the store the projection key and, when its rows
@@ -69,7 +73,8 @@ func (c *Centre) tamperedWith(err error) {
 }
 
 // sweepSeals checks every sealed row once, in the background after start,
-// so that a row edited on disk raises the alarm before anyone reads it.
+// so that a row edited on disk raises the alarm before anyone reads it;
+// then every row against the ledger folded again.
 func (c *Centre) sweepSeals(ctx context.Context) {
 	st, ok := c.Store.(sealedStore)
 	if !ok {
@@ -82,8 +87,21 @@ func (c *Centre) sweepSeals(ctx context.Context) {
 	case err == nil:
 		slog.Info("every projection row's seal checked", "rows", rows, "took", time.Since(start).Round(time.Millisecond))
 	case errors.Is(err, context.Canceled):
+		return
 	default:
 		slog.Error("projection seals", "err", err)
+		return
+	}
+	// A row dropped, or put back to an earlier sealed state, keeps a valid
+	// seal: only the ledger folded again tells. That takes about as long as
+	// the ledger took to write, so it runs last, in the background.
+	start = time.Now()
+	switch err := st.VerifyFold(ctx, os.TempDir(), nil); {
+	case err == nil:
+		slog.Info("every projection row checked against the ledger folded again", "took", time.Since(start).Round(time.Millisecond))
+	case errors.Is(err, context.Canceled):
+	default:
+		slog.Error("projections against the ledger", "err", err)
 	}
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Restart at scale: how soon a `truce serve` on a full data directory
 # serves, how long its background check of every projection row's seal
-# takes, and (REFOLD=1) what a re-fold of the whole ledger costs, the repair
+# takes, then its check of every row against the ledger folded again, and (REFOLD=1) what a re-fold of the whole ledger costs, the repair
 # after an alarm and what a start without seals would cost every time.
 #   scripts/bench-restart.sh DIR        # DIR filled by scripts/bench-ingest.sh (KEEP=DIR COUNT=…)
 # The peer, measured in the same run: reading the database file once (the
@@ -31,7 +31,10 @@ until curl -sf -H "Authorization: Bearer $token" "http://$ADDR/v1/incidents?limi
 echo "first page of incidents: $(since "$t") s"
 until grep -q "every projection row's seal checked" "$log"; do sleep 0.5; done
 grep -o "every projection row's seal checked.*" "$log"
-echo "peak RSS so far: $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MiB"}')"
+echo "peak RSS after the sweep: $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MiB"}')"
+until grep -q "ledger folded again\|projections against the ledger" "$log"; do sleep 1; done
+grep -o "every projection row checked against.*\|projections against the ledger.*" "$log"
+echo "peak RSS after the fold check: $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MiB"}')"
 kill $pid; wait $pid 2>/dev/null || true
 if [ "${REFOLD:-0}" = 1 ]; then
   t=$(now); "$BIN" refold --data "$data" >/dev/null 2>&1; echo "truce refold (every signature checked, every row folded and sealed again): $(since "$t") s"

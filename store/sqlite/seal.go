@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -328,6 +329,23 @@ func (s *Store) Refold(ctx context.Context, progress func(done, total uint64)) e
 			return fmt.Errorf("empty %s: %w", t.name, err)
 		}
 	}
+	if err := s.foldLedger(ctx, tx, tx, total, progress); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO log_settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`,
+		sealCheck, s.sealDigest()); err != nil {
+		return fmt.Errorf("record the seal: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit re-fold: %w", err)
+	}
+	return nil
+}
+
+// foldLedger folds the first total statements that src's ledger holds
+// into the projections of tx, a write transaction on s, checking each
+// signature and each recorded subject.
+func (s *Store) foldLedger(ctx context.Context, src queryer, tx *sql.Tx, total uint64, progress func(done, total uint64)) error {
 	t := s.newTxn(ctx, tx, 0)
 	defer t.close()
 	member := func(id string) (*party.Member, error) { return t.Member(id) }
@@ -337,7 +355,7 @@ func (s *Store) Refold(ctx context.Context, progress func(done, total uint64)) e
 		subject   string
 	}
 	for from := uint64(0); from < total; {
-		rows, err := tx.QueryContext(ctx, `SELECT seq, body, sig, subject FROM ledger WHERE seq >= ? ORDER BY seq LIMIT 1000`, int64(from))
+		rows, err := src.QueryContext(ctx, `SELECT seq, body, sig, subject FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), min(1000, total-from))
 		if err != nil {
 			return fmt.Errorf("read ledger: %w", err)
 		}
@@ -386,14 +404,108 @@ func (s *Store) Refold(ctx context.Context, progress func(done, total uint64)) e
 			progress(from, total)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO log_settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`,
-		sealCheck, s.sealDigest()); err != nil {
-		return fmt.Errorf("record the seal: %w", err)
+	return nil
+}
+
+// VerifyFold folds the ledger again, as one read snapshot of s holds it,
+// into a scratch store in a new directory under tmp, and compares every
+// projection row of that snapshot with the fold's: a row dropped, added or
+// put back to an earlier sealed state on disk, which keeps a valid seal,
+// is named (and told to OnTamper). The snapshot holds back the write-ahead
+// log's checkpoint while it lasts; the scratch directory is removed.
+func (s *Store) VerifyFold(ctx context.Context, tmp string, progress func(done, total uint64)) error {
+	dir, err := os.MkdirTemp(tmp, "truce-verify-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	scratch, err := Open(dir)
+	if err != nil {
+		return err
+	}
+	defer scratch.Close()
+	snap, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer snap.Rollback()
+	var total uint64
+	if err := snap.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq)+1, 0) FROM ledger`).Scan(&total); err != nil {
+		return fmt.Errorf("read ledger size: %w", err)
+	}
+	tx, err := scratch.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := scratch.foldLedger(ctx, snap, tx, total, progress); err != nil {
+		return fmt.Errorf("fold the ledger again: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit re-fold: %w", err)
+		return err
+	}
+	for _, q := range dumpQueries() {
+		if err := sameLines(ctx, q, snap, scratch.r); err != nil {
+			if f := s.seals.onTamper.Load(); f != nil {
+				(*f)(err)
+			}
+			return err
+		}
 	}
 	return nil
+}
+
+// sameLines runs q on both sides and compares the lines in step.
+func sameLines(ctx context.Context, q string, have, want queryer) error {
+	h, err := have.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	w, err := want.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	for {
+		hn, wn := h.Next(), w.Next()
+		var hl, wl string
+		if hn {
+			if err := h.Scan(&hl); err != nil {
+				return err
+			}
+		}
+		if wn {
+			if err := w.Scan(&wl); err != nil {
+				return err
+			}
+		}
+		if !hn && !wn {
+			return errors.Join(h.Err(), w.Err())
+		}
+		if hl != wl {
+			stored, folded := recordOf(hl), recordOf(wl)
+			switch {
+			case !hn:
+				return fmt.Errorf("%w: the row %s, which the ledger folds to, is missing", projection.ErrTampered, folded)
+			case !wn:
+				return fmt.Errorf("%w: the row %s is not one the ledger folds to", projection.ErrTampered, stored)
+			case stored == folded:
+				return fmt.Errorf("%w: the row %s differs from what the ledger folds to (an earlier state put back?)", projection.ErrTampered, stored)
+			default:
+				return fmt.Errorf("%w: the stored row %s stands where the ledger folds to %s (a row dropped or added)", projection.ErrTampered, stored, folded)
+			}
+		}
+	}
+}
+
+// recordOf is the kind and key of a dump line ("incident 42").
+func recordOf(line string) string {
+	f := strings.Fields(line)
+	if len(f) < 2 {
+		return line
+	}
+	return f[0] + " " + f[1]
 }
 
 // addSealColumns adds the seal columns to a database made before rows

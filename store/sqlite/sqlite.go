@@ -1031,20 +1031,7 @@ func (s *Store) LedgerRows(ctx context.Context, from uint64, limit int) ([]strin
 // the same projections exactly when their dumps are equal.
 func (s *Store) Dump(ctx context.Context) ([]string, error) {
 	var out []string
-	for _, q := range append([]string{
-		`SELECT 'party ' || id || ' ' || CAST(doc AS TEXT) FROM parties ORDER BY id`,
-		`SELECT 'member ' || id || ' ' || party || ' ' || CAST(doc AS TEXT) FROM members ORDER BY id`,
-		`SELECT 'key ' || public_key || ' ' || member FROM member_keys ORDER BY public_key`,
-		`SELECT 'incident ' || seq || ' ' || type || ' ' || status || ' ' || party || ' ' || actor || ' ' || event || ' ' ||
-			t_from || ' ' || t_until || ' ' || west || ' ' || south || ' ' || east || ' ' || north || ' ' || CAST(doc AS TEXT) FROM incidents ORDER BY seq`,
-		`SELECT 'round ' || id || ' ' || start || ' ' || CAST(doc AS TEXT) FROM rounds ORDER BY id`,
-		`SELECT 'evidence ' || sha256 || ' ' || incident FROM evidence ORDER BY sha256, incident`,
-		`SELECT 'plan ' || id || ' ' || party || ' ' || CAST(doc AS TEXT) FROM plans ORDER BY id`,
-		`SELECT 'agreement ' || id || ' ' || version || ' ' || CAST(doc AS TEXT) FROM agreements ORDER BY id, version`,
-		`SELECT 'instrument ' || id || ' ' || CAST(doc AS TEXT) FROM instruments ORDER BY id`,
-		`SELECT 'arrangement ' || id || ' ' || CAST(doc AS TEXT) FROM arrangements ORDER BY id`,
-		`SELECT 'violation ' || agreement || ' ' || term || ' ' || incident FROM violations ORDER BY agreement, term, incident`,
-	}, coordinationDump...) {
+	for _, q := range dumpQueries() {
 		rows, err := s.r.QueryContext(ctx, q)
 		if err != nil {
 			return nil, err
@@ -1063,6 +1050,25 @@ func (s *Store) Dump(ctx context.Context) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// dumpQueries select every projection row as a line of text, table by
+// table, in key order.
+func dumpQueries() []string {
+	return append([]string{
+		`SELECT 'party ' || id || ' ' || CAST(doc AS TEXT) FROM parties ORDER BY id`,
+		`SELECT 'member ' || id || ' ' || party || ' ' || CAST(doc AS TEXT) FROM members ORDER BY id`,
+		`SELECT 'key ' || public_key || ' ' || member FROM member_keys ORDER BY public_key`,
+		`SELECT 'incident ' || seq || ' ' || type || ' ' || status || ' ' || party || ' ' || actor || ' ' || event || ' ' ||
+			t_from || ' ' || t_until || ' ' || west || ' ' || south || ' ' || east || ' ' || north || ' ' || CAST(doc AS TEXT) FROM incidents ORDER BY seq`,
+		`SELECT 'round ' || id || ' ' || start || ' ' || CAST(doc AS TEXT) FROM rounds ORDER BY id`,
+		`SELECT 'evidence ' || sha256 || ' ' || incident FROM evidence ORDER BY sha256, incident`,
+		`SELECT 'plan ' || id || ' ' || party || ' ' || CAST(doc AS TEXT) FROM plans ORDER BY id`,
+		`SELECT 'agreement ' || id || ' ' || version || ' ' || CAST(doc AS TEXT) FROM agreements ORDER BY id, version`,
+		`SELECT 'instrument ' || id || ' ' || CAST(doc AS TEXT) FROM instruments ORDER BY id`,
+		`SELECT 'arrangement ' || id || ' ' || CAST(doc AS TEXT) FROM arrangements ORDER BY id`,
+		`SELECT 'violation ' || agreement || ' ' || term || ' ' || incident FROM violations ORDER BY agreement, term, incident`,
+	}, coordinationDump...)
 }
 
 // Checkpoint folds the WAL into the main database file; used on shutdown.
