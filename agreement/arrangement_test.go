@@ -279,3 +279,34 @@ func TestLapsedRequestHoldsNoGround(t *testing.T) {
 		t.Fatalf("a lapsed request still holds its ground: %v", err)
 	}
 }
+
+// An evacuation over an area: its document is valid (a zone of areas
+// alone needs no width), and it flags shelling inside the area in its
+// window, and nothing outside.
+func TestAreaArrangement(t *testing.T) {
+	ring := `[[[35.10,47.80],[35.20,47.80],[35.20,47.88],[35.10,47.88],[35.10,47.80]]]`
+	req := RequestArrangement{ID: "evac-area", Title: Texts{"en": "Evacuation"}, Parties: []string{"ua", "ru"},
+		From: t0.Format(time.RFC3339), Until: t0.Add(6 * time.Hour).Format(time.RFC3339),
+		Arrangement: Arrangement{Purpose: "evacuation", Shape: "area",
+			Geometry: geo.Geometry{Type: "Polygon", Coordinates: []byte(ring)}, Deadline: t0.Add(time.Hour).Format(time.RFC3339)}}
+	if err := req.Validate(t0); err != nil {
+		t.Fatal(err)
+	}
+	d, err := req.Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Validate(); err != nil {
+		t.Fatalf("the area's document: %v", err)
+	}
+	e, err := Compile(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vs := e.Evaluate(shellingAt(t, 35.15, 47.84, t0.Add(time.Hour))); len(vs) == 0 {
+		t.Fatal("shelling inside the area is not flagged")
+	}
+	if vs := e.Evaluate(shellingAt(t, 35.40, 47.84, t0.Add(time.Hour))); len(vs) != 0 {
+		t.Fatalf("shelling 15 km outside the area is flagged: %+v", vs)
+	}
+}

@@ -452,7 +452,9 @@ func (t *Term) validate() (int, error) {
 		}
 		return n, nil
 	case DisengagementZone:
-		if err := km("width_km", t.WidthKM, true); err != nil {
+		// The width measures from the zone's lines; a zone of areas alone
+		// (an arrangement's area) needs none.
+		if err := km("width_km", t.WidthKM, len(t.Lines) > 0 || len(t.Areas) == 0); err != nil {
 			return 0, err
 		}
 		n := 0

@@ -150,7 +150,10 @@ func Compile(d *Document) (*Evaluator, error) {
 		}
 		switch t.Type {
 		case DisengagementZone:
-			z := &zoneRule{term: t, lines: e.linesOf(t.Lines), width: *t.WidthKM * 1000, applies: applies}
+			z := &zoneRule{term: t, lines: e.linesOf(t.Lines), applies: applies}
+			if t.WidthKM != nil {
+				z.width = *t.WidthKM * 1000
+			}
 			for _, a := range t.Areas {
 				polys, err := PolygonsOf(a.Geometry)
 				if err != nil {
