@@ -111,7 +111,7 @@ func problemFor(err error, r *http.Request) *Problem {
 		return &Problem{Type: problemBase + "tampered", Title: "The centre refuses to serve a record changed on disk", Status: http.StatusServiceUnavailable,
 			Detail: err.Error() + "; the operator repairs it with truce refold, and truce audit names the change"}
 	case errors.Is(err, centre.ErrHalted):
-		return &Problem{Type: problemBase + "halted", Title: "The centre takes no writes", Status: http.StatusServiceUnavailable, Detail: err.Error()}
+		return &Problem{Type: problemBase + "halted", Title: "The centre takes no writes", Status: http.StatusServiceUnavailable, Detail: detail(err, centre.ErrHalted)}
 	case errors.Is(err, ledger.ErrClosed):
 		return &Problem{Title: "Shutting down", Status: http.StatusServiceUnavailable}
 	default:
