@@ -812,8 +812,12 @@ type ArrangementStatus struct {
 	Overdue bool      `json:"overdue"`
 	From    time.Time `json:"from"`
 	Until   time.Time `json:"until"` // the end of the window, cut short or not
-	// ExtensionPending: a later version awaits its guarantees.
-	ExtensionPending int `json:"extension_pending,omitempty"`
+	// ExtensionPending: a later version awaits its guarantees, which
+	// ExtensionGuarantees lists, to hold until ExtensionUntil. Guarantees
+	// are those of Version, the one that holds meanwhile.
+	ExtensionPending    int              `json:"extension_pending,omitempty"`
+	ExtensionGuarantees []GuaranteeState `json:"extension_guarantees,omitempty"`
+	ExtensionUntil      *time.Time       `json:"extension_until,omitempty"`
 }
 
 // StatusOf computes an arrangement's state at now from its record, its
@@ -835,12 +839,20 @@ func StatusOf(rec *ArrangementRecord, reg *Registry, now time.Time) ArrangementS
 	st := ArrangementStatus{Version: cur.Version, Deadline: latest.Deadline()}
 	w := cur.window()
 	st.From, st.Until = w.from, Open{Version: cur, Inst: inst, Record: rec}.end()
+	// Cancelled or withdrawn before it began: the window never opened.
+	if st.Until.Before(st.From) {
+		st.Until = st.From
+	}
+	st.Guarantees = guarantees(rec, cur)
+	sought := st.Guarantees
 	if latest != cur {
 		st.ExtensionPending = latest.Version
-		st.Until = Open{Version: cur, Inst: inst, Record: rec}.end()
+		st.ExtensionGuarantees = guarantees(rec, latest)
+		until := latest.window().until
+		st.ExtensionUntil = &until
+		sought = st.ExtensionGuarantees
 	}
-	st.Guarantees = guarantees(rec, latest)
-	outstanding := slices.ContainsFunc(st.Guarantees, func(g GuaranteeState) bool { return g.State != "guaranteed" })
+	outstanding := slices.ContainsFunc(sought, func(g GuaranteeState) bool { return g.State != "guaranteed" })
 	st.Overdue = !latest.Signed && outstanding && now.After(st.Deadline) && rec.Outcome == nil
 	last := func(kind string) bool {
 		return slices.ContainsFunc(rec.Events, func(e ArrangementEvent) bool { return e.Kind == kind && !e.At.After(now) })
@@ -856,7 +868,7 @@ func StatusOf(rec *ArrangementRecord, reg *Registry, now time.Time) ArrangementS
 		switch s := reg.Status(rec.ID, now); s.State {
 		case StateDraft:
 			st.State = ArrRequested
-			if slices.ContainsFunc(st.Guarantees, func(g GuaranteeState) bool { return g.State == "declined" }) {
+			if slices.ContainsFunc(sought, func(g GuaranteeState) bool { return g.State == "declined" }) {
 				st.State = ArrDeclined
 			}
 			if st.Overdue {
@@ -873,6 +885,21 @@ func StatusOf(rec *ArrangementRecord, reg *Registry, now time.Time) ArrangementS
 		}
 	}
 	return st
+}
+
+// Known returns the record as it stood at t: events stated after t, and
+// an outcome recorded after it, are left out. It is nil if the
+// arrangement had not been requested by t.
+func (rec *ArrangementRecord) Known(t time.Time) *ArrangementRecord {
+	if rec.RequestedAt.After(t) {
+		return nil
+	}
+	c := *rec
+	c.Events = slices.DeleteFunc(slices.Clone(rec.Events), func(e ArrangementEvent) bool { return e.At.After(t) })
+	if c.Outcome != nil && c.Outcome.At.After(t) {
+		c.Outcome = nil
+	}
+	return &c
 }
 
 // guarantees lists each required party's answer on a version: its

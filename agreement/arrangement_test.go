@@ -310,3 +310,76 @@ func TestAreaArrangement(t *testing.T) {
 		t.Fatalf("shelling 15 km outside the area is flagged: %+v", vs)
 	}
 }
+
+// A window seen as it stood at past times: a guarantee given later is
+// pending then, the window is active only from its last guarantee (which
+// came after its announced start), and during a pending extension the
+// window holds on the guarantees of the version in force while the
+// extension's own are listed apart.
+func TestArrangementAsAt(t *testing.T) {
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	stamp := func(d time.Duration) string { return at(d).Format(time.RFC3339) }
+	req := corridor("c", geo.Position{35, 47}, geo.Position{35, 48}, 1000)
+	d1, err := req.Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedAt := at(30 * time.Minute)
+	v1 := &Version{ID: "c", Version: 1, Document: *d1, DraftedAt: at(-3 * time.Hour), Signed: true, SignedAt: &signedAt,
+		Signatures: []Signature{{Party: "ua", Member: "ua-rep", At: stamp(-2 * time.Hour)}, {Party: "ru", Member: "ru-rep", At: stamp(30 * time.Minute)}}}
+	req.Until = stamp(10 * time.Hour)
+	d2, _ := req.Document()
+	v2 := &Version{ID: "c", Version: 2, Document: *d2, DraftedAt: at(2 * time.Hour),
+		Signatures: []Signature{{Party: "ua", Member: "ua-rep", At: stamp(2*time.Hour + 10*time.Minute)}}}
+	until := at(10 * time.Hour)
+	rec := &ArrangementRecord{ID: "c", Party: "ua", RequestedAt: at(-3 * time.Hour),
+		Events: []ArrangementEvent{{Kind: "extend", Party: "ua", Version: 2, Until: &until, At: at(2 * time.Hour)}}}
+	reg := NewRegistry([]*Version{v1, v2}, nil)
+
+	if rec.Known(at(-4*time.Hour)) != nil {
+		t.Fatal("an arrangement is listed before it was requested")
+	}
+	asAt := func(d time.Duration) ArrangementStatus {
+		return StatusOf(rec.Known(at(d)), reg.Known(at(d)), at(d))
+	}
+	state := func(st ArrangementStatus) map[string]string {
+		m := map[string]string{}
+		for _, g := range st.Guarantees {
+			m[g.Party] = g.State
+		}
+		return m
+	}
+	if st := asAt(-time.Hour); st.State != ArrRequested || state(st)["ua"] != "guaranteed" || state(st)["ru"] != "pending" || st.ExtensionPending != 0 {
+		t.Fatalf("an hour before the window, ru's guarantee not yet given: %+v", st)
+	}
+	if st := asAt(10 * time.Minute); st.State != ArrRequested {
+		t.Fatalf("after the announced start, before the last guarantee: %+v", st)
+	}
+	if reg.At("c", at(10*time.Minute)) != nil || reg.At("c", at(40*time.Minute)) != v1 {
+		t.Fatal("the window is in force before its last guarantee, or not after it")
+	}
+	if st := asAt(time.Hour); st.State != ArrActive || st.Version != 1 || st.ExtensionPending != 0 {
+		t.Fatalf("after both guarantees: %+v", st)
+	}
+	st := asAt(3 * time.Hour)
+	if st.State != ArrActive || st.Version != 1 || state(st)["ru"] != "guaranteed" || st.ExtensionPending != 2 ||
+		st.ExtensionUntil == nil || !st.ExtensionUntil.Equal(until) || !st.Until.Equal(at(8*time.Hour)) {
+		t.Fatalf("during the extension: %+v", st)
+	}
+	ext := map[string]string{}
+	for _, g := range st.ExtensionGuarantees {
+		ext[g.Party] = g.State
+	}
+	if ext["ua"] != "guaranteed" || ext["ru"] != "pending" {
+		t.Fatalf("the extension's guarantees: %+v", st.ExtensionGuarantees)
+	}
+
+	// Cancelled before it began: the window never opened, and its end is
+	// not put before its start.
+	cancelled := &ArrangementRecord{ID: "c", Party: "ua", RequestedAt: at(-3 * time.Hour),
+		Events: []ArrangementEvent{{Kind: "cancel", Party: "centre", At: at(-time.Hour)}}}
+	reg = NewRegistry([]*Version{v1}, []*Instrument{{ID: "c", Events: []StatusEvent{{Kind: Terminated, Party: "centre", From: at(-time.Hour), At: at(-time.Hour)}}}})
+	if st := StatusOf(cancelled, reg, at(time.Hour)); st.State != ArrCancelled || st.Until.Before(st.From) {
+		t.Fatalf("cancelled before it began: %+v", st)
+	}
+}

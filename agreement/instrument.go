@@ -214,15 +214,21 @@ func ChangeInstrument(inst *Instrument, versions []*Version, by Actor, kind stri
 }
 
 // Start is when a signed version comes into force: its effective time, or
-// its last required signature when it has no effective term.
+// its last required signature when it has no effective term. A document
+// that names its effective time binds from then even if the last
+// signature came later (the parties signed it as written), except an
+// arrangement: a window is active only once every guarantee is in, so one
+// whose last guarantee arrives after its announced start begins then.
 func (v *Version) Start() time.Time {
-	if from, _, ok := v.Document.EffectiveWindow(); ok {
+	var signed time.Time
+	if v.SignedAt != nil {
+		// To the second, as signatures and observed times are written.
+		signed = v.SignedAt.UTC().Truncate(time.Second)
+	}
+	if from, _, ok := v.Document.EffectiveWindow(); ok && (v.Document.Arrangement == nil || from.After(signed)) {
 		return from
 	}
-	if v.SignedAt != nil {
-		return v.SignedAt.UTC()
-	}
-	return time.Time{}
+	return signed
 }
 
 // Registry answers which instruments are in force when. It is built from
@@ -279,6 +285,41 @@ func NewRegistry(versions []*Version, insts []*Instrument) *Registry {
 		}
 	}
 	return r
+}
+
+// Known returns the registry as it stood at t: versions drafted after t
+// are left out, signatures given after t are taken back (a version whose
+// last signature came later is a draft at t), and suspensions,
+// resumptions and terminations stated after t are dropped. Views "as at
+// t" read it; judging an incident at t reads the registry itself, which
+// knows what has been signed since.
+func (r *Registry) Known(t time.Time) *Registry {
+	var versions []*Version
+	for _, id := range r.ids {
+		for _, v := range r.versions[id] {
+			if v.DraftedAt.After(t) {
+				continue
+			}
+			later := func(s Signature) bool {
+				at, err := time.Parse(time.RFC3339, s.At)
+				return err == nil && at.After(t)
+			}
+			if slices.ContainsFunc(v.Signatures, later) || (v.SignedAt != nil && v.SignedAt.After(t)) {
+				c := *v
+				c.Signatures = slices.DeleteFunc(slices.Clone(v.Signatures), later)
+				c.Signed, c.SignedAt = false, nil
+				v = &c
+			}
+			versions = append(versions, v)
+		}
+	}
+	insts := make([]*Instrument, 0, len(r.inst))
+	for _, in := range r.inst {
+		c := *in
+		c.Events = slices.DeleteFunc(slices.Clone(in.Events), func(e StatusEvent) bool { return e.At.After(t) })
+		insts = append(insts, &c)
+	}
+	return NewRegistry(versions, insts)
 }
 
 // Versions returns an instrument's versions, oldest first.

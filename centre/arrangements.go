@@ -57,9 +57,14 @@ func (c *Centre) Arrangements(ctx context.Context, now time.Time) ([]*Arrangemen
 	if now.IsZero() {
 		now = c.now()
 	}
+	// As the record stood at now: what was requested, guaranteed and
+	// changed by then.
+	reg = reg.Known(now)
 	out := make([]*Arrangement, 0, len(recs))
 	for _, rec := range recs {
-		out = append(out, viewArrangement(rec, reg, now))
+		if rec = rec.Known(now); rec != nil {
+			out = append(out, viewArrangement(rec, reg, now))
+		}
 	}
 	return out, nil
 }
@@ -81,7 +86,11 @@ func (c *Centre) Arrangement(ctx context.Context, id string, now time.Time) (*Ar
 	if now.IsZero() {
 		now = c.now()
 	}
-	return viewArrangement(rec, reg, now), nil
+	known := rec.Known(now)
+	if known == nil {
+		return nil, ledger.NotFound("arrangement %q was requested at %s, after %s", id, rec.RequestedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return viewArrangement(known, reg.Known(now), now), nil
 }
 
 func viewArrangement(rec *agreement.ArrangementRecord, reg *agreement.Registry, now time.Time) *Arrangement {

@@ -193,7 +193,7 @@ func guaranteesText(gs []agreement.GuaranteeState) string {
 	for _, g := range gs {
 		s := g.Party + ": " + msg.T("guarantee."+g.State)
 		if g.At != nil {
-			s += " " + g.At.UTC().Format("15:04")
+			s += " " + g.At.UTC().Format("2006-01-02 15:04")
 		}
 		parts = append(parts, s)
 	}
@@ -248,6 +248,9 @@ func windowShow(args []string) error {
 			s += ": " + g.Text
 		}
 		row("col.guarantee", g.Party+": "+s)
+	}
+	if st := a.Status; st.ExtensionPending > 0 && st.ExtensionUntil != nil {
+		row("col.extension", msg.T("arr.extension", st.ExtensionPending, st.ExtensionUntil.UTC().Format(time.RFC3339), guaranteesText(st.ExtensionGuarantees)))
 	}
 	for _, e := range a.Record.Events {
 		s := fmt.Sprintf("%s %s (%s)", e.At.Format(time.RFC3339), msg.T("arr.event."+e.Kind), e.Party)

@@ -1554,7 +1554,9 @@ async function viewWindow(id) {
   if (!r.ok) return showProblem(r);
   const a = r.json, q = a.request, st = a.status;
   const events = a.record.events.map((e) => `<li data-kind="${esc(e.kind)}">${esc(fmtTime(e.at))} · ${esc(t("arr.event." + e.kind))} · ${esc(partyName(e.party))}${e.side ? " → " + esc(partyName(e.side)) : ""}${e.outcome ? " · " + esc(t("outcome." + e.outcome)) : ""}${e.until ? " · " + esc(fmtTime(e.until)) : ""}${e.text ? ": " + esc(e.text) : ""}</li>`).join("");
-  const mine = state.me && st.guarantees.find((g) => g.party === state.me.member.party);
+  // A pending extension seeks guarantees of its own; the window holds on the current ones meanwhile.
+  const sought = st.extension_pending ? st.extension_guarantees : st.guarantees;
+  const mine = state.me && sought.find((g) => g.party === state.me.member.party);
   const open = !["closed", "cancelled", "withdrawn", "ended"].includes(st.state);
   let actions = "";
   if (mine && has("representative") && open) {
@@ -1576,6 +1578,7 @@ async function viewWindow(id) {
       ${fieldRow(t("ui.window.window"), esc(fmtTime(st.from) + " – " + fmtTime(st.until)))}
       ${fieldRow(t("ui.window.deadline"), `<span${st.overdue ? ' class="late"' : ""} id="window-deadline">${esc(fmtTime(st.deadline))}</span>`)}
       ${fieldRow(t("ui.window.guarantees"), `<span id="window-guarantees">${guaranteesHTML(st.guarantees)}</span>`)}
+      ${st.extension_pending ? fieldRow(t("ui.window.extension"), `<span id="window-extension">${esc(t("arr.extension", st.extension_pending, fmtTime(st.extension_until), ""))}${guaranteesHTML(st.extension_guarantees)}</span>`) : ""}
       ${fieldRow(t("ui.window.where"), esc(t("shape." + q.shape)) + (q.buffer_m ? " ± " + esc(num(q.buffer_m)) + " m" : "") + ` · <a href="#/map">${esc(t("ui.term.on_map"))}</a>`)}
       ${q.site || q.incident ? fieldRow(t("ui.window.serves"), esc([q.site, q.incident].filter(Boolean).join(" · "))) : ""}
       ${q.crew || q.crew_size ? fieldRow(t("ui.window.crew"), esc(q.crew || "") + (q.crew_size ? " (" + esc(num(q.crew_size)) + ")" : "")) : ""}
