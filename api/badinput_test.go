@@ -360,6 +360,8 @@ func TestHotlineBadInput(t *testing.T) {
 		{"mechanism without a thread", "POST", "/v1/incidents/" + e.report(storetest.UARep) + "/mechanism", storetest.UARep, `{}`, 422, "thread"},
 		{"unknown restriction subtype", "POST", "/v1/restrictions", storetest.Mon1, restriction("subtype", "roadblock"), 422, "subtype"},
 		{"an actor that does not exist", "POST", "/v1/restrictions", storetest.Mon1, restriction("actor", "zz"), 422, "actor"},
+		{"a monitoring country as the restricting actor", "POST", "/v1/restrictions", storetest.Mon1, restriction("actor", "ch"), 422, "actor"},
+		{"a thread opened after the restriction ended", "POST", "/v1/restrictions/" + rst + "/end", storetest.Mon1, `{"ended_at":"2026-01-24T03:00:00Z","thread":"` + thread + `"}`, 422, "thread"},
 		{"end before start", "POST", "/v1/restrictions", storetest.Mon1, restriction("ended_at", "2026-01-24T01:00:00Z"), 422, "ended_at"},
 		{"a start that is not a time", "POST", "/v1/restrictions", storetest.Mon1, restriction("started_at", "yesterday"), 422, "started_at"},
 		{"a latitude out of range", "POST", "/v1/restrictions", storetest.Mon1, restriction("place", point(35, 91, "")), 422, "place.geometry.coordinates[1]"},

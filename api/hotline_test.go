@@ -170,9 +170,10 @@ func TestHotlineDeadlineAtResolution(t *testing.T) {
 // The register's counts per party and subtype, and time to resolution.
 func TestRestrictionRegister(t *testing.T) {
 	clk := newClock()
+	clk.advance(-45 * time.Minute) // the thread opens at 02:15, while the patrol is held
 	e := newEnvAt(t, clk.Now)
 	id := e.openThread(map[string]any{"kind": "movement", "to": "ua", "subject": "Patrol stopped at Vasylivka", "text": text("en", "Let the patrol pass.")})
-	_ = id
+	clk.advance(45 * time.Minute)
 	rec := func(subtype, actor string, extra map[string]any) string {
 		b := map[string]any{"subtype": subtype, "actor": actor, "place": point(35.28, 47.43, "Vasylivka"), "started_at": "2026-01-24T02:00:00Z"}
 		for k, v := range extra {

@@ -2,6 +2,7 @@ package projection
 
 import (
 	"fmt"
+	"time"
 
 	"truce/hotline"
 	"truce/incident"
@@ -146,11 +147,15 @@ func coordination(tx Tx, s *ledger.Signed, author *party.Member, kind party.Kind
 				return "", true, err
 			}
 		}
+		// Monitors' movement is restricted by a party to the conflict.
+		if actor != nil && actor.Kind != party.Belligerent {
+			return "", true, ledger.Invalid("payload.actor", "%s is a %s; the restricting actor is a belligerent party or %q", actor.ID, actor.Kind, movement.UnknownActor)
+		}
 		r, err := movement.New(seq, t, by, p, actor)
 		if err != nil {
 			return "", true, ledger.Within("payload", err)
 		}
-		if err := threadExists(tx, r.Thread); err != nil {
+		if err := threadResolves(tx, r.Thread, r.Ended); err != nil {
 			return "", true, err
 		}
 		if r.Incident != "" {
@@ -174,7 +179,7 @@ func coordination(tx Tx, s *ledger.Signed, author *party.Member, kind party.Kind
 		if err := r.Finish(seq, t, by, p); err != nil {
 			return "", true, ledger.Within("payload", err)
 		}
-		if err := threadExists(tx, p.Thread); err != nil {
+		if err := threadResolves(tx, p.Thread, r.Ended); err != nil {
 			return "", true, err
 		}
 		return r.ID, true, tx.PutRestriction(r)
@@ -195,13 +200,20 @@ func loadThread(tx Tx, id string, by hotline.Actor) (*hotline.Thread, error) {
 	return th, nil
 }
 
-func threadExists(tx Tx, id string) error {
+// threadResolves checks the thread named as having resolved a
+// restriction: it exists, and was opened by the time the restriction
+// ended (ended, if known).
+func threadResolves(tx Tx, id string, ended *time.Time) error {
 	if id == "" {
 		return nil
 	}
 	th, err := tx.Thread(id)
 	if err != nil || th == nil {
 		return firstErr(err, ledger.Invalid("payload.thread", "no hotline thread %q", id))
+	}
+	if ended != nil && th.Opened.After(*ended) {
+		return ledger.Invalid("payload.thread", "thread %s was opened at %s, after the restriction ended (%s): it cannot have resolved it",
+			id, th.Opened.UTC().Format(time.RFC3339), ended.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

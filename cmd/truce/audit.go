@@ -152,7 +152,7 @@ func auditCmd(args []string) error {
 				fmt.Println(msg.T("audit.witnessed", rep.Witnessed))
 			}
 			if rep.UnwitnessedSince != nil {
-				fmt.Println(msg.N("audit.unwitnessed", int(rep.Unwitnessed), time.Since(*rep.UnwitnessedSince).Round(time.Second).String()))
+				fmt.Println(msg.N("audit.unwitnessed", int(rep.Unwitnessed), span(time.Since(*rep.UnwitnessedSince))))
 			}
 		}
 		if f := rep.First(); f != nil {

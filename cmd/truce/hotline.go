@@ -288,7 +288,7 @@ func seconds(s *float64) string {
 	if s == nil {
 		return "—"
 	}
-	return (time.Duration(*s) * time.Second).String()
+	return span(time.Duration(*s * float64(time.Second)))
 }
 
 func hotlineStats(args []string) error {
@@ -330,8 +330,8 @@ func restrictionRecord(args []string) error {
 	subtype := fs.String("subtype", "", "denial_of_access, conditional_access, delay, uav_jamming or other")
 	actor := fs.String("actor", "", "the restricting party, or unknown")
 	checkpoint := fs.String("checkpoint", "", "the checkpoint's name")
-	started := fs.String("started", "", "when it began (RFC 3339)")
-	ended := fs.String("ended", "", "when it ended (RFC 3339), if it has")
+	started := fs.String("started", "", "when it began (RFC 3339, now, or -DURATION such as -2h)")
+	ended := fs.String("ended", "", "when it ended (RFC 3339, now, or -DURATION), if it has")
 	thread := fs.String("thread", "", "the hotline thread that resolved it")
 	inc := fs.String("incident", "", "the incident report of it")
 	note := fs.String("note", "", "note")
@@ -349,6 +349,12 @@ func restrictionRecord(args []string) error {
 	}
 	c, err := connect()
 	if err != nil {
+		return err
+	}
+	if *started, err = cliTime("started", *started); err != nil {
+		return err
+	}
+	if *ended, err = cliTime("ended", *ended); err != nil {
 		return err
 	}
 	p := movement.Record{Subtype: movement.Subtype(*subtype), Actor: *actor, Checkpoint: *checkpoint, Place: *pl, StartedAt: *started,
@@ -371,7 +377,7 @@ func restrictionEnd(args []string) error {
 	fs := flags("restriction end")
 	connect := clientFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	ended := fs.String("ended", "", "when it ended (RFC 3339)")
+	ended := fs.String("ended", "now", "when it ended (RFC 3339, now, or -DURATION such as -15m)")
 	thread := fs.String("thread", "", "the hotline thread that resolved it")
 	note := fs.String("note", "", "note")
 	lang := fs.String("lang", "en", "language of the note (BCP 47)")
@@ -384,6 +390,9 @@ func restrictionEnd(args []string) error {
 	}
 	c, err := connect()
 	if err != nil {
+		return err
+	}
+	if *ended, err = cliTime("ended", *ended); err != nil {
 		return err
 	}
 	p := movement.End{Restriction: pos[0], EndedAt: *ended, Thread: *thread}
@@ -403,7 +412,7 @@ func restrictionEnd(args []string) error {
 	}
 	took := "—"
 	if r.ResolutionS != nil {
-		took = (time.Duration(*r.ResolutionS) * time.Second).String()
+		took = span(time.Duration(*r.ResolutionS) * time.Second)
 	}
 	fmt.Println(msg.T("restriction.ended", r.ID, out.Statement.Seq, took))
 	return nil
@@ -449,7 +458,7 @@ func restrictionList(args []string) error {
 		}
 		took := "—"
 		if r.ResolutionS != nil {
-			took = (time.Duration(*r.ResolutionS) * time.Second).String()
+			took = span(time.Duration(*r.ResolutionS) * time.Second)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, msg.T("restriction.subtype."+string(r.Subtype)), r.Actor, dash(where),
 			r.Started.Format("2006-01-02 15:04"), msg.T("restriction.status."+string(r.Status)), took, dash(r.Thread))

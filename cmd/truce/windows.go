@@ -19,12 +19,16 @@ import (
 // silence, corridors, evacuations and exchanges (docs/statements.md,
 // "Arrangements").
 
-// cliTime reads RFC 3339, or a duration from now such as +2h.
+// cliTime reads RFC 3339, "now", or a duration from now such as +2h or
+// -30m.
 func cliTime(flagName, v string) (string, error) {
 	if v == "" {
 		return "", nil
 	}
-	if d, err := time.ParseDuration(strings.TrimPrefix(v, "+")); err == nil && strings.HasPrefix(v, "+") {
+	if v == "now" {
+		v = "+0s"
+	}
+	if d, err := time.ParseDuration(v); err == nil && (strings.HasPrefix(v, "+") || strings.HasPrefix(v, "-")) {
 		return time.Now().UTC().Add(d).Truncate(time.Second).Format(time.RFC3339), nil
 	}
 	t, err := time.Parse(time.RFC3339, v)
