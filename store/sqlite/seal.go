@@ -185,7 +185,10 @@ type rowQuerier interface {
 // sealedRows runs a SELECT of t's sealed columns (and extra trailing
 // columns, unsealed, such as an incident's document) and calls each with
 // the checked values.
-func (s *Store) sealedRows(ctx context.Context, q queryer, t table, extra int, rest string, args []any, each func(vals []any) error) error {
+//
+// A row whose seal is broken fails the read, unless broken is set: it is
+// then told of the row, and the read goes on if it returns nil.
+func (s *Store) sealedRows(ctx context.Context, q queryer, t table, extra int, rest string, args []any, broken func(error) error, each func(vals []any) error) error {
 	query := "SELECT " + t.columns()
 	if extra > 0 {
 		query += ", doc" // only incidents keep their document outside the seal
@@ -207,7 +210,13 @@ func (s *Store) sealedRows(ctx context.Context, q queryer, t table, extra int, r
 		}
 		seal, _ := vals[n].([]byte)
 		if err := s.seals.check(t, seal, vals[:n]...); err != nil {
-			return err
+			if broken == nil {
+				return err
+			}
+			if err := broken(err); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := each(append(vals[:n:n], vals[n+1:]...)); err != nil {
 			return err
@@ -254,19 +263,34 @@ func (s *Store) sealDigest() string {
 // incident's document against its digest; the first broken one is
 // returned (and told to OnTamper). progress, if set, is called after each
 // table with the rows checked so far.
+//
+// The sweep goes on past a broken row, so that every changed row is named
+// (each told to OnTamper), up to maxNamed; the error joins them.
 func (s *Store) VerifySeals(ctx context.Context, progress func(rows int)) error {
 	n := 0
+	var broken []error
+	tampered := func(err error) error {
+		if !errors.Is(err, projection.ErrTampered) {
+			return err
+		}
+		if broken = append(broken, err); len(broken) >= maxNamed {
+			return errors.Join(append(broken, fmt.Errorf("the sweep stopped after naming %d rows", maxNamed))...)
+		}
+		return nil
+	}
 	for _, t := range sealedTables {
 		extra := 0
 		if t.name == incidentsTable.name {
 			extra = 1
 		}
-		err := s.sealedRows(ctx, s.r, t, extra, "", nil, func(vals []any) error {
+		err := s.sealedRows(ctx, s.r, t, extra, "", nil, tampered, func(vals []any) error {
 			n++
 			if extra > 0 {
 				sha, _ := vals[len(t.cols)-1].([]byte)
 				doc, _ := vals[len(t.cols)].([]byte)
-				return s.incidentDoc(seqOf(vals[0]), sha, doc)
+				if err := tampered(s.incidentDoc(seqOf(vals[0]), sha, doc)); err != nil {
+					return err
+				}
 			}
 			return ctx.Err()
 		})
@@ -280,20 +304,32 @@ func (s *Store) VerifySeals(ctx context.Context, progress func(rows int)) error 
 	// A dropped row keeps no seal to break. Incidents, the rows the public
 	// reads, are one per report in the ledger: a report without its row is
 	// named.
-	var missing int64
-	err := s.r.QueryRowContext(ctx, `SELECT seq FROM ledger WHERE type = 'incident.report' AND seq NOT IN (SELECT seq FROM incidents) LIMIT 1`).Scan(&missing)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil
-	case err != nil:
+	rows, err := s.r.QueryContext(ctx, `SELECT seq FROM ledger WHERE type = 'incident.report' AND seq NOT IN (SELECT seq FROM incidents) LIMIT ?`, maxNamed)
+	if err != nil {
 		return fmt.Errorf("look for dropped incidents: %w", err)
 	}
-	err = fmt.Errorf("%w: incidents row %d, reported at that ledger index, is missing", projection.ErrTampered, missing)
-	if f := s.seals.onTamper.Load(); f != nil {
-		(*f)(err)
+	defer rows.Close()
+	for rows.Next() {
+		var missing int64
+		if err := rows.Scan(&missing); err != nil {
+			return err
+		}
+		err := fmt.Errorf("%w: incidents row %d, reported at that ledger index, is missing", projection.ErrTampered, missing)
+		if f := s.seals.onTamper.Load(); f != nil {
+			(*f)(err)
+		}
+		if err := tampered(err); err != nil {
+			return err
+		}
 	}
-	return err
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("look for dropped incidents: %w", err)
+	}
+	return errors.Join(broken...)
 }
+
+// maxNamed bounds how many changed rows one sweep names.
+const maxNamed = 100
 
 // seqOf reads an integer column as scanned.
 func seqOf(v any) int64 {

@@ -154,3 +154,33 @@ func TestEarlierStatePutBack(t *testing.T) {
 		t.Fatalf("fold check: %v, want the incident named", err)
 	}
 }
+
+// The sweep names every changed row, not only the first: rows edited in
+// two tables and a dropped incident are each named, and each told to the
+// alarm.
+func TestSweepNamesEveryRow(t *testing.T) {
+	ctx := context.Background()
+	st := open(t).(*sqlite.Store)
+	f := storetest.NewFixture(t, st)
+	f.Walk(t)
+	var told []string
+	st.OnTamper(func(err error) { told = append(told, err.Error()) })
+	for _, q := range []string{
+		`UPDATE parties SET doc = CAST(json_set(CAST(doc AS TEXT), '$.kind', 'mediator') AS BLOB) WHERE id = 'ru'`,
+		`UPDATE members SET party = 'centre' WHERE id = 'ua-rep'`,
+		`DELETE FROM incidents WHERE seq = (SELECT MIN(seq) FROM incidents)`,
+	} {
+		if _, err := st.ExecForTest(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := st.VerifySeals(ctx, nil)
+	if !errors.Is(err, projection.ErrTampered) {
+		t.Fatalf("sweep: %v", err)
+	}
+	for _, want := range []string{"parties row ru", "members row ua-rep", "is missing"} {
+		if !strings.Contains(err.Error(), want) || !strings.Contains(strings.Join(told, "\n"), want) {
+			t.Errorf("the sweep does not name %q: %v; told: %q", want, err, told)
+		}
+	}
+}

@@ -612,7 +612,7 @@ func (s *Store) Agreement(ctx context.Context, id string, version int) (*agreeme
 
 func (t *txn) EventIncidents(event string) ([]string, error) {
 	var ids []string
-	err := t.s.sealedRows(t.ctx, t.tx, incidentsTable, 0, `WHERE event = ? ORDER BY seq`, []any{event}, func(v []any) error {
+	err := t.s.sealedRows(t.ctx, t.tx, incidentsTable, 0, `WHERE event = ? ORDER BY seq`, []any{event}, nil, func(v []any) error {
 		ids = append(ids, incident.IDFor(uint64(seqOf(v[0]))))
 		return nil
 	})
@@ -730,7 +730,7 @@ func listDocs[T any](ctx context.Context, s *Store, t table, rest string, args .
 // listDocsIn is listDocs through q: the store's reader, or a transaction.
 func listDocsIn[T any](ctx context.Context, s *Store, q queryer, t table, rest string, args ...any) ([]*T, error) {
 	var out []*T
-	err := s.sealedRows(ctx, q, t, 0, rest, args, func(vals []any) error {
+	err := s.sealedRows(ctx, q, t, 0, rest, args, nil, func(vals []any) error {
 		doc, _ := vals[len(vals)-1].([]byte)
 		v := new(T)
 		if err := json.Unmarshal(doc, v); err != nil {
@@ -811,7 +811,7 @@ func (s *Store) Clusters(ctx context.Context, f incident.Filter, cell float64) (
 	}
 	cells := map[key]*acc{}
 	var order []key
-	err := s.sealedRows(ctx, s.r, incidentsTable, 0, q+" ORDER BY seq", args, func(v []any) error {
+	err := s.sealedRows(ctx, s.r, incidentsTable, 0, q+" ORDER BY seq", args, nil, func(v []any) error {
 		lon := (v[8].(float64) + v[10].(float64)) / 2
 		lat := (v[9].(float64) + v[11].(float64)) / 2
 		k := key{int64((lon + 180) / cell), int64((lat + 90) / cell)}
@@ -910,7 +910,7 @@ func anys[T ~string](xs []T) []any {
 // EvidenceIncidents lists the incidents that carry the evidence file sha.
 func (s *Store) EvidenceIncidents(ctx context.Context, sha string) ([]string, error) {
 	var ids []string
-	err := s.sealedRows(ctx, s.r, evidenceTable, 0, `WHERE sha256 = ? ORDER BY incident`, []any{sha}, func(v []any) error {
+	err := s.sealedRows(ctx, s.r, evidenceTable, 0, `WHERE sha256 = ? ORDER BY incident`, []any{sha}, nil, func(v []any) error {
 		ids = append(ids, describe(v[1]))
 		return nil
 	})
@@ -1266,7 +1266,7 @@ func (s *Store) MapRows(ctx context.Context, seqs []uint64, after uint64, limit 
 		args = []any{string(list)}
 	}
 	var out []incident.MapRow
-	err := s.sealedRows(ctx, s.r, incidentsTable, 0, q, args, func(v []any) error {
+	err := s.sealedRows(ctx, s.r, incidentsTable, 0, q, args, nil, func(v []any) error {
 		out = append(out, incident.MapRow{Seq: uint64(seqOf(v[0])),
 			Lon: (v[8].(float64) + v[10].(float64)) / 2, Lat: (v[9].(float64) + v[11].(float64)) / 2,
 			From: seqOf(v[6]), Until: seqOf(v[7]),
@@ -1293,7 +1293,7 @@ func (s *Store) incident(ctx context.Context, q queryer, seq int64) (*incident.I
 // its seal and its document against the sealed digest.
 func (s *Store) incidents(ctx context.Context, q queryer, rest string, args []any, each func(*incident.Incident) error) error {
 	n := len(incidentsTable.cols)
-	return s.sealedRows(ctx, q, incidentsTable, 1, rest, args, func(v []any) error {
+	return s.sealedRows(ctx, q, incidentsTable, 1, rest, args, nil, func(v []any) error {
 		seq := seqOf(v[0])
 		sha, _ := v[n-1].([]byte)
 		doc, _ := v[n].([]byte)
