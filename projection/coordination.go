@@ -211,7 +211,7 @@ func threadResolves(tx Tx, id string, ended *time.Time) error {
 	if err != nil || th == nil {
 		return firstErr(err, ledger.Invalid("payload.thread", "no hotline thread %q", id))
 	}
-	if ended != nil && th.Opened.After(*ended) {
+	if ended != nil && th.Opened.Truncate(time.Second).After(*ended) { // times are given to the second
 		return ledger.Invalid("payload.thread", "thread %s was opened at %s, after the restriction ended (%s): it cannot have resolved it",
 			id, th.Opened.UTC().Format(time.RFC3339), ended.UTC().Format(time.RFC3339))
 	}

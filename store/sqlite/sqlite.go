@@ -244,6 +244,12 @@ func (s *Store) AppendBatch(ctx context.Context, batch []*ledger.Signed) ([]erro
 				return nil, fmt.Errorf("roll back refused statement: %w", rerr)
 			}
 			t.pending = nil
+			// A refused statement may have read back a member or party it
+			// had changed before it failed: read them again from the
+			// rolled-back rows, or the statements after it fold on what
+			// never was.
+			clear(t.members)
+			clear(t.parties)
 			errs[i] = err
 		} else {
 			for idx, h := range t.pending {

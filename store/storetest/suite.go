@@ -217,8 +217,9 @@ func testReplay(t *testing.T, open Opener) {
 	f.Say(t, Coord, hotline.TypeResolve, hotline.Resolve{Thread: th})
 	place := hotline.Place{Geometry: geo.Geometry{Type: "Point", Coordinates: json.RawMessage(`[35.28,47.43]`)}, Name: "Vasylivka"}
 	rst := movement.IDFor(f.Say(t, Mon1, movement.TypeRecord, movement.Record{Subtype: movement.Delay, Actor: "ru", Place: place,
-		StartedAt: "2026-01-24T02:00:00Z"}))
-	f.Say(t, Mon1, movement.TypeEnd, movement.End{Restriction: rst, EndedAt: "2026-01-24T02:40:00Z", Thread: th})
+		StartedAt: time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)}))
+	// Ended now, through the thread opened meanwhile.
+	f.Say(t, Mon1, movement.TypeEnd, movement.End{Restriction: rst, EndedAt: time.Now().UTC().Format(time.RFC3339), Thread: th})
 	if _, err := f.Centre.Say(ctx, f.S[centre.OperatorID], party.TypeRevoke, party.Revoke{Member: Mon2}); err != nil {
 		t.Fatal(err)
 	}
