@@ -455,7 +455,7 @@ func (s *Store) VerifyFold(ctx context.Context, tmp string, progress func(done, 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	scratch, err := Open(dir)
+	scratch, err := openScratch(dir)
 	if err != nil {
 		return err
 	}

@@ -128,17 +128,26 @@ type Store struct {
 
 // Open opens (creating if needed) the database truce.db in dir.
 func Open(dir string) (*Store, error) {
+	// The writer keeps the indexes it updates in a larger page cache.
+	return open(dir, 32<<10, "FULL")
+}
+
+// openScratch opens a store that is thrown away after one use (the fold
+// check's): a small page cache, as it runs beside the serving store, and
+// no fsync, as nothing in it must outlive a crash.
+func openScratch(dir string) (*Store, error) { return open(dir, 2<<10, "OFF") }
+
+func open(dir string, writerCacheKiB int, synchronous string) (*Store, error) {
 	path := filepath.Join(dir, "truce.db")
 	dsn := func(cacheKiB int, extra string) string {
 		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(15000)", "foreign_keys(1)",
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(" + synchronous + ")", "busy_timeout(15000)", "foreign_keys(1)",
 			fmt.Sprintf("cache_size(-%d)", cacheKiB)} {
 			q.Add("_pragma", p)
 		}
 		return "file:" + path + "?" + q.Encode() + extra
 	}
-	// The writer keeps the indexes it updates in a larger page cache.
-	w, err := sql.Open("sqlite", dsn(32<<10, "&_txlock=immediate"))
+	w, err := sql.Open("sqlite", dsn(writerCacheKiB, "&_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
