@@ -76,6 +76,7 @@ func Routes() []Route {
 		{"POST", "/v1/agreements/{id}/resume", changeAgreement(agreement.Resumed, agreement.TypeResume)},
 		{"POST", "/v1/agreements/{id}/terminate", changeAgreement(agreement.Terminated, agreement.TypeTerminate)},
 		{"GET", "/v1/in-force", (*Server).inForce},
+		{"GET", "/v1/reports/daily", (*Server).dailyReport},
 		{"GET", "/v1/arrangements", (*Server).listArrangements},
 		{"POST", "/v1/arrangements", (*Server).requestArrangement},
 		{"GET", "/v1/arrangements/{id}", (*Server).getArrangement},

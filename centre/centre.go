@@ -26,6 +26,7 @@ import (
 	"truce/ledger"
 	"truce/negotiation"
 	"truce/party"
+	"truce/report"
 	"truce/witness"
 )
 
@@ -93,6 +94,7 @@ type Centre struct {
 	// tampered holds the first broken seal a read found.
 	projectionKey []byte
 	tampered      atomic.Pointer[error]
+	reports       report.Config // the daily report's cut-off
 }
 
 type cached struct {
@@ -165,13 +167,19 @@ type Options struct {
 	CheckpointKeyFlag string
 	// Now, if set, is the centre's clock (tests drive deadlines with it).
 	Now func() time.Time
+	// Reports sets the daily report's cut-off and zone (default 19:30
+	// Europe/Kyiv).
+	Reports report.Config
 }
 
 // Open starts a centre over store. A new store is opened with the genesis
 // statement; the operator's token is then returned (and never again).
 func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error) {
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents}
+		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents, reports: opt.Reports}
+	if c.reports.Zone == nil {
+		c.reports = report.Default()
+	}
 	if opt.Now != nil {
 		c.now = func() time.Time { return opt.Now().UTC().Truncate(time.Millisecond) }
 	}

@@ -53,6 +53,7 @@ func commands() []command {
 		{"hotline resolve", "hotline resolve THREAD [--note TEXT] [--lang en]", hotlineResolve},
 		{"hotline used", "hotline used INCIDENT THREAD [--note TEXT]", hotlineUsed},
 		{"hotline stats", "hotline stats", hotlineStats},
+		{"sitrep daily", "sitrep daily [--date YYYY-MM-DD] [--audience internal|public] [--format text|json|csv|html] [--out FILE]", sitrepDaily},
 		{"restriction record", "restriction record --subtype SUBTYPE --actor PARTY|unknown --lon X --lat Y [--place NAME] [--checkpoint NAME] --started TIME [--ended TIME] [--thread THREAD] [--incident INC] [--note TEXT]", restrictionRecord},
 		{"restriction end", "restriction end RESTRICTION --ended TIME [--thread THREAD] [--note TEXT]", restrictionEnd},
 		{"restriction list", "restriction list [--actor P] [--subtype S,...] [--status open|ended]", restrictionList},

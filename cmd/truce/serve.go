@@ -25,6 +25,7 @@ import (
 	"truce/centre"
 	"truce/demo"
 	"truce/party"
+	"truce/report"
 	"truce/store/sqlite"
 	"truce/web"
 	"truce/witness"
@@ -173,6 +174,8 @@ func serve(args []string) error {
 	cpEvery := fs.Duration("checkpoint-interval", 2*time.Second, "sign a checkpoint this often")
 	cpEntries := fs.Int("checkpoint-entries", 1000, "or as soon as this many statements were appended")
 	witnesses := fs.String("witnesses", "", "witness configuration (JSON): who cosigns checkpoints and the policy for final ones")
+	reportCutOff := fs.String("report-cutoff", report.DefaultCutOff, "the time of day at which the daily report closes")
+	reportZone := fs.String("report-zone", report.DefaultZone, "the time zone the cut-off is read in")
 	limits := limitFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -190,7 +193,12 @@ func serve(args []string) error {
 	if *debug != "" {
 		go func() { slog.Warn("profiler stopped", "err", http.ListenAndServe(*debug, nil)) }()
 	}
-	n, err := openNode(ctx, *data, keys, centre.Options{CheckpointInterval: *cpEvery, CheckpointEntries: *cpEntries, Witnesses: wcfg, Evaluate: true})
+	reports, err := report.NewConfig(*reportCutOff, *reportZone)
+	if err != nil {
+		return fmt.Errorf("--report-cutoff, --report-zone: %w", err)
+	}
+	n, err := openNode(ctx, *data, keys, centre.Options{CheckpointInterval: *cpEvery, CheckpointEntries: *cpEntries, Witnesses: wcfg, Evaluate: true,
+		Reports: reports})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,75 @@
+package api_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"truce/centre"
+	st "truce/store/storetest"
+)
+
+// Who reads which daily report: the internal one is for members other
+// than viewers; viewers and anonymous callers read the public one, which
+// holds no unpublished incident. Bad parameters get a 400 naming them.
+func TestDailyReportAccess(t *testing.T) {
+	e := newEnv(t)
+	published := e.f.Walk(t)
+	private := e.report(st.UARep)
+	// The fixture's reports are observed at 03:10 UTC on 24 January.
+	path := "/v1/reports/daily?date=2026-01-24"
+	for _, who := range []string{st.UARep, st.RURep, st.Coord, st.Mon1, st.USMed, centre.OperatorID} {
+		var r struct {
+			Audience  string
+			Incidents []struct{ ID string }
+		}
+		e.must(e.get(path, who), 200).json(t, &r)
+		if r.Audience != "internal" || !hasIncident(r.Incidents, private) {
+			t.Errorf("%s: %s report without %s: %+v", who, r.Audience, private, r.Incidents)
+		}
+		e.must(e.get(path+"&audience=public", who), 200)
+	}
+	for _, who := range []string{st.Viewer, ""} {
+		var r struct {
+			Audience  string
+			Incidents []struct{ ID string }
+		}
+		raw := e.must(e.get(path, who), 200)
+		raw.json(t, &r)
+		if r.Audience != "public" || hasIncident(r.Incidents, private) || strings.Contains(string(raw.body), `"`+private+`"`) {
+			t.Errorf("%q: %s report shows %s: %s", who, r.Audience, private, raw.body)
+		}
+		_ = published
+	}
+	e.must(e.get(path+"&audience=internal", st.Viewer), 403)
+	e.must(e.get(path+"&audience=internal", ""), 401)
+
+	html := e.must(e.get(path+"&format=html&lang=zh", st.Coord), 200)
+	if !strings.Contains(string(html.body), "每日报告") || !strings.Contains(string(html.body), private) {
+		t.Errorf("the Chinese page: %.400s", html.body)
+	}
+	csv := e.must(e.get(path+"&format=csv&lang=uk", st.Coord), 200)
+	if !strings.Contains(string(csv.body), "Інциденти") || !strings.Contains(string(csv.body), private) {
+		t.Errorf("the Ukrainian CSV: %s", csv.body)
+	}
+
+	for _, c := range []struct{ query, field string }{
+		{"audience=secret", "audience"}, {"format=pdf", "format"}, {"date=yesterday", "date"}, {"date=1999-12-31", "date"}, {"since=2026-01-01", "since"},
+	} {
+		r := e.must(e.get("/v1/reports/daily?"+c.query, st.Coord), 400)
+		var p struct{ Field string }
+		json.Unmarshal(r.body, &p)
+		if p.Field != c.field {
+			t.Errorf("%s: field %q, want %q: %s", c.query, p.Field, c.field, r.body)
+		}
+	}
+}
+
+func hasIncident(items []struct{ ID string }, id string) bool {
+	for _, x := range items {
+		if x.ID == id {
+			return true
+		}
+	}
+	return false
+}
