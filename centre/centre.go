@@ -94,7 +94,8 @@ type Centre struct {
 	// tampered holds the first broken seal a read found.
 	projectionKey []byte
 	tampered      atomic.Pointer[error]
-	reports       report.Config // the daily report's cut-off
+	reports       report.Config   // the daily report's cut-off
+	regions       *report.Regions // and the areas it counts by
 }
 
 type cached struct {
@@ -168,15 +169,16 @@ type Options struct {
 	// Now, if set, is the centre's clock (tests drive deadlines with it).
 	Now func() time.Time
 	// Reports sets the daily report's cut-off and zone (default 19:30
-	// Europe/Kyiv).
+	// Europe/Kyiv); Regions, if set, are the areas it counts by.
 	Reports report.Config
+	Regions *report.Regions
 }
 
 // Open starts a centre over store. A new store is opened with the genesis
 // statement; the operator's token is then returned (and never again).
 func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error) {
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents, reports: opt.Reports}
+		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents, reports: opt.Reports, regions: opt.Regions}
 	if c.reports.Zone == nil {
 		c.reports = report.Default()
 	}

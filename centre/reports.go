@@ -39,7 +39,7 @@ func (c *Centre) DailyReport(ctx context.Context, date time.Time, audience strin
 	if err != nil {
 		return nil, err
 	}
-	in := report.Input{Config: cfg, Date: date, Audience: audience, Incidents: incs, Restrictions: restrictions}
+	in := report.Input{Config: cfg, Date: date, Audience: audience, Incidents: incs, Restrictions: restrictions, Regions: c.regions}
 	for _, a := range arrs {
 		purpose := ""
 		if a.Request != nil {

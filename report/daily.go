@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata" // the cut-off's zone must resolve on hosts without a zone database
 
 	"truce/agreement"
+	"truce/geo"
 	"truce/incident"
 	"truce/ledger"
 	"truce/movement"
@@ -129,7 +130,8 @@ type Daily struct {
 	Regions string `json:"regions,omitempty"`
 
 	Total    Count   `json:"total"`
-	ByRegion []Count `json:"by_region,omitempty"`
+	ByRegion []Count `json:"by_region,omitempty"` // oblasts
+	ByRaion  []Count `json:"by_raion,omitempty"`  // raions, "raion (oblast)"
 	ByType   []Count `json:"by_type"`
 	ByActor  []Count `json:"by_actor"`
 	ByStatus []Count `json:"by_status"`
@@ -237,9 +239,8 @@ type Input struct {
 	Incidents    []*incident.Incident
 	Restrictions []*movement.Restriction
 	Arrangements []Arrangement
-	// RegionOf names the region an incident lies in ("" if none).
-	RegionOf func(*incident.Incident) string
-	Regions  string
+	// Regions, if loaded, are the areas counted by.
+	Regions *Regions
 }
 
 // Arrangement is an arrangement and its status at the cut-off.
@@ -255,11 +256,14 @@ func Build(in Input) *Daily {
 	prevFrom, _ := in.Config.Period(in.Date.AddDate(0, 0, -1))
 	public := in.Audience == Public
 	r := &Daily{Date: in.Date.Format(time.DateOnly), CutOff: in.Config.CutOffText(), Zone: in.Config.Zone.String(),
-		From: from.UTC(), To: to.UTC(), Audience: in.Audience, Regions: in.Regions,
+		From: from.UTC(), To: to.UTC(), Audience: in.Audience,
 		Violations: []ViolationLine{}, Sites: []FlagLine{}, Weapons: []FlagLine{}, Arrangements: []ArrangementLine{},
 		Findings: []FindingLine{}, Incidents: []IncidentLine{}, Casualties: Casualties{Incidents: []string{}}}
 	within := func(t, a, b time.Time) bool { return !t.Before(a) && t.Before(b) }
-	counts := map[string]map[string]*Count{"region": {}, "type": {}, "actor": {}, "status": {}}
+	if in.Regions != nil {
+		r.Regions = in.Regions.Label
+	}
+	counts := map[string]map[string]*Count{"region": {}, "raion": {}, "type": {}, "actor": {}, "status": {}}
 	add := func(table, key string, current bool) {
 		c := counts[table][key]
 		if c == nil {
@@ -285,9 +289,18 @@ func Build(in Input) *Daily {
 				r.Total.Previous++
 			}
 			region := ""
-			if in.RegionOf != nil {
-				region = in.RegionOf(inc)
-				add("region", cmp.Or(region, "—"), cur)
+			if in.Regions != nil {
+				oblast, raion := in.Regions.Locate(geo.Position{(inc.BBox[0] + inc.BBox[2]) / 2, (inc.BBox[1] + inc.BBox[3]) / 2})
+				add("region", cmp.Or(oblast, "—"), cur)
+				region = oblast
+				if in.Regions.HasRaions() {
+					key := "—"
+					if raion != "" {
+						key = raion + " (" + oblast + ")"
+						region = oblast + " / " + raion
+					}
+					add("raion", key, cur)
+				}
 			}
 			add("type", string(inc.Report.Type), cur)
 			add("actor", cmp.Or(inc.Report.AllegedActor, "unknown"), cur)
@@ -309,8 +322,11 @@ func Build(in Input) *Daily {
 		r.findings(inc, from, to, public, within)
 	}
 	r.Total.Delta = r.Total.Count - r.Total.Previous
-	if in.RegionOf != nil {
+	if in.Regions != nil {
 		r.ByRegion = table(counts["region"])
+		if in.Regions.HasRaions() {
+			r.ByRaion = table(counts["raion"])
+		}
 	}
 	r.ByType, r.ByActor, r.ByStatus = table(counts["type"]), table(counts["actor"]), table(counts["status"])
 	for _, v := range viol {

@@ -97,7 +97,7 @@ func (r *Daily) CSV(lang string) ([]byte, error) {
 	for _, t := range []struct {
 		name, prefix string
 		rows         []Count
-	}{{"region", "", r.ByRegion}, {"type", "type.", r.ByType}, {"actor", "", r.ByActor}, {"status", "status.", r.ByStatus},
+	}{{"region", "", r.ByRegion}, {"raion", "", r.ByRaion}, {"type", "type.", r.ByType}, {"actor", "", r.ByActor}, {"status", "status.", r.ByStatus},
 		{"restriction_subtype", "restriction.subtype.", r.Restrictions.BySub}} {
 		for _, c := range t.rows {
 			l := c.Key

@@ -61,6 +61,13 @@ func openNode(ctx context.Context, dir string, keys keyFlags, opt centre.Options
 			}
 		}
 	}
+	// The areas the daily report counts by, if imported (truce import areas).
+	if opt.Regions, err = report.LoadRegions(filepath.Join(dir, report.AreasFile)); err != nil {
+		return nil, err
+	}
+	if opt.Regions != nil {
+		slog.Info("the daily report counts by the imported areas", "areas", opt.Regions.Label)
+	}
 	st, err := sqlite.Open(dir)
 	if err != nil {
 		return nil, err

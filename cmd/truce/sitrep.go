@@ -69,7 +69,7 @@ func sitrepDaily(args []string) error {
 	for _, t := range []struct {
 		title, prefix string
 		rows          []report.Count
-	}{{"sitrep.by_region", "", r.ByRegion}, {"sitrep.by_type", "type.", r.ByType}, {"sitrep.by_actor", "", r.ByActor}, {"sitrep.by_status", "status.", r.ByStatus}} {
+	}{{"sitrep.by_region", "", r.ByRegion}, {"sitrep.by_raion", "", r.ByRaion}, {"sitrep.by_type", "type.", r.ByType}, {"sitrep.by_actor", "", r.ByActor}, {"sitrep.by_status", "status.", r.ByStatus}} {
 		if len(t.rows) == 0 {
 			continue
 		}

@@ -1,0 +1,224 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"truce/geo"
+)
+
+// AreasFile is the reference areas' file in a data directory.
+const AreasFile = "areas.json"
+
+// Area is an administrative area the reports count by: an oblast (level
+// 1) or a raion (level 2, with its oblast as Parent).
+type Area struct {
+	ID       string             `json:"id"`
+	Name     string             `json:"name"`
+	ISO      string             `json:"iso,omitempty"`
+	Level    int                `json:"level"`
+	Parent   string             `json:"parent,omitempty"`
+	Polygons [][][]geo.Position `json:"polygons"`
+}
+
+// AreaSet is what `truce import areas` writes: the areas and where they
+// came from.
+type AreaSet struct {
+	Source string `json:"source"`
+	Areas  []Area `json:"areas"`
+}
+
+// ReadGeoBoundaries reads a geoBoundaries GeoJSON file (ADM1 or ADM2):
+// each feature's shapeName, shapeID, shapeISO and its Polygon or
+// MultiPolygon.
+func ReadGeoBoundaries(r io.Reader, level int) ([]Area, error) {
+	var fc struct {
+		Type     string `json:"type"`
+		Features []struct {
+			Properties struct {
+				Name string `json:"shapeName"`
+				ID   string `json:"shapeID"`
+				ISO  string `json:"shapeISO"`
+			} `json:"properties"`
+			Geometry struct {
+				Type        string          `json:"type"`
+				Coordinates json.RawMessage `json:"coordinates"`
+			} `json:"geometry"`
+		} `json:"features"`
+	}
+	if err := json.NewDecoder(r).Decode(&fc); err != nil {
+		return nil, fmt.Errorf("read the GeoJSON: %w", err)
+	}
+	if fc.Type != "FeatureCollection" {
+		return nil, fmt.Errorf("not a FeatureCollection (%q)", fc.Type)
+	}
+	var out []Area
+	for i, f := range fc.Features {
+		a := Area{ID: f.Properties.ID, Name: f.Properties.Name, ISO: f.Properties.ISO, Level: level}
+		if a.ID == "" || a.Name == "" {
+			return nil, fmt.Errorf("feature %d has no shapeID or shapeName", i)
+		}
+		var err error
+		switch f.Geometry.Type {
+		case "Polygon":
+			var poly [][][]geo.Position
+			if poly, err = geo.DecodePolygons(append(append([]byte{'['}, f.Geometry.Coordinates...), ']'), 1<<22); err == nil {
+				a.Polygons = poly
+			}
+		case "MultiPolygon":
+			a.Polygons, err = geo.DecodePolygons(f.Geometry.Coordinates, 1<<22)
+		default:
+			err = fmt.Errorf("a %s is not an area", f.Geometry.Type)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("feature %d (%s): %w", i, a.Name, err)
+		}
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no features")
+	}
+	return out, nil
+}
+
+// JoinParents gives each raion the oblast holding most of its vertices
+// (geoBoundaries' ADM2 names no parent).
+func JoinParents(raions, oblasts []Area) error {
+	index, err := compile(oblasts)
+	if err != nil {
+		return err
+	}
+	for i := range raions {
+		votes := map[string]int{}
+		for _, poly := range raions[i].Polygons {
+			for _, p := range poly[0] {
+				for _, o := range index {
+					if o.box.Contains(p[0], p[1]) && o.area.Contains(p) {
+						votes[o.def.Name]++
+						break
+					}
+				}
+			}
+		}
+		best := ""
+		for name, n := range votes {
+			if best == "" || n > votes[best] || (n == votes[best] && name < best) {
+				best = name
+			}
+		}
+		raions[i].Parent = best
+	}
+	return nil
+}
+
+// Regions locates incidents in loaded areas.
+type Regions struct {
+	oblasts, raions []compiled
+	// Label says which areas these are, and the digest of their file.
+	Label string
+}
+
+type compiled struct {
+	def  *Area
+	area *geo.Area
+	box  geo.BBox
+}
+
+func compile(defs []Area) ([]compiled, error) {
+	out := make([]compiled, 0, len(defs))
+	for i := range defs {
+		// Areas touch along their borders and some rings are not simple;
+		// a polygon the index refuses is dropped, not the whole set.
+		a, err := geo.NewArea(defs[i].Polygons)
+		if err != nil {
+			return nil, fmt.Errorf("area %s: %w", defs[i].Name, err)
+		}
+		out = append(out, compiled{def: &defs[i], area: a, box: a.BBox()})
+	}
+	return out, nil
+}
+
+// LoadRegions reads an area set file; a missing file is no regions (nil).
+func LoadRegions(path string) (*Regions, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var set AreaSet
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sum := sha256.Sum256(raw)
+	r := &Regions{Label: fmt.Sprintf("%s, sha256 %s", set.Source, hex.EncodeToString(sum[:6]))}
+	var ob, ra []Area
+	for _, a := range set.Areas {
+		if a.Level == 1 {
+			ob = append(ob, a)
+		} else {
+			ra = append(ra, a)
+		}
+	}
+	if r.oblasts, err = compile(ob); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.raions, err = compile(ra); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Locate names the oblast and raion holding p ("" where none does).
+func (r *Regions) Locate(p geo.Position) (oblast, raion string) {
+	for _, c := range r.oblasts {
+		if c.box.Contains(p[0], p[1]) && c.area.Contains(p) {
+			oblast = c.def.Name
+			break
+		}
+	}
+	for _, c := range r.raions {
+		if c.box.Contains(p[0], p[1]) && c.area.Contains(p) {
+			raion = c.def.Name
+			if oblast == "" {
+				oblast = c.def.Parent
+			}
+			break
+		}
+	}
+	return oblast, raion
+}
+
+// HasRaions tells whether raions were loaded.
+func (r *Regions) HasRaions() bool { return r != nil && len(r.raions) > 0 }
+
+// WriteAreaSet writes areas as an area set file.
+func WriteAreaSet(path, source string, areas []Area) error {
+	slices.SortFunc(areas, func(a, b Area) int {
+		if a.Level != b.Level {
+			return a.Level - b.Level
+		}
+		if a.Name != b.Name {
+			if a.Name < b.Name {
+				return -1
+			}
+			return 1
+		}
+		if a.ID < b.ID {
+			return -1
+		}
+		return 1
+	})
+	raw, err := json.Marshal(AreaSet{Source: source, Areas: areas})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, raw, 0o644)
+}

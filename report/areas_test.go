@@ -1,0 +1,84 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"truce/geo"
+	"truce/incident"
+	"truce/internal/shareddata"
+)
+
+// The real geoBoundaries files: every oblast and raion indexes, raions
+// join to their oblast, and known places land where they are.
+func TestGeoBoundaries(t *testing.T) {
+	f1 := shareddata.Open(t, "ukraine-adm1-geoboundaries/geoBoundaries-UKR-ADM1_simplified.geojson")
+	oblasts, err := ReadGeoBoundaries(f1, 1)
+	f1.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2 := shareddata.Open(t, "ukraine-adm2-geoboundaries/geoBoundaries-UKR-ADM2.geojson")
+	raions, err := ReadGeoBoundaries(f2, 2)
+	f2.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(oblasts) != 27 || len(raions) != 495 {
+		t.Fatalf("%d oblasts, %d raions", len(oblasts), len(raions))
+	}
+	if err := JoinParents(raions, oblasts); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), AreasFile)
+	if err := WriteAreaSet(path, "geoBoundaries UKR ADM1 + ADM2 (pre-2020 raions)", append(oblasts, raions...)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := LoadRegions(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range raions {
+		if a.Parent == "" {
+			t.Errorf("raion %s joined no oblast", a.Name)
+		}
+	}
+	for _, c := range []struct {
+		lon, lat      float64
+		oblast, raion string
+	}{
+		{34.6, 47.5, "Zaporizhia Oblast", "Kamianka Dniprovska"}, // beside the nuclear plant
+		{35.12, 47.51, "Zaporizhia Oblast", "Vasylivka"},
+		{36.23, 49.99, "Kharkiv Oblast", "Kharkiv"},
+		{30.52, 50.45, "Kyiv", "Kyiv"},
+		{37.8, 48.0, "Donetsk Oblast", "Starobesheve"},
+	} {
+		ob, ra := r.Locate(geo.Position{c.lon, c.lat})
+		if ob != c.oblast || ra != c.raion {
+			t.Errorf("%v,%v: %q / %q, want %q / %q", c.lon, c.lat, ob, ra, c.oblast, c.raion)
+		}
+	}
+	// The report counts by them: two incidents in Zaporizhzhia, one in
+	// Kharkiv, one abroad.
+	incs := []*incident.Incident{inc(1, at("2026-02-03 10:00:00"), incident.Shelling, "ru", incident.Reported),
+		inc(2, at("2026-02-03 11:00:00"), incident.Shelling, "ru", incident.Reported),
+		inc(3, at("2026-02-03 12:00:00"), incident.Drone, "ru", incident.Reported),
+		inc(4, at("2026-02-03 13:00:00"), incident.Drone, "ru", incident.Reported)}
+	incs[2].BBox = geo.BBox{36.23, 49.99, 36.23, 49.99}
+	incs[3].BBox = geo.BBox{2.35, 48.85, 2.35, 48.85}
+	rep := Build(Input{Config: Default(), Date: day("2026-02-03"), Audience: Internal, Incidents: incs, Regions: r})
+	byRegion := map[string]int{}
+	for _, c := range rep.ByRegion {
+		byRegion[c.Key] = c.Count
+	}
+	if byRegion["Zaporizhia Oblast"] != 2 || byRegion["Kharkiv Oblast"] != 1 || byRegion["—"] != 1 || rep.Regions == "" || len(rep.ByRaion) == 0 {
+		t.Fatalf("by region: %+v; by raion %+v", rep.ByRegion, rep.ByRaion)
+	}
+	if ob, ra := r.Locate(geo.Position{2.35, 48.85}); ob != "" || ra != "" {
+		t.Errorf("Paris is in %q / %q", ob, ra)
+	}
+	if st, _ := os.Stat(path); st.Size() == 0 {
+		t.Fatal("empty area set")
+	}
+}
