@@ -3,7 +3,9 @@ package api
 import (
 	"net/http"
 	"slices"
+	"strings"
 
+	"truce/centre"
 	"truce/i18n"
 	"truce/ledger"
 	"truce/party"
@@ -21,10 +23,10 @@ func (s *Server) dailyReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := session(r)
-	staff := sess != nil && slices.ContainsFunc(sess.Member.Roles, func(r party.Role) bool { return r != party.Viewer })
+	isStaff := staff(sess)
 	audience := q["audience"]
 	switch {
-	case audience == "" && staff:
+	case audience == "" && isStaff:
 		audience = report.Internal
 	case audience == "":
 		audience = report.Public
@@ -34,7 +36,7 @@ func (s *Server) dailyReport(w http.ResponseWriter, r *http.Request) {
 	case audience == report.Internal && sess == nil:
 		fail(w, r, ledger.ErrUnauthenticated)
 		return
-	case audience == report.Internal && !staff:
+	case audience == report.Internal && !isStaff:
 		fail(w, r, ledger.Forbidden("viewers read the public report (audience=public)"))
 		return
 	}
@@ -91,4 +93,110 @@ func (s *Server) dailyReport(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 		w.Write(b)
 	}
+}
+
+// staff: members other than viewers, who read the internal reports.
+func staff(sess *centre.Session) bool {
+	return sess != nil && !sess.Member.Revoked && slices.ContainsFunc(sess.Member.Roles, func(r party.Role) bool { return r != party.Viewer })
+}
+
+// issueDaily serves POST /v1/reports/daily/issue: a coordinator of the
+// centre issues a day's report in one audience, format and language; its
+// bytes are kept and their digest recorded in the ledger.
+func (s *Server) issueDaily(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	var b struct {
+		Date     string `json:"date"`
+		Audience string `json:"audience"`
+		Format   string `json:"format"`
+		Lang     string `json:"lang"`
+	}
+	if !readJSON(w, r, &b) {
+		return
+	}
+	date, err := report.ParseDate("date", b.Date)
+	switch {
+	case err != nil:
+	case !slices.Contains(report.Audiences, b.Audience):
+		err = ledger.Invalid("audience", "unknown audience %q; one of internal, public", b.Audience)
+	case report.MediaTypes[b.Format] == "":
+		err = ledger.Invalid("format", "unknown format %q; one of json, csv, html", b.Format)
+	case !slices.Contains(i18n.Languages, b.Lang):
+		err = ledger.Invalid("lang", "unknown language %q; one of %s", b.Lang, strings.Join(i18n.Languages, ", "))
+	case date.After(s.centre.Now()):
+		err = ledger.Invalid("date", "a report is issued once its day has begun")
+	}
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	st, rec, err := s.centre.IssueDaily(r.Context(), sess, date, b.Audience, b.Format, b.Lang)
+	answer(w, r, st, err, func() (any, error) { return rec, nil })
+}
+
+// issuedReports serves GET /v1/reports/issued[?sha256=]: the reports
+// issued, those for the internal audience to staff only.
+func (s *Server) issuedReports(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "sha256")
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	var all []*report.Issued
+	if q["sha256"] != "" {
+		all, err = s.centre.Store.IssuedReport(r.Context(), q["sha256"])
+	} else {
+		all, err = s.centre.Store.IssuedReports(r.Context())
+	}
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	items := []*report.Issued{}
+	for _, x := range all {
+		if x.Audience == report.Public || staff(session(r)) {
+			items = append(items, x)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// issuedFile serves GET /v1/reports/issued/{sha256}: the exact bytes
+// issued, checked against their digest as they stream.
+func (s *Server) issuedFile(w http.ResponseWriter, r *http.Request) {
+	sha := r.PathValue("sha256")
+	issues, err := s.centre.Store.IssuedReport(r.Context(), sha)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	var rec *report.Issued
+	for _, x := range issues {
+		if x.Audience == report.Public || staff(session(r)) {
+			rec = x
+			break
+		}
+	}
+	files := s.centre.ReportFiles()
+	if rec == nil || files == nil {
+		fail(w, r, ledger.NotFound("no issued report %q", sha))
+		return
+	}
+	f, err := files.Open(sha)
+	if err != nil {
+		fail(w, r, ledger.NotFound("no issued report %q", sha))
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", report.MediaTypes[rec.Format])
+	w.Header().Set("Content-Disposition", `attachment; filename="truce-`+rec.Kind+`-`+rec.Date+`-`+rec.Audience+`-`+rec.Lang+`.`+rec.Format+`"`)
+	w.Header().Set("ETag", `"`+sha+`"`)
+	w.Header().Set("Digest", "sha-256="+sha)
+	if rec.Format == "html" {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	}
+	s.serveVerified(w, r, f, sha)
 }

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -72,4 +74,61 @@ func hasIncident(items []struct{ ID string }, id string) bool {
 		}
 	}
 	return false
+}
+
+// Issuing a report: coordinators of a party that is not a belligerent
+// issue it; the bytes served are those whose digest the ledger records;
+// an internal issue is hidden from viewers and anonymous callers; bad
+// input names its field and stores nothing.
+func TestIssueReport(t *testing.T) {
+	e := newEnv(t)
+	e.f.Walk(t)
+	body := map[string]any{"date": "2026-01-24", "audience": "internal", "format": "csv", "lang": "uk"}
+	for _, who := range []string{st.UARep, st.RURep, st.Mon1, st.Viewer} {
+		e.must(e.post("/v1/reports/daily/issue", who, body), 403)
+	}
+	e.must(e.post("/v1/reports/daily/issue", "", body), 401)
+	var res struct {
+		Record struct {
+			ID, SHA256, Audience string
+			Seq                  uint64
+		}
+	}
+	e.must(e.post("/v1/reports/daily/issue", st.Coord, body), 201).json(t, &res)
+	file := e.must(e.get("/v1/reports/issued/"+res.Record.SHA256, st.UARep), 200)
+	if sum := sha256.Sum256(file.body); hex.EncodeToString(sum[:]) != res.Record.SHA256 || !strings.Contains(string(file.body), "Інциденти") {
+		t.Fatalf("the issued bytes: %s", file.body)
+	}
+	e.must(e.get("/v1/reports/issued/"+res.Record.SHA256, st.Viewer), 404)
+	e.must(e.get("/v1/reports/issued/"+res.Record.SHA256, ""), 404)
+	var list struct{ Items []struct{ ID string } }
+	e.must(e.get("/v1/reports/issued", ""), 200).json(t, &list)
+	if len(list.Items) != 0 {
+		t.Fatalf("anonymous callers see an internal issue: %+v", list.Items)
+	}
+	pub := map[string]any{"date": "2026-01-24", "audience": "public", "format": "html", "lang": "en"}
+	e.must(e.post("/v1/reports/daily/issue", st.USMed, pub), 201).json(t, &res)
+	e.must(e.get("/v1/reports/issued/"+res.Record.SHA256, ""), 200)
+	e.must(e.get("/v1/reports/issued?sha256="+res.Record.SHA256, ""), 200).json(t, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("the public issue by digest: %+v", list.Items)
+	}
+
+	before := e.size()
+	for _, c := range []struct {
+		field string
+		value any
+	}{{"date", "24.01.2026"}, {"date", "2099-01-01"}, {"audience", "press"}, {"format", "pdf"}, {"lang", "de"}} {
+		b := map[string]any{"date": "2026-01-24", "audience": "public", "format": "html", "lang": "en"}
+		b[c.field] = c.value
+		r := e.must(e.post("/v1/reports/daily/issue", st.Coord, b), 422)
+		var p struct{ Field string }
+		json.Unmarshal(r.body, &p)
+		if p.Field != c.field {
+			t.Errorf("%s=%v: field %q: %s", c.field, c.value, p.Field, r.body)
+		}
+	}
+	if e.size() != before {
+		t.Fatal("refused issues changed the ledger")
+	}
 }

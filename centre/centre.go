@@ -50,6 +50,7 @@ type Store interface {
 	agreementStore
 	arrangementStore
 	coordinationStore
+	reportsStore
 	PutCredentials(ctx context.Context, c party.Credentials) error
 	CreateCredentials(ctx context.Context, c party.Credentials) error
 	DropCredentials(ctx context.Context, member string) error
@@ -96,6 +97,7 @@ type Centre struct {
 	tampered      atomic.Pointer[error]
 	reports       report.Config   // the daily report's cut-off
 	regions       *report.Regions // and the areas it counts by
+	reportFiles   *blobs.Store    // issued reports' bytes
 }
 
 type cached struct {
@@ -172,13 +174,16 @@ type Options struct {
 	// Europe/Kyiv); Regions, if set, are the areas it counts by.
 	Reports report.Config
 	Regions *report.Regions
+	// ReportFiles keeps the bytes of issued reports, by SHA-256.
+	ReportFiles *blobs.Store
 }
 
 // Open starts a centre over store. A new store is opened with the genesis
 // statement; the operator's token is then returned (and never again).
 func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error) {
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents, reports: opt.Reports, regions: opt.Regions}
+		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents, reports: opt.Reports, regions: opt.Regions,
+		reportFiles: opt.ReportFiles}
 	if c.reports.Zone == nil {
 		c.reports = report.Default()
 	}

@@ -1,13 +1,27 @@
 package centre
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"truce/blobs"
 	"truce/incident"
+	"truce/ledger"
+	"truce/party"
 	"truce/report"
 )
+
+// reportsStore is what the centre reads of issued reports.
+type reportsStore interface {
+	// IssuedReports lists the reports issued, newest first.
+	IssuedReports(ctx context.Context) ([]*report.Issued, error)
+	// IssuedReport lists the issues of the bytes with that SHA-256.
+	IssuedReport(ctx context.Context, sha256 string) ([]*report.Issued, error)
+}
 
 // ReportWindow is how far before a report's cut-off the incidents whose
 // findings and responses it lists were observed.
@@ -52,3 +66,59 @@ func (c *Centre) DailyReport(ctx context.Context, date time.Time, audience strin
 
 // ReportConfig is the daily report's cut-off and zone.
 func (c *Centre) ReportConfig() report.Config { return c.reports }
+
+// RenderDaily builds the daily report of date and writes it in a format
+// and language.
+func (c *Centre) RenderDaily(ctx context.Context, date time.Time, audience, format, lang string) (*report.Daily, []byte, error) {
+	r, err := c.DailyReport(ctx, date, audience)
+	if err != nil {
+		return nil, nil, err
+	}
+	var b []byte
+	switch format {
+	case "json":
+		b, err = json.MarshalIndent(r, "", "  ")
+		b = append(b, '\n')
+	case "csv":
+		b, err = r.CSV(lang)
+	case "html":
+		b, err = r.HTML(lang)
+	default:
+		err = ledger.Invalid("format", "unknown format %q; one of json, csv, html", format)
+	}
+	return r, b, err
+}
+
+// ErrNoReportStore: the centre was opened without a store for issued
+// reports' files.
+var ErrNoReportStore = errors.New("this centre keeps no issued reports (no report file store)")
+
+// IssueDaily issues the daily report of date: the bytes are built, stored
+// by their SHA-256, and a report.issue statement carrying that digest is
+// appended, signed by the coordinator who issues it.
+func (c *Centre) IssueDaily(ctx context.Context, s *Session, date time.Time, audience, format, lang string) (*ledger.Signed, *report.Issued, error) {
+	if s.Kind == party.Belligerent || s.Member.Revoked || !s.Member.Has(party.Coordinator) {
+		return nil, nil, ledger.Forbidden("reports are issued by coordinators of a party that is not a belligerent")
+	}
+	if c.reportFiles == nil {
+		return nil, nil, ErrNoReportStore
+	}
+	r, b, err := c.RenderDaily(ctx, date, audience, format, lang)
+	if err != nil {
+		return nil, nil, err
+	}
+	sha, size, err := c.reportFiles.Put(bytes.NewReader(b))
+	if err != nil {
+		return nil, nil, fmt.Errorf("store the report: %w", err)
+	}
+	p := report.Issue{Kind: report.KindDaily, Date: r.Date, Audience: audience, Lang: lang, Format: format, SHA256: sha, Size: size,
+		CutOff: r.CutOff, Zone: r.Zone}
+	st, err := c.Say(ctx, s, report.TypeIssue, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, &report.Issued{ID: report.IDFor(st.Seq), Issue: p, By: s.Member.ID, Party: s.Member.Party, At: st.Statement.Time, Seq: st.Seq}, nil
+}
+
+// ReportFiles is the store of issued reports' bytes, nil if none.
+func (c *Centre) ReportFiles() *blobs.Store { return c.reportFiles }

@@ -14,6 +14,7 @@ import (
 	"truce/ledger"
 	"truce/negotiation"
 	"truce/party"
+	sitrep "truce/report"
 )
 
 // Tx is what the fold needs from a store's transaction. Getters return nil
@@ -52,6 +53,7 @@ type Tx interface {
 	Arrangements() ([]*agreement.ArrangementRecord, error)
 	PutArrangement(a *agreement.ArrangementRecord) error
 	CoordinationTx
+	ReportsTx
 }
 
 // Apply folds s, whose Seq is already set, into tx. It returns the subject of
@@ -109,6 +111,8 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 		return changeInstrument(tx, s, agreement.Actor{Member: author, Kind: ap.Kind})
 	case incident.TypeEvaluate:
 		return evaluate(tx, s, by)
+	case sitrep.TypeIssue:
+		return issueReport(tx, s, author, ap.Kind)
 	}
 	if slices.Contains(agreement.ArrangementTypes, st.Type) {
 		return arrange(tx, s, agreement.Actor{Member: author, Kind: ap.Kind})

@@ -51,9 +51,10 @@ const DefaultZone = "Europe/Kyiv"
 func NewConfig(cutOff, zone string) (Config, error) {
 	var c Config
 	h, m, ok := strings.Cut(cutOff, ":")
-	hh, err1 := strconv.Atoi(h)
-	mm, err2 := strconv.Atoi(m)
-	if !ok || err1 != nil || err2 != nil || hh < 0 || hh > 23 || mm < 0 || mm > 59 || len(m) != 2 {
+	digits := func(s string) bool { return len(s) == 2 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' }
+	hh, _ := strconv.Atoi(h)
+	mm, _ := strconv.Atoi(m)
+	if !ok || !digits(h) || !digits(m) || hh > 23 || mm > 59 {
 		return c, ledger.Invalid("cut_off", "must be a time of day such as 19:30, not %q", cutOff)
 	}
 	loc, err := time.LoadLocation(zone)

@@ -479,6 +479,7 @@ func clientStatements(args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	from := fs.Uint64("from", 0, "first ledger index")
 	limit := fs.Int("limit", 50, "how many")
+	all := fs.Bool("all", false, "every statement from --from on, page after page (with --json: a ledger export)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -488,10 +489,25 @@ func clientStatements(args []string) error {
 	}
 	var page struct {
 		Items []api.StatementView `json:"items"`
+		Next  uint64              `json:"next,omitempty"`
 	}
 	if err := c.get(fmt.Sprintf("/v1/statements?from=%d&limit=%d", *from, *limit), &page); err != nil {
 		return err
 	}
+	for *all && page.Next != 0 {
+		var more struct {
+			Items []api.StatementView `json:"items"`
+			Next  uint64              `json:"next,omitempty"`
+		}
+		if err := c.get(fmt.Sprintf("/v1/statements?from=%d&limit=1000", page.Next), &more); err != nil {
+			return err
+		}
+		page.Items, page.Next = append(page.Items, more.Items...), more.Next
+		if len(more.Items) == 0 {
+			break
+		}
+	}
+	page.Next = 0
 	if *asJSON {
 		return printJSON(page)
 	}

@@ -77,6 +77,11 @@ func openNode(ctx context.Context, dir string, keys keyFlags, opt centre.Options
 		st.Close()
 		return nil, err
 	}
+	// Issued reports' bytes, by their SHA-256 (report.issue records it).
+	if opt.ReportFiles, err = blobs.Open(filepath.Join(dir, "reports"), 64<<20); err != nil {
+		st.Close()
+		return nil, err
+	}
 	// Plan documents are kept apart from evidence: evidence is served to
 	// every member by digest, a plan only to whom its party shares it with.
 	if opt.Documents, err = blobs.Open(filepath.Join(dir, "documents"), api.MaxPlanBody); err != nil {

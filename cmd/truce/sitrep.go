@@ -1,11 +1,24 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
+	"time"
 
+	"truce/api"
+	"truce/ledger"
+	"truce/party"
 	"truce/report"
 )
 
@@ -113,4 +126,179 @@ func signedInt(n int) string {
 		return "±0"
 	}
 	return strconv.Itoa(n)
+}
+
+// sitrepIssue issues a day's report: the centre builds and keeps the bytes
+// and records their digest in the ledger.
+func sitrepIssue(args []string) error {
+	fs := flags("sitrep issue")
+	connect := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	date := fs.String("date", "", "the report's day, YYYY-MM-DD")
+	audience := fs.String("audience", report.Public, "internal or public")
+	format := fs.String("format", "html", "json, csv or html")
+	lang := fs.String("lang", msg.Lang, "language: en, uk, ru or zh")
+	out := fs.String("out", "", "also download the issued bytes to this file")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := connect()
+	if err != nil {
+		return err
+	}
+	var res struct {
+		Statement api.StatementView `json:"statement"`
+		Record    report.Issued     `json:"record"`
+	}
+	body, _ := json.Marshal(map[string]string{"date": *date, "audience": *audience, "format": *format, "lang": *lang})
+	if err := c.do("POST", "/v1/reports/daily/issue", bytes.NewReader(body), "application/json", &res); err != nil {
+		return err
+	}
+	if *out != "" {
+		var b string
+		if err := c.get("/v1/reports/issued/"+res.Record.SHA256, rawInto(&b)); err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, []byte(b), 0o644); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return printJSON(res)
+	}
+	fmt.Println(msg.T("sitrep.issued", res.Record.ID, res.Statement.Seq, res.Record.SHA256))
+	return nil
+}
+
+// sitrepVerify tells whether a file is a report the centre issued: its
+// SHA-256 must be named by a report.issue statement whose signature
+// verifies under its author's key. Offline against a ledger export
+// (truce statements --all --json), or against the server.
+func sitrepVerify(args []string) error {
+	fs := flags("sitrep verify")
+	connect := clientFlags(fs)
+	export := fs.String("ledger", "", "a ledger export (truce statements --all --json) to check against, offline")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return fmt.Errorf("%s", msg.T("sitrep.need_file"))
+	}
+	raw, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(raw)
+	sha := hex.EncodeToString(sum[:])
+	var items []api.StatementView
+	if *export != "" {
+		if items, err = readExport(*export); err != nil {
+			return err
+		}
+	} else {
+		c, err := connect()
+		if err != nil {
+			return err
+		}
+		var found struct{ Items []report.Issued }
+		if err := c.get("/v1/reports/issued?sha256="+sha, &found); err != nil {
+			return err
+		}
+		if len(found.Items) == 0 {
+			return fmt.Errorf("%s", msg.T("sitrep.not_issued", pos[0], sha))
+		}
+		// The statement, and every key statement before it.
+		for from := uint64(0); from <= found.Items[0].Seq; {
+			var page struct {
+				Items []api.StatementView `json:"items"`
+				Next  uint64              `json:"next"`
+			}
+			if err := c.get(fmt.Sprintf("/v1/statements?from=%d&limit=1000", from), &page); err != nil {
+				return err
+			}
+			items = append(items, page.Items...)
+			if page.Next == 0 || len(page.Items) == 0 {
+				break
+			}
+			from = page.Next
+		}
+	}
+	rec, err := findIssue(items, sha)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		return fmt.Errorf("%s", msg.T("sitrep.not_issued", pos[0], sha))
+	}
+	fmt.Println(msg.T("sitrep.verified", pos[0], rec.ID, msg.T("sitrep.audience_short."+rec.Audience), rec.Date, rec.Lang, rec.Format,
+		rec.By, rec.Party, rec.At.UTC().Format(time.RFC3339), rec.Seq))
+	return nil
+}
+
+// readExport reads one or more pages of statements, as truce statements
+// --json prints them.
+func readExport(path string) ([]api.StatementView, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	var out []api.StatementView
+	for {
+		var page struct {
+			Items []api.StatementView `json:"items"`
+		}
+		if err := dec.Decode(&page); err == io.EOF {
+			return out, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, page.Items...)
+	}
+}
+
+// findIssue replays the keys that members held, statement by statement,
+// and returns the report.issue naming sha whose signature verifies under
+// its author's key at the time; an issue that does not verify is an error.
+func findIssue(items []api.StatementView, sha string) (*report.Issued, error) {
+	slices.SortFunc(items, func(a, b api.StatementView) int { return cmp.Compare(a.Seq, b.Seq) })
+	keys := map[string]string{}
+	for _, it := range items {
+		st, body, err := ledger.ParseStatement(it.Statement)
+		if err != nil {
+			return nil, fmt.Errorf("ledger index %d: %w", it.Seq, err)
+		}
+		switch st.Type {
+		case party.TypeOpen:
+			var p party.Open
+			if json.Unmarshal(st.Payload, &p) == nil {
+				keys[p.Operator] = p.Key
+			}
+		case party.TypeAdd:
+			var p party.Add
+			if json.Unmarshal(st.Payload, &p) == nil {
+				keys[p.ID] = p.PublicKey
+			}
+		case party.TypeRotate:
+			var p party.Rotate
+			if json.Unmarshal(st.Payload, &p) == nil {
+				keys[p.Member] = p.PublicKey
+			}
+		case report.TypeIssue:
+			var p report.Issue
+			if json.Unmarshal(st.Payload, &p) != nil || p.SHA256 != sha {
+				continue
+			}
+			key, _ := base64.StdEncoding.DecodeString(keys[st.Author])
+			signed := &ledger.Signed{Statement: st, Body: body, Sig: it.Signature, Seq: it.Seq}
+			if len(key) != ed25519.PublicKeySize || signed.Verify(key) != nil {
+				return nil, fmt.Errorf("%s", msg.T("sitrep.bad_signature", it.Seq, st.Author))
+			}
+			return &report.Issued{ID: report.IDFor(it.Seq), Issue: p, By: st.Author, Party: st.Party, At: st.Time, Seq: it.Seq}, nil
+		}
+	}
+	return nil, nil
 }

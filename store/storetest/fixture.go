@@ -65,7 +65,11 @@ func NewFixtureAt(t testing.TB, st Store, now func() time.Time) *Fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: "Test centre", NoCheckpoints: true, Documents: docs, Evaluate: true, Now: now})
+	reports, err := blobs.Open(filepath.Join(t.TempDir(), "reports"), 16<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, opTok, err := centre.Open(ctx, st, centre.Options{Name: "Test centre", NoCheckpoints: true, Documents: docs, ReportFiles: reports, Evaluate: true, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
