@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -45,7 +46,7 @@ func (s *Server) dailyReport(w http.ResponseWriter, r *http.Request) {
 		format = "json"
 	}
 	if !slices.Contains(report.Formats, format) {
-		badRequest(w, r, ledger.Invalid("format", "unknown format %q; one of json, csv, html", format))
+		badRequest(w, r, ledger.Invalid("format", "unknown format %q; one of json, csv, html, pdf", format))
 		return
 	}
 	cfg := s.centre.ReportConfig()
@@ -61,12 +62,24 @@ func (s *Server) dailyReport(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, r, ledger.Invalid("date", "must be a day from 2000 to tomorrow"))
 		return
 	}
+	lang := i18n.For(q["lang"], r.Header.Get("Accept-Language")).Lang
+	if format == "pdf" {
+		rep, b, err := s.centre.RenderDaily(r.Context(), date, audience, format, lang)
+		if err != nil {
+			pdfFailed(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Header().Set("Content-Disposition", `attachment; filename="truce-daily-`+rep.Date+"-"+audience+"-"+lang+`.pdf"`)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(b)
+		return
+	}
 	rep, err := s.centre.DailyReport(r.Context(), date, audience)
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	lang := i18n.For(q["lang"], r.Header.Get("Accept-Language")).Lang
 	name := "truce-daily-" + rep.Date + "-" + audience + "-" + lang
 	w.Header().Set("Cache-Control", "no-store")
 	switch format {
@@ -123,7 +136,7 @@ func (s *Server) issueDaily(w http.ResponseWriter, r *http.Request) {
 	case !slices.Contains(report.Audiences, b.Audience):
 		err = ledger.Invalid("audience", "unknown audience %q; one of internal, public", b.Audience)
 	case report.MediaTypes[b.Format] == "":
-		err = ledger.Invalid("format", "unknown format %q; one of json, csv, html", b.Format)
+		err = ledger.Invalid("format", "unknown format %q; one of json, csv, html, pdf", b.Format)
 	case !slices.Contains(i18n.Languages, b.Lang):
 		err = ledger.Invalid("lang", "unknown language %q; one of %s", b.Lang, strings.Join(i18n.Languages, ", "))
 	case date.After(s.centre.Now()):
@@ -134,6 +147,10 @@ func (s *Server) issueDaily(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, rec, err := s.centre.IssueDaily(r.Context(), sess, date, b.Audience, b.Format, b.Lang)
+	if errors.Is(err, report.ErrNoChromium) {
+		pdfFailed(w, r, err)
+		return
+	}
 	answer(w, r, st, err, func() (any, error) { return rec, nil })
 }
 
@@ -199,4 +216,15 @@ func (s *Server) issuedFile(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	}
 	s.serveVerified(w, r, f, sha)
+}
+
+// pdfFailed answers for a PDF that could not be printed: 501 when the
+// server has no Chromium to print with.
+func pdfFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, report.ErrNoChromium) {
+		writeProblem(w, r, Problem{Type: problemBase + "pdf-unavailable", Title: "PDF unavailable", Status: http.StatusNotImplemented,
+			Detail: err.Error()})
+		return
+	}
+	fail(w, r, err)
 }

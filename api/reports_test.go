@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"truce/centre"
+	"truce/report"
 	st "truce/store/storetest"
 )
 
@@ -55,8 +56,18 @@ func TestDailyReportAccess(t *testing.T) {
 		t.Errorf("the Ukrainian CSV: %s", csv.body)
 	}
 
+	// The PDF: printed where the server has Chromium, else a 501 that says so.
+	if _, err := report.ChromiumPath(); err == nil {
+		pdf := e.must(e.get(path+"&format=pdf&lang=uk", st.Coord), 200)
+		if !strings.HasPrefix(string(pdf.body), "%PDF-") {
+			t.Errorf("format=pdf: %.40q", pdf.body)
+		}
+	} else if r := e.must(e.get(path+"&format=pdf", st.Coord), 501); !strings.Contains(string(r.body), "pdf-unavailable") {
+		t.Errorf("format=pdf without Chromium: %s", r.body)
+	}
+
 	for _, c := range []struct{ query, field string }{
-		{"audience=secret", "audience"}, {"format=pdf", "format"}, {"date=yesterday", "date"}, {"date=1999-12-31", "date"}, {"since=2026-01-01", "since"},
+		{"audience=secret", "audience"}, {"format=docx", "format"}, {"date=yesterday", "date"}, {"date=1999-12-31", "date"}, {"since=2026-01-01", "since"},
 	} {
 		r := e.must(e.get("/v1/reports/daily?"+c.query, st.Coord), 400)
 		var p struct{ Field string }
@@ -118,7 +129,7 @@ func TestIssueReport(t *testing.T) {
 	for _, c := range []struct {
 		field string
 		value any
-	}{{"date", "24.01.2026"}, {"date", "2099-01-01"}, {"audience", "press"}, {"format", "pdf"}, {"lang", "de"}} {
+	}{{"date", "24.01.2026"}, {"date", "2099-01-01"}, {"audience", "press"}, {"format", "docx"}, {"lang", "de"}} {
 		b := map[string]any{"date": "2026-01-24", "audience": "public", "format": "html", "lang": "en"}
 		b[c.field] = c.value
 		r := e.must(e.post("/v1/reports/daily/issue", st.Coord, b), 422)

@@ -83,8 +83,12 @@ func (c *Centre) RenderDaily(ctx context.Context, date time.Time, audience, form
 		b, err = r.CSV(lang)
 	case "html":
 		b, err = r.HTML(lang)
+	case "pdf":
+		if b, err = r.HTML(lang); err == nil {
+			b, err = report.PDF(ctx, b)
+		}
 	default:
-		err = ledger.Invalid("format", "unknown format %q; one of json, csv, html", format)
+		err = ledger.Invalid("format", "unknown format %q; one of json, csv, html, pdf", format)
 	}
 	return r, b, err
 }

@@ -137,6 +137,9 @@ type Daily struct {
 	ByActor  []Count `json:"by_actor"`
 	ByStatus []Count `json:"by_status"`
 
+	// Series is the count of each of the 30 report days ending on Date.
+	Series []DayCount `json:"series"`
+
 	Violations   []ViolationLine   `json:"violations"`
 	Casualties   Casualties        `json:"casualties"`
 	Sites        []FlagLine        `json:"protected_sites"`
@@ -147,6 +150,15 @@ type Daily struct {
 	Responses    []ResponseLine    `json:"responses,omitempty"`
 	Incidents    []IncidentLine    `json:"incidents"`
 }
+
+// DayCount is one report day's count of incidents.
+type DayCount struct {
+	Date  string `json:"date"`
+	Count int    `json:"count"`
+}
+
+// SeriesDays is how many days the plot of daily counts shows.
+const SeriesDays = 30
 
 // ViolationLine counts the possible violations of one term of one
 // instrument in the period.
@@ -278,9 +290,17 @@ func Build(in Input) *Daily {
 		}
 	}
 	viol := map[string]*ViolationLine{}
+	first := in.Date.AddDate(0, 0, -(SeriesDays - 1))
+	series := make([]DayCount, SeriesDays)
+	for i := range series {
+		series[i].Date = first.AddDate(0, 0, i).Format(time.DateOnly)
+	}
 	for _, inc := range in.Incidents {
 		if public && inc.Status != incident.Published {
 			continue
+		}
+		if d := in.Config.DayOf(inc.From); !d.Before(first) && !d.After(in.Date) {
+			series[int(d.Sub(first).Hours()/24+0.5)].Count++
 		}
 		cur, prev := within(inc.From, from, to), within(inc.From, prevFrom, from)
 		if cur || prev {
@@ -322,6 +342,7 @@ func Build(in Input) *Daily {
 		}
 		r.findings(inc, from, to, public, within)
 	}
+	r.Series = series
 	r.Total.Delta = r.Total.Count - r.Total.Previous
 	if in.Regions != nil {
 		r.ByRegion = table(counts["region"])

@@ -66,6 +66,10 @@ func TestCutOffEdges(t *testing.T) {
 	if r.From != at("2026-02-02 19:30:00").UTC() || r.To != at("2026-02-03 19:30:00").UTC() || r.CutOff != "19:30" || r.Zone != "Europe/Kyiv" {
 		t.Fatalf("period: %s – %s (%s %s)", r.From, r.To, r.CutOff, r.Zone)
 	}
+	if n := len(r.Series); n != SeriesDays || r.Series[n-1] != (DayCount{"2026-02-03", 2}) || r.Series[n-2] != (DayCount{"2026-02-02", 1}) ||
+		r.Series[n-3] != (DayCount{"2026-02-01", 1}) || r.Series[0].Date != "2026-01-05" {
+		t.Fatalf("the 30 days' series: %+v", r.Series)
+	}
 	next := Build(Input{Config: Default(), Date: day("2026-02-04"), Audience: Internal, Incidents: incs})
 	if len(next.Incidents) != 1 || next.Incidents[0].ID != "inc-2" || next.Total.Previous != 2 {
 		t.Fatalf("4 February: %+v", next.Incidents)

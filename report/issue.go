@@ -19,7 +19,8 @@ const TypeIssue = "report.issue"
 const KindDaily = "daily"
 
 // MediaTypes are the formats' media types, as served.
-var MediaTypes = map[string]string{"json": "application/json", "csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}
+var MediaTypes = map[string]string{"json": "application/json", "csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8",
+	"pdf": "application/pdf"}
 
 // Issue is the payload of report.issue.
 type Issue struct {
@@ -42,7 +43,7 @@ func (p *Issue) Validate() error {
 	case !slices.Contains(Audiences, p.Audience):
 		return ledger.Invalid("audience", "unknown audience %q; one of internal, public", p.Audience)
 	case MediaTypes[p.Format] == "":
-		return ledger.Invalid("format", "unknown format %q; one of json, csv, html", p.Format)
+		return ledger.Invalid("format", "unknown format %q; one of json, csv, html, pdf", p.Format)
 	case len(p.Lang) < 2 || len(p.Lang) > 8:
 		return ledger.Invalid("lang", "must be a language tag such as uk")
 	case p.Size <= 0:

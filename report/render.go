@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"html/template"
 	"strconv"
+	"strings"
 	"time"
 
 	"truce/i18n"
 )
 
 // Formats a report is written in.
-var Formats = []string{"json", "csv", "html"}
+var Formats = []string{"json", "csv", "html", "pdf"}
 
 //go:embed daily.html
 var dailyHTML string
@@ -25,6 +26,7 @@ var dailyTemplate = template.Must(template.New("daily").Funcs(template.FuncMap{
 	"km":    func(*float64) string { return "" },
 	"when":  func(time.Time) string { return "" },
 	"delta": func(int) string { return "" },
+	"plot":  func() template.HTML { return "" },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -56,6 +58,7 @@ func (r *Daily) HTML(lang string) ([]byte, error) {
 		},
 		"when":  func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
 		"delta": signed,
+		"plot":  func() template.HTML { return seriesSVG(r.Series, p.T("sitrep.plot_label", SeriesDays)) },
 	})
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, struct {
@@ -118,4 +121,36 @@ func (r *Daily) CSV(lang string) ([]byte, error) {
 	}
 	w.Flush()
 	return b.Bytes(), w.Error()
+}
+
+// seriesSVG draws the daily counts as bars: vector art, in the page and
+// in its PDF. Only numbers and dates go into it.
+func seriesSVG(series []DayCount, label string) template.HTML {
+	const w, h, left, bottom = 600, 140, 32, 18
+	peak := 1
+	for _, d := range series {
+		peak = max(peak, d.Count)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s">`,
+		w, h, w, h, template.HTMLEscapeString(label))
+	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#444"/>`, left, h-bottom, w, h-bottom)
+	fmt.Fprintf(&b, `<text x="%d" y="12" font-size="10" text-anchor="end">%d</text><text x="%d" y="%d" font-size="10" text-anchor="end">0</text>`,
+		left-4, peak, left-4, h-bottom)
+	slot := float64(w-left) / float64(len(series))
+	for i, d := range series {
+		bh := float64(h-bottom-16) * float64(d.Count) / float64(peak)
+		x := float64(left) + float64(i)*slot
+		fill := "#5b7fa6"
+		if i == len(series)-1 {
+			fill = "#a33"
+		}
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %d</title></rect>`,
+			x+1, float64(h-bottom)-bh, slot-2, bh, fill, d.Date, d.Count)
+		if last := len(series) - 1; i == 0 || i == last || (i%7 == 0 && last-i >= 4) {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="9" text-anchor="middle">%s</text>`, x+slot/2, h-4, d.Date[5:])
+		}
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
 }

@@ -28,7 +28,7 @@ func sitrepDaily(args []string) error {
 	connect := clientFlags(fs)
 	date := fs.String("date", "", "the report's day, YYYY-MM-DD (default: the last day closed at the cut-off)")
 	audience := fs.String("audience", "", "internal or public (default: internal for members, public for viewers and without a token)")
-	format := fs.String("format", "text", "text, json, csv or html")
+	format := fs.String("format", "text", "text, json, csv, html or pdf")
 	out := fs.String("out", "", "write to this file rather than to standard output")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -136,7 +136,7 @@ func sitrepIssue(args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	date := fs.String("date", "", "the report's day, YYYY-MM-DD")
 	audience := fs.String("audience", report.Public, "internal or public")
-	format := fs.String("format", "html", "json, csv or html")
+	format := fs.String("format", "html", "json, csv, html or pdf")
 	lang := fs.String("lang", msg.Lang, "language: en, uk, ru or zh")
 	out := fs.String("out", "", "also download the issued bytes to this file")
 	if _, err := parse(fs, args); err != nil {
