@@ -80,6 +80,7 @@ func Routes() []Route {
 		{"POST", "/v1/reports/daily/issue", (*Server).issueDaily},
 		{"GET", "/v1/reports/issued", (*Server).issuedReports},
 		{"GET", "/v1/reports/issued/{sha256}", (*Server).issuedFile},
+		{"GET", "/v1/warnings", (*Server).warnings},
 		{"GET", "/v1/arrangements", (*Server).listArrangements},
 		{"POST", "/v1/arrangements", (*Server).requestArrangement},
 		{"GET", "/v1/arrangements/{id}", (*Server).getArrangement},

@@ -228,3 +228,33 @@ func pdfFailed(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	fail(w, r, err)
 }
+
+// warnings serves GET /v1/warnings: a day's early warnings (trends,
+// hotspots, spillover, nuclear sites), from the incidents the caller's
+// audience may see.
+func (s *Server) warnings(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "date")
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	cfg := s.centre.ReportConfig()
+	date := cfg.DayOf(s.centre.Now())
+	if q["date"] != "" {
+		if date, err = report.ParseDate("date", q["date"]); err != nil {
+			badRequest(w, r, err)
+			return
+		}
+	}
+	audience := report.Public
+	if staff(session(r)) {
+		audience = report.Internal
+	}
+	rep, err := s.centre.DailyReport(r.Context(), date, audience)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"date": rep.Date, "cut_off": rep.CutOff, "zone": rep.Zone, "audience": audience,
+		"warnings": rep.Warnings})
+}

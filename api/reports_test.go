@@ -143,3 +143,31 @@ func TestIssueReport(t *testing.T) {
 		t.Fatal("refused issues changed the ledger")
 	}
 }
+
+// Early warnings: a burst of shelling today after a quiet month warns of a
+// trend; the public sees the warnings of published incidents only.
+func TestWarnings(t *testing.T) {
+	e := newEnv(t)
+	for range 4 {
+		e.report(st.UARep) // the fixture's report: shelling, 24 January 2026
+	}
+	var w struct {
+		Audience string
+		Warnings []report.Warning
+	}
+	e.must(e.get("/v1/warnings?date=2026-01-24", st.Coord), 200).json(t, &w)
+	found := false
+	for _, x := range w.Warnings {
+		if x.Kind == report.WarnTrend && x.Region == "" && x.Type == "" && x.Count == 4 {
+			found = true
+		}
+	}
+	if w.Audience != "internal" || !found {
+		t.Fatalf("staff: %+v", w)
+	}
+	e.must(e.get("/v1/warnings?date=2026-01-24", ""), 200).json(t, &w)
+	if w.Audience != "public" || len(w.Warnings) != 0 {
+		t.Fatalf("anonymous: %+v", w)
+	}
+	e.must(e.get("/v1/warnings?date=24-01-2026", st.Coord), 400)
+}

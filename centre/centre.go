@@ -97,6 +97,7 @@ type Centre struct {
 	tampered      atomic.Pointer[error]
 	reports       report.Config   // the daily report's cut-off
 	regions       *report.Regions // and the areas it counts by
+	borders       *report.Borders // and the third countries it watches
 	reportFiles   *blobs.Store    // issued reports' bytes
 }
 
@@ -174,6 +175,7 @@ type Options struct {
 	// Europe/Kyiv); Regions, if set, are the areas it counts by.
 	Reports report.Config
 	Regions *report.Regions
+	Borders *report.Borders
 	// ReportFiles keeps the bytes of issued reports, by SHA-256.
 	ReportFiles *blobs.Store
 }
@@ -182,7 +184,7 @@ type Options struct {
 // statement; the operator's token is then returned (and never again).
 func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error) {
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents, reports: opt.Reports, regions: opt.Regions,
+		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents, reports: opt.Reports, regions: opt.Regions, borders: opt.Borders,
 		reportFiles: opt.ReportFiles}
 	if c.reports.Zone == nil {
 		c.reports = report.Default()

@@ -53,7 +53,8 @@ func (c *Centre) DailyReport(ctx context.Context, date time.Time, audience strin
 	if err != nil {
 		return nil, err
 	}
-	in := report.Input{Config: cfg, Date: date, Audience: audience, Incidents: incs, Restrictions: restrictions, Regions: c.regions}
+	in := report.Input{Config: cfg, Date: date, Audience: audience, Incidents: incs, Restrictions: restrictions, Regions: c.regions,
+		Borders: c.borders}
 	for _, a := range arrs {
 		purpose := ""
 		if a.Request != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 
@@ -221,4 +222,93 @@ func WriteAreaSet(path, source string, areas []Area) error {
 		return err
 	}
 	return os.WriteFile(path, raw, 0o644)
+}
+
+// BordersFile is the third countries' outlines in a data directory.
+const BordersFile = "borders.json"
+
+// ThirdCountries are the countries whose borders the spillover warning
+// watches by default: Ukraine's neighbours that are party to neither side.
+var ThirdCountries = []string{"Belarus", "Moldova", "Poland", "Romania", "Slovakia", "Hungary"}
+
+// ReadCountries reads a GeoJSON FeatureCollection of countries (Natural
+// Earth's, with a "name" or "NAME" property), keeping those named.
+func ReadCountries(r io.Reader, names []string) ([]Area, error) {
+	var fc struct {
+		Type     string `json:"type"`
+		Features []struct {
+			Properties map[string]any `json:"properties"`
+			Geometry   struct {
+				Type        string          `json:"type"`
+				Coordinates json.RawMessage `json:"coordinates"`
+			} `json:"geometry"`
+		} `json:"features"`
+	}
+	if err := json.NewDecoder(r).Decode(&fc); err != nil {
+		return nil, fmt.Errorf("read the GeoJSON: %w", err)
+	}
+	var out []Area
+	for i, f := range fc.Features {
+		name, _ := f.Properties["name"].(string)
+		if name == "" {
+			name, _ = f.Properties["NAME"].(string)
+		}
+		if !slices.Contains(names, name) {
+			continue
+		}
+		a := Area{ID: name, Name: name}
+		var err error
+		switch f.Geometry.Type {
+		case "Polygon":
+			a.Polygons, err = geo.DecodePolygons(append(append([]byte{'['}, f.Geometry.Coordinates...), ']'), 1<<22)
+		case "MultiPolygon":
+			a.Polygons, err = geo.DecodePolygons(f.Geometry.Coordinates, 1<<22)
+		default:
+			err = fmt.Errorf("a %s is not a country's outline", f.Geometry.Type)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("feature %d (%s): %w", i, name, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// LoadBorders reads a borders file; a missing file is no borders (nil).
+func LoadBorders(path string) (*Borders, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var set AreaSet
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sum := sha256.Sum256(raw)
+	b := &Borders{Label: fmt.Sprintf("%s, sha256 %s", set.Source, hex.EncodeToString(sum[:6]))}
+	for _, a := range set.Areas {
+		var rings [][]geo.Position
+		for _, poly := range a.Polygons {
+			rings = append(rings, poly...)
+		}
+		lines, err := geo.NewLines(rings)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", path, a.Name, err)
+		}
+		b.countries = append(b.countries, border{name: a.Name, lines: lines, box: boxOf(rings)})
+	}
+	return b, nil
+}
+
+func boxOf(rings [][]geo.Position) geo.BBox {
+	box := geo.BBox{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+	for _, r := range rings {
+		for _, p := range r {
+			box = geo.BBox{math.Min(box[0], p[0]), math.Min(box[1], p[1]), math.Max(box[2], p[0]), math.Max(box[3], p[1])}
+		}
+	}
+	return box
 }

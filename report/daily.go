@@ -139,6 +139,8 @@ type Daily struct {
 
 	// Series is the count of each of the 30 report days ending on Date.
 	Series []DayCount `json:"series"`
+	// Warnings are the day's early warnings.
+	Warnings []Warning `json:"warnings"`
 
 	Violations   []ViolationLine   `json:"violations"`
 	Casualties   Casualties        `json:"casualties"`
@@ -252,8 +254,10 @@ type Input struct {
 	Incidents    []*incident.Incident
 	Restrictions []*movement.Restriction
 	Arrangements []Arrangement
-	// Regions, if loaded, are the areas counted by.
+	// Regions, if loaded, are the areas counted by; Borders, if loaded,
+	// the third countries watched for spillover.
 	Regions *Regions
+	Borders *Borders
 }
 
 // Arrangement is an arrangement and its status at the cut-off.
@@ -343,6 +347,7 @@ func Build(in Input) *Daily {
 		r.findings(inc, from, to, public, within)
 	}
 	r.Series = series
+	r.Warnings = warnings(in, from, to, public)
 	r.Total.Delta = r.Total.Count - r.Total.Previous
 	if in.Regions != nil {
 		r.ByRegion = table(counts["region"])

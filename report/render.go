@@ -27,6 +27,7 @@ var dailyTemplate = template.Must(template.New("daily").Funcs(template.FuncMap{
 	"when":  func(time.Time) string { return "" },
 	"delta": func(int) string { return "" },
 	"plot":  func() template.HTML { return "" },
+	"warn":  func(Warning) string { return "" },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -59,6 +60,7 @@ func (r *Daily) HTML(lang string) ([]byte, error) {
 		"when":  func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
 		"delta": signed,
 		"plot":  func() template.HTML { return seriesSVG(r.Series, p.T("sitrep.plot_label", SeriesDays)) },
+		"warn":  func(w Warning) string { return w.Text(p) },
 	})
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, struct {
@@ -153,4 +155,38 @@ func seriesSVG(series []DayCount, label string) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// Text says a warning in lang's words.
+func (w Warning) Text(p i18n.Printer) string {
+	f := func(v *float64) float64 {
+		if v == nil {
+			return 0
+		}
+		return *v
+	}
+	switch w.Kind {
+	case WarnTrend:
+		subject := p.T("warn.all")
+		switch {
+		case w.Region != "" && w.Type != "":
+			subject = w.Region + " · " + label(p, "type.", w.Type)
+		case w.Region != "":
+			subject = w.Region
+		case w.Type != "":
+			subject = label(p, "type.", w.Type)
+		}
+		return p.T("warn.trend", subject, w.Count, f(w.Baseline7), f(w.Baseline28))
+	case WarnHotspot:
+		return p.T("warn.hotspot", w.Cell, w.Count, f(w.Baseline7))
+	case WarnSpillover:
+		return p.T("warn.spillover", w.Incident, f(w.DistanceKM), w.Country)
+	case WarnNuclear:
+		km := "—"
+		if w.DistanceKM != nil {
+			km = strconv.FormatFloat(*w.DistanceKM, 'f', 1, 64)
+		}
+		return p.T("warn.nuclear_site", w.Incident, km, w.Site)
+	}
+	return w.Kind
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	progressio "truce/progress"
 	"truce/report"
@@ -71,5 +72,51 @@ func importAreas(args []string) error {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, msg.T("areas.done", len(oblasts), len(all)-len(oblasts), path))
+	return nil
+}
+
+// importBorders reads third countries' outlines (Natural Earth's
+// countries GeoJSON) into the data directory, for the spillover warning.
+func importBorders(args []string) error {
+	fs := flags("import borders")
+	countries := fs.String("countries", "", "countries GeoJSON (Natural Earth's, with a name property)")
+	names := fs.String("names", strings.Join(report.ThirdCountries, ","), "the third countries to watch, comma-separated")
+	data := fs.String("data", defaultData, "data directory: the outlines go to DATA/"+report.BordersFile)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *countries == "" {
+		fs.Usage()
+		return fmt.Errorf("%s", msg.T("borders.need_countries"))
+	}
+	f, prog, err := openProgress(*countries)
+	if err != nil {
+		return err
+	}
+	want := splitList(*names)
+	got, err := report.ReadCountries(progressio.Reader(f, prog.set64), want)
+	f.Close()
+	prog.done()
+	if err != nil {
+		return fmt.Errorf("%s: %w", *countries, err)
+	}
+	if len(got) < len(want) {
+		var found []string
+		for _, c := range got {
+			found = append(found, c.Name)
+		}
+		return fmt.Errorf("%s", msg.T("borders.missing", *countries, strings.Join(want, ", "), strings.Join(found, ", ")))
+	}
+	if err := os.MkdirAll(*data, 0o750); err != nil {
+		return err
+	}
+	path := filepath.Join(*data, report.BordersFile)
+	if err := report.WriteAreaSet(path, "Natural Earth ("+filepath.Base(*countries)+")", got); err != nil {
+		return err
+	}
+	if _, err := report.LoadBorders(path); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, msg.T("borders.done", len(got), path, report.SpilloverKM))
 	return nil
 }

@@ -87,6 +87,7 @@ func commands() []command {
 		{"agreement verify", "agreement verify FILE [--ledger [--server URL] [--token T]]", agreementVerify},
 		{"import sites", "import sites [--gppd CSV] [--geonuclear CSV] [--wri CSV] [--country UKR,RUS] [--radius-km 5] [--nuclear-radius-km 30] [--id 5] [--out FILE]", importSites},
 		{"import areas", "import areas --adm1 ADM1.geojson [--adm2 ADM2.geojson] [--data DIR | --out FILE]", importAreas},
+		{"import borders", "import borders --countries COUNTRIES.geojson [--names Belarus,Moldova,…] [--data DIR]", importBorders},
 		{"import line", "import line --deepstate FILE|--snapshot FILE --outline ADM1.geojson [--land COUNTRIES.geojson] [--margin-km 3] [--id 2] [--party ID] [--out FILE]", importLine},
 		{"eval", "eval --agreement FILE [--at TIME] [--type TYPE] [--all] [--json] EVENTS.geojson|.csv|.jsonl", evalCmd},
 		{"refold", "refold [--data DIR] [--log-key-file FILE] [--secrets FILE]", refold},

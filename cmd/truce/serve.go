@@ -68,6 +68,9 @@ func openNode(ctx context.Context, dir string, keys keyFlags, opt centre.Options
 	if opt.Regions != nil {
 		slog.Info("the daily report counts by the imported areas", "areas", opt.Regions.Label)
 	}
+	if opt.Borders, err = report.LoadBorders(filepath.Join(dir, report.BordersFile)); err != nil {
+		return nil, err
+	}
 	st, err := sqlite.Open(dir)
 	if err != nil {
 		return nil, err

@@ -76,6 +76,13 @@ func sitrepDaily(args []string) error {
 	fmt.Fprintln(w, msg.T("sitrep.period", r.From.Format("2006-01-02 15:04 UTC"), r.To.Format("2006-01-02 15:04 UTC"), r.CutOff, r.Zone))
 	fmt.Fprintln(w, msg.T("sitrep.audience."+r.Audience))
 	fmt.Fprintln(w)
+	if len(r.Warnings) > 0 {
+		fmt.Fprintln(w, msg.T("sitrep.warnings")+":")
+		for _, x := range r.Warnings {
+			fmt.Fprintf(w, "  [%s] %s\n", msg.T("warn.severity."+x.Severity), x.Text(msg))
+		}
+		fmt.Fprintln(w)
+	}
 	tw := newTable(w)
 	fmt.Fprintf(tw, "\t%s\t%s\t%s\n", msg.T("sitrep.count"), msg.T("sitrep.previous"), msg.T("sitrep.delta"))
 	fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", msg.T("sitrep.total"), r.Total.Count, r.Total.Previous, signedInt(r.Total.Delta))

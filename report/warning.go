@@ -1,0 +1,199 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"truce/geo"
+	"truce/incident"
+)
+
+// Kinds of early warning.
+const (
+	// WarnTrend: a region's (or the whole area's) count of a type rose
+	// sharply against its trailing baselines.
+	WarnTrend = "trend"
+	// WarnHotspot: a grid cell's count rose sharply.
+	WarnHotspot = "hotspot"
+	// WarnSpillover: an incident near a third country's border.
+	WarnSpillover = "spillover"
+	// WarnNuclear: an incident within the radius of a nuclear site, always
+	// urgent.
+	WarnNuclear = "nuclear_site"
+)
+
+// The thresholds, documented in the README. A day's count c rises
+// sharply against its trailing baselines, the mean b7 of the 7 days
+// before and b28 of the 28 days before, when all of these hold:
+//   - c ≥ TrendMin (a few incidents are no trend);
+//   - c ≥ TrendFactor × b7 (the week before was calmer by that much);
+//   - c > b28 + 2·√max(b28, 1) (beyond a Poisson count's two sigmas
+//     around the month's mean: a busy month's normal days do not warn).
+//
+// That fires at escalation after a quiet spell and after a slow rise, the
+// cycle the OSCE mission described (recommitment, a sharp drop, a slow
+// rise, then escalation), and stays quiet during the drop and the slow
+// rise.
+const (
+	TrendMin    = 3
+	TrendFactor = 2.0
+	// HotspotCell is the grid's cell size, in degrees.
+	HotspotCell = 0.5
+	// SpilloverKM is how near a third country's border an incident warns.
+	SpilloverKM = 20.0
+)
+
+// Warning is one early warning of a day.
+type Warning struct {
+	Kind     string `json:"kind"`
+	Severity string `json:"severity"` // urgent, high, watch
+	// Trend and hotspot: what rose, by how much.
+	Region     string   `json:"region,omitempty"`
+	Type       string   `json:"type,omitempty"`
+	Cell       string   `json:"cell,omitempty"` // "lon,lat" of the cell's south-west corner
+	Count      int      `json:"count,omitempty"`
+	Baseline7  *float64 `json:"baseline_7,omitempty"`
+	Baseline28 *float64 `json:"baseline_28,omitempty"`
+	// Spillover and nuclear sites: the incident, and what it came near.
+	Incident   string   `json:"incident,omitempty"`
+	Country    string   `json:"country,omitempty"`
+	Site       string   `json:"site,omitempty"`
+	DistanceKM *float64 `json:"distance_km,omitempty"`
+}
+
+// Rises applies the trend rule to a day's count and the 28 days before it
+// (counts oldest first, today last; fewer than 29 values are padded with
+// zeros before). It returns the two baselines too.
+func Rises(counts []int) (rises bool, b7, b28 float64) {
+	if len(counts) == 0 {
+		return false, 0, 0
+	}
+	today := counts[len(counts)-1]
+	before := counts[:len(counts)-1]
+	mean := func(n int) float64 {
+		sum := 0
+		for i := len(before) - n; i < len(before); i++ {
+			if i >= 0 {
+				sum += before[i]
+			}
+		}
+		return float64(sum) / float64(n)
+	}
+	b7, b28 = mean(7), mean(28)
+	c := float64(today)
+	return today >= TrendMin && c >= TrendFactor*b7 && c > b28+2*math.Sqrt(math.Max(b28, 1)), b7, b28
+}
+
+// Borders are third countries' outlines, measured to for spillover.
+type Borders struct {
+	countries []border
+	Label     string
+}
+
+type border struct {
+	name  string
+	lines *geo.Lines
+	box   geo.BBox
+}
+
+// Near names the third country whose border is within SpilloverKM of p,
+// and how far, nearest first; ok is false when none is.
+func (b *Borders) Near(p geo.Position) (country string, km float64, ok bool) {
+	if b == nil {
+		return "", 0, false
+	}
+	best := math.Inf(1)
+	// A degree of latitude is 111 km: a box grown by a margin in degrees
+	// rules most countries out before measuring.
+	margin := SpilloverKM/111 + 0.5
+	for _, c := range b.countries {
+		if p[0] < c.box[0]-margin*2 || p[0] > c.box[2]+margin*2 || p[1] < c.box[1]-margin || p[1] > c.box[3]+margin {
+			continue
+		}
+		if m, found := c.lines.Distance(p, SpilloverKM*1000); found && m/1000 < best {
+			best, country = m/1000, c.name
+		}
+	}
+	return country, best, country != ""
+}
+
+// warnings works out a day's early warnings from the incidents the
+// report reads (the audience's), by region if regions are loaded.
+func warnings(in Input, from, to time.Time, public bool) []Warning {
+	var out []Warning
+	first := in.Date.AddDate(0, 0, -28)
+	day := func(t time.Time) int { return int(in.Config.DayOf(t).Sub(first).Hours()/24 + 0.5) }
+	type key struct{ region, typ string }
+	series := map[key][]int{}
+	cells := map[string][]int{}
+	bump := func(m map[key][]int, k key, d int) {
+		if m[k] == nil {
+			m[k] = make([]int, 29)
+		}
+		m[k][d]++
+	}
+	for _, inc := range in.Incidents {
+		if public && inc.Status != incident.Published {
+			continue
+		}
+		d := day(inc.From)
+		if d < 0 || d > 28 {
+			continue
+		}
+		p := geo.Position{(inc.BBox[0] + inc.BBox[2]) / 2, (inc.BBox[1] + inc.BBox[3]) / 2}
+		typ := string(inc.Report.Type)
+		bump(series, key{"", ""}, d)
+		bump(series, key{"", typ}, d)
+		if in.Regions != nil {
+			if oblast, _ := in.Regions.Locate(p); oblast != "" {
+				bump(series, key{oblast, ""}, d)
+				bump(series, key{oblast, typ}, d)
+			}
+		}
+		cell := fmt.Sprintf("%.1f,%.1f", math.Floor(p[0]/HotspotCell)*HotspotCell, math.Floor(p[1]/HotspotCell)*HotspotCell)
+		if cells[cell] == nil {
+			cells[cell] = make([]int, 29)
+		}
+		cells[cell][d]++
+		if d != 28 || inc.From.Before(from) || !inc.From.Before(to) {
+			continue
+		}
+		// The day's own incidents: near a border, or a nuclear site.
+		if country, km, ok := in.Borders.Near(p); ok {
+			km = math.Round(km*10) / 10
+			out = append(out, Warning{Kind: WarnSpillover, Severity: "high", Incident: inc.ID, Country: country, DistanceKM: &km, Type: typ})
+		}
+		for _, f := range inc.Evaluation.Flags() {
+			if f.Rule == "site" && f.SiteKind == "nuclear" {
+				out = append(out, Warning{Kind: WarnNuclear, Severity: "urgent", Incident: inc.ID, Site: cmp.Or(f.SiteName, f.Site),
+					DistanceKM: f.MeasuredKM, Type: typ})
+				break
+			}
+		}
+	}
+	for k, counts := range series {
+		if ok, b7, b28 := Rises(counts); ok {
+			b7, b28 = math.Round(b7*10)/10, math.Round(b28*10)/10
+			sev := "high"
+			if k.region != "" || k.typ != "" {
+				sev = "watch"
+			}
+			out = append(out, Warning{Kind: WarnTrend, Severity: sev, Region: k.region, Type: k.typ, Count: counts[28], Baseline7: &b7, Baseline28: &b28})
+		}
+	}
+	for cell, counts := range cells {
+		if ok, b7, b28 := Rises(counts); ok {
+			b7, b28 = math.Round(b7*10)/10, math.Round(b28*10)/10
+			out = append(out, Warning{Kind: WarnHotspot, Severity: "watch", Cell: cell, Count: counts[28], Baseline7: &b7, Baseline28: &b28})
+		}
+	}
+	rank := map[string]int{"urgent": 0, "high": 1, "watch": 2}
+	slices.SortFunc(out, func(a, b Warning) int {
+		return cmp.Or(cmp.Compare(rank[a.Severity], rank[b.Severity]), cmp.Compare(a.Kind, b.Kind), cmp.Compare(b.Count, a.Count),
+			cmp.Compare(a.Region, b.Region), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Cell, b.Cell), cmp.Compare(a.Incident, b.Incident))
+	})
+	return out
+}

@@ -1,0 +1,139 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"truce/geo"
+	"truce/incident"
+	"truce/internal/shareddata"
+)
+
+// The OSCE mission's cycle, as a synthetic series: a busy month, a
+// recommitment and a sharp drop, a slow rise, then escalation. The trend
+// warns on the escalation's first day, and at no point of the drop or the
+// slow rise.
+func TestTrendCycle(t *testing.T) {
+	var series []int
+	for range 30 {
+		series = append(series, 20) // fighting
+	}
+	for range 20 {
+		series = append(series, 2) // recommitment: a sharp drop
+	}
+	for i := range 20 {
+		series = append(series, 2+i*6/19) // a slow rise, 2 to 8
+	}
+	escalation := len(series)
+	for range 5 {
+		series = append(series, 25)
+	}
+	var warned []int
+	for d := 28; d < len(series); d++ {
+		if ok, _, _ := Rises(series[d-28 : d+1]); ok {
+			warned = append(warned, d)
+		}
+	}
+	if len(warned) == 0 || warned[0] != escalation {
+		t.Fatalf("warned on days %v; the escalation began on day %d", warned, escalation)
+	}
+	for _, d := range warned {
+		if d < escalation {
+			t.Fatalf("warned on day %d, before the escalation", d)
+		}
+	}
+}
+
+// The real UCDP events of the full-scale war's first year: a few events a
+// month until late August 2022, when the record fills (tens a day). The
+// trend warns at that change point, within its first three days, and on
+// no day before it.
+func TestTrendUCDP(t *testing.T) {
+	f := shareddata.Open(t, "ucdp-ged-ukraine/ucdp_ukraine_20220224_20230228.utf8.csv")
+	defer f.Close()
+	r := csv.NewReader(f)
+	header, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	perDay := map[string]int{}
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		perDay[row[col["date_start"]][:10]]++
+	}
+	start := time.Date(2022, 2, 24, 0, 0, 0, 0, time.UTC)
+	var series []int
+	var dates []string
+	for d := start; d.Before(time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC)); d = d.AddDate(0, 0, 1) {
+		dates = append(dates, d.Format(time.DateOnly))
+		series = append(series, perDay[d.Format(time.DateOnly)])
+	}
+	first := ""
+	for d := 28; d < len(series); d++ {
+		if ok, _, _ := Rises(series[d-28 : d+1]); ok {
+			first = dates[d]
+			break
+		}
+	}
+	if first < "2022-08-29" || first > "2022-09-02" {
+		t.Fatalf("the first warning is on %q; the record fills from 2022-08-31", first)
+	}
+}
+
+// Spillover: an incident 7 km from the Belarusian border warns, one in
+// central Ukraine does not; a nuclear site's flag is always urgent.
+func TestSpilloverAndNuclear(t *testing.T) {
+	f := shareddata.Open(t, "natural-earth-world-atlas/region_countries_50m.geojson")
+	countries, err := ReadCountries(f, ThirdCountries)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(countries) != len(ThirdCountries) {
+		t.Fatalf("%d of %d countries found", len(countries), len(ThirdCountries))
+	}
+	path := filepath.Join(t.TempDir(), BordersFile)
+	if err := WriteAreaSet(path, "Natural Earth 50m", countries); err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadBorders(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, km, ok := b.Near(geo.Position{30.9, 51.9}); !ok || c != "Belarus" || km > SpilloverKM {
+		t.Fatalf("near Chernihiv's border: %q %.1f km %v", c, km, ok)
+	}
+	if c, km, ok := b.Near(geo.Position{32.0, 49.0}); ok {
+		t.Fatalf("central Ukraine is %.1f km from %s", km, c)
+	}
+	border := inc(1, at("2026-02-03 10:00:00"), incident.Drone, "ru", incident.Reported)
+	border.BBox = geo.BBox{30.9, 51.9, 30.9, 51.9}
+	plant := inc(2, at("2026-02-03 11:00:00"), incident.Shelling, "ru", incident.Reported)
+	km := 3.2
+	plant.Evaluation = &incident.Evaluation{Instruments: []incident.Judgement{{Agreement: "znpp", Version: 1,
+		Violations: []incident.PossibleViolation{{Term: "2", Rule: "site", Site: "znpp", SiteName: "Zaporizhzhia NPP", SiteKind: "nuclear", MeasuredKM: &km}}}}}
+	r := Build(Input{Config: Default(), Date: day("2026-02-03"), Audience: Internal, Incidents: []*incident.Incident{border, plant}, Borders: b})
+	kinds := map[string]Warning{}
+	for _, w := range r.Warnings {
+		kinds[w.Kind] = w
+	}
+	if w := kinds[WarnSpillover]; w.Incident != "inc-1" || w.Country != "Belarus" {
+		t.Errorf("spillover: %+v", r.Warnings)
+	}
+	if w := kinds[WarnNuclear]; w.Incident != "inc-2" || w.Severity != "urgent" || r.Warnings[0].Kind != WarnNuclear {
+		t.Errorf("nuclear site: %+v", r.Warnings)
+	}
+}
