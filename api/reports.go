@@ -258,3 +258,42 @@ func (s *Server) warnings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"date": rep.Date, "cut_off": rep.CutOff, "zone": rep.Zone, "audience": audience,
 		"warnings": rep.Warnings})
 }
+
+// issueSpot serves POST /v1/reports/spot: a coordinator issues the spot
+// report of one incident.
+func (s *Server) issueSpot(w http.ResponseWriter, r *http.Request) {
+	sess := member(w, r)
+	if sess == nil {
+		return
+	}
+	var b struct {
+		Incident string `json:"incident"`
+		Audience string `json:"audience"`
+		Format   string `json:"format"`
+		Lang     string `json:"lang"`
+	}
+	if !readJSON(w, r, &b) {
+		return
+	}
+	var err error
+	switch {
+	case !strings.HasPrefix(b.Incident, "inc-"):
+		err = ledger.Invalid("incident", "name the incident (inc-N)")
+	case !slices.Contains(report.Audiences, b.Audience):
+		err = ledger.Invalid("audience", "unknown audience %q; one of internal, public", b.Audience)
+	case !slices.Contains([]string{"json", "html", "pdf"}, b.Format):
+		err = ledger.Invalid("format", "a spot report is json, html or pdf, not %q", b.Format)
+	case !slices.Contains(i18n.Languages, b.Lang):
+		err = ledger.Invalid("lang", "unknown language %q; one of %s", b.Lang, strings.Join(i18n.Languages, ", "))
+	}
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	st, rec, err := s.centre.IssueSpot(r.Context(), sess, b.Incident, b.Audience, b.Format, b.Lang)
+	if errors.Is(err, report.ErrNoChromium) {
+		pdfFailed(w, r, err)
+		return
+	}
+	answer(w, r, st, err, func() (any, error) { return rec, nil })
+}

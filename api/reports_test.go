@@ -171,3 +171,34 @@ func TestWarnings(t *testing.T) {
 	}
 	e.must(e.get("/v1/warnings?date=24-01-2026", st.Coord), 400)
 }
+
+// Spot reports: a coordinator issues one on an incident; the public one
+// waits for publication; a belligerent may not issue one.
+func TestSpotReport(t *testing.T) {
+	e := newEnv(t)
+	published := e.f.Walk(t)
+	private := e.report(st.UARep)
+	body := func(id, audience string) map[string]any {
+		return map[string]any{"incident": id, "audience": audience, "format": "html", "lang": "ru"}
+	}
+	e.must(e.post("/v1/reports/spot", st.UARep, body(private, "internal")), 403)
+	e.must(e.post("/v1/reports/spot", st.Coord, body(private, "public")), 409)
+	e.must(e.post("/v1/reports/spot", st.Coord, body("inc-99999", "internal")), 404)
+	var res struct {
+		Record struct{ SHA256, Kind, Incident string }
+	}
+	e.must(e.post("/v1/reports/spot", st.Coord, body(private, "internal")), 201).json(t, &res)
+	page := e.must(e.get("/v1/reports/issued/"+res.Record.SHA256, st.RURep), 200)
+	if res.Record.Kind != "spot" || res.Record.Incident != private || !strings.Contains(string(page.body), "Оперативное сообщение: "+private) {
+		t.Fatalf("internal spot report: %+v %.300s", res.Record, page.body)
+	}
+	e.must(e.post("/v1/reports/spot", st.Coord, body(published, "public")), 201).json(t, &res)
+	pub := e.must(e.get("/v1/reports/issued/"+res.Record.SHA256, ""), 200)
+	if !strings.Contains(string(pub.body), published) || strings.Contains(string(pub.body), "Обстрел не подтверждаем") {
+		t.Fatalf("the public spot report: %.600s", pub.body)
+	}
+	r := e.must(e.post("/v1/reports/spot", st.Coord, map[string]any{"incident": published, "audience": "public", "format": "csv", "lang": "en"}), 422)
+	if !strings.Contains(string(r.body), `"field":"format"`) {
+		t.Fatalf("csv spot report: %s", r.body)
+	}
+}

@@ -567,6 +567,8 @@ func (c *Centre) onStatements(ctx context.Context, op *Session, batch []*ledger.
 			c.onSigned(ctx, op, s)
 		case agreement.TypeArrangementWithdraw, agreement.TypeArrangementCancel, agreement.TypeArrangementCut, agreement.TypeArrangementClose:
 			c.onArrangementEnded(ctx, op, s)
+		case incident.TypePublish:
+			c.onPublished(ctx, op, s)
 		case agreement.TypeSuspend, agreement.TypeResume, agreement.TypeTerminate:
 			var p agreement.ChangeStatus
 			if ledger.DecodePayload(s.Statement, &p) != nil {

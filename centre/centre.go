@@ -98,6 +98,7 @@ type Centre struct {
 	reports       report.Config   // the daily report's cut-off
 	regions       *report.Regions // and the areas it counts by
 	borders       *report.Borders // and the third countries it watches
+	spotReports   bool            // issue spot reports on published serious violations
 	reportFiles   *blobs.Store    // issued reports' bytes
 }
 
@@ -178,13 +179,17 @@ type Options struct {
 	Borders *report.Borders
 	// ReportFiles keeps the bytes of issued reports, by SHA-256.
 	ReportFiles *blobs.Store
+	// SpotReports: the centre issues the public spot report of each
+	// incident whose finding of serious_violation is published (with
+	// Evaluate, which follows the ledger).
+	SpotReports bool
 }
 
 // Open starts a centre over store. A new store is opened with the genesis
 // statement; the operator's token is then returned (and never again).
 func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error) {
 	c := &Centre{Store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents, reports: opt.Reports, regions: opt.Regions, borders: opt.Borders,
+		sessions: map[[32]byte]cached{}, cpu: make(chan struct{}, runtime.GOMAXPROCS(0)), docs: opt.Documents, reports: opt.Reports, regions: opt.Regions, borders: opt.Borders, spotReports: opt.SpotReports,
 		reportFiles: opt.ReportFiles}
 	if c.reports.Zone == nil {
 		c.reports = report.Default()

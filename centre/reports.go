@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"truce/blobs"
@@ -127,3 +128,81 @@ func (c *Centre) IssueDaily(ctx context.Context, s *Session, date time.Time, aud
 
 // ReportFiles is the store of issued reports' bytes, nil if none.
 func (c *Centre) ReportFiles() *blobs.Store { return c.reportFiles }
+
+// IssueSpot issues the spot report of an incident: its bytes kept, their
+// digest recorded by a report.issue of kind spot.
+func (c *Centre) IssueSpot(ctx context.Context, s *Session, id, audience, format, lang string) (*ledger.Signed, *report.Issued, error) {
+	if s.Kind == party.Belligerent || s.Member.Revoked || !s.Member.Has(party.Coordinator) {
+		return nil, nil, ledger.Forbidden("reports are issued by coordinators of a party that is not a belligerent")
+	}
+	if c.reportFiles == nil {
+		return nil, nil, ErrNoReportStore
+	}
+	inc, err := c.Store.Incident(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if inc == nil {
+		return nil, nil, ledger.NotFound("no incident %q", id)
+	}
+	spot, err := report.BuildSpot(inc, audience, c.regions)
+	if err != nil {
+		return nil, nil, ledger.Conflict("%v", err)
+	}
+	var b []byte
+	switch format {
+	case "json":
+		if b, err = json.MarshalIndent(spot, "", "  "); err == nil {
+			b = append(b, '\n')
+		}
+	case "html", "pdf":
+		if b, err = spot.HTML(lang, c.reports.Zone); err == nil && format == "pdf" {
+			b, err = report.PDF(ctx, b)
+		}
+	default:
+		err = ledger.Invalid("format", "a spot report is json, html or pdf, not %q", format)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	sha, size, err := c.reportFiles.Put(bytes.NewReader(b))
+	if err != nil {
+		return nil, nil, fmt.Errorf("store the report: %w", err)
+	}
+	p := report.Issue{Kind: report.KindSpot, Incident: inc.ID, Date: c.reports.DayOf(inc.From).Format(time.DateOnly), Audience: audience,
+		Lang: lang, Format: format, SHA256: sha, Size: size, CutOff: c.reports.CutOffText(), Zone: c.reports.Zone.String()}
+	st, err := c.Say(ctx, s, report.TypeIssue, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, &report.Issued{ID: report.IDFor(st.Seq), Issue: p, By: s.Member.ID, Party: s.Member.Party, At: st.Statement.Time, Seq: st.Seq}, nil
+}
+
+// onPublished issues the public spot report of an incident whose finding
+// of serious_violation was just published, once.
+func (c *Centre) onPublished(ctx context.Context, op *Session, s *ledger.Signed) {
+	var p incident.Publish
+	if !c.spotReports || ledger.DecodePayload(s.Statement, &p) != nil || c.reportFiles == nil {
+		return
+	}
+	inc, err := c.Store.Incident(ctx, p.Incident)
+	if err != nil || inc == nil || inc.Finding == nil || inc.Finding.Outcome != "serious_violation" {
+		return
+	}
+	issued, err := c.Store.IssuedReports(ctx)
+	if err != nil {
+		return
+	}
+	for _, r := range issued {
+		if r.Kind == report.KindSpot && r.Incident == inc.ID && r.Audience == report.Public {
+			return
+		}
+	}
+	if _, rec, err := c.IssueSpot(ctx, op, inc.ID, report.Public, "html", "en"); err != nil {
+		if ctx.Err() == nil {
+			slog.Error("issue the spot report", "incident", inc.ID, "err", err)
+		}
+	} else {
+		slog.Info("spot report issued on a published serious violation", "incident", inc.ID, "report", rec.ID)
+	}
+}

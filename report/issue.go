@@ -25,6 +25,7 @@ var MediaTypes = map[string]string{"json": "application/json", "csv": "text/csv;
 // Issue is the payload of report.issue.
 type Issue struct {
 	Kind     string `json:"kind"`
+	Incident string `json:"incident,omitempty"` // a spot report's incident
 	Date     string `json:"date"`
 	Audience string `json:"audience"`
 	Lang     string `json:"lang"`
@@ -38,8 +39,12 @@ type Issue struct {
 // Validate checks the payload's fields.
 func (p *Issue) Validate() error {
 	switch {
-	case p.Kind != KindDaily:
-		return ledger.Invalid("kind", "unknown report kind %q; one of daily", p.Kind)
+	case p.Kind != KindDaily && p.Kind != KindSpot:
+		return ledger.Invalid("kind", "unknown report kind %q; one of daily, spot", p.Kind)
+	case p.Kind == KindSpot && !strings.HasPrefix(p.Incident, "inc-"):
+		return ledger.Invalid("incident", "a spot report names its incident (inc-N)")
+	case p.Kind == KindDaily && p.Incident != "":
+		return ledger.Invalid("incident", "a daily report names no incident")
 	case !slices.Contains(Audiences, p.Audience):
 		return ledger.Invalid("audience", "unknown audience %q; one of internal, public", p.Audience)
 	case MediaTypes[p.Format] == "":

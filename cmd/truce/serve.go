@@ -213,7 +213,7 @@ func serve(args []string) error {
 		return fmt.Errorf("--report-cutoff, --report-zone: %w", err)
 	}
 	n, err := openNode(ctx, *data, keys, centre.Options{CheckpointInterval: *cpEvery, CheckpointEntries: *cpEntries, Witnesses: wcfg, Evaluate: true,
-		Reports: reports})
+		Reports: reports, SpotReports: true})
 	if err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func demoCmd(args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	n, err := openNode(ctx, dir, keys, centre.Options{Name: sc.Centre, Names: sc.CentreNames, OpenedAt: sc.Start(), Evaluate: true})
+	n, err := openNode(ctx, dir, keys, centre.Options{Name: sc.Centre, Names: sc.CentreNames, OpenedAt: sc.Start(), Evaluate: true, SpotReports: true})
 	if err != nil {
 		return err
 	}

@@ -239,7 +239,11 @@ func sitrepVerify(args []string) error {
 	if rec == nil {
 		return fmt.Errorf("%s", msg.T("sitrep.not_issued", pos[0], sha))
 	}
-	fmt.Println(msg.T("sitrep.verified", pos[0], rec.ID, msg.T("sitrep.audience_short."+rec.Audience), rec.Date, rec.Lang, rec.Format,
+	what := msg.T("sitrep.kind.daily", rec.Date)
+	if rec.Kind == report.KindSpot {
+		what = msg.T("sitrep.kind.spot", rec.Incident)
+	}
+	fmt.Println(msg.T("sitrep.verified", pos[0], rec.ID, msg.T("sitrep.audience_short."+rec.Audience), what, rec.Lang, rec.Format,
 		rec.By, rec.Party, rec.At.UTC().Format(time.RFC3339), rec.Seq))
 	return nil
 }
@@ -308,4 +312,48 @@ func findIssue(items []api.StatementView, sha string) (*report.Issued, error) {
 		}
 	}
 	return nil, nil
+}
+
+// sitrepSpot issues an incident's spot report.
+func sitrepSpot(args []string) error {
+	fs := flags("sitrep spot")
+	connect := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	audience := fs.String("audience", report.Internal, "internal or public (once the incident is published)")
+	format := fs.String("format", "html", "json, html or pdf")
+	lang := fs.String("lang", msg.Lang, "language: en, uk, ru or zh")
+	out := fs.String("out", "", "also download the issued bytes to this file")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := arity(fs, pos, 1, "cli.need_incident"); err != nil {
+		return err
+	}
+	c, err := connect()
+	if err != nil {
+		return err
+	}
+	var res struct {
+		Statement api.StatementView `json:"statement"`
+		Record    report.Issued     `json:"record"`
+	}
+	body, _ := json.Marshal(map[string]string{"incident": pos[0], "audience": *audience, "format": *format, "lang": *lang})
+	if err := c.do("POST", "/v1/reports/spot", bytes.NewReader(body), "application/json", &res); err != nil {
+		return err
+	}
+	if *out != "" {
+		var b string
+		if err := c.get("/v1/reports/issued/"+res.Record.SHA256, rawInto(&b)); err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, []byte(b), 0o644); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return printJSON(res)
+	}
+	fmt.Println(msg.T("spot.issued", res.Record.ID, res.Statement.Seq, res.Record.SHA256))
+	return nil
 }
