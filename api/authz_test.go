@@ -177,17 +177,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 }
 
-// Reads: members see every record, anonymous callers only published ones,
-// and the ledger itself needs membership.
+// Reads: members see every record, anonymous callers and viewers only
+// published ones, and the ledger itself needs a member who reads
+// incidents.
 func TestReadVisibility(t *testing.T) {
 	e := newEnv(t)
 	published := e.f.Walk(t)
 	private := e.report(st.UARep)
-	for _, who := range []string{st.UARep, st.RURep, st.Viewer, st.Mon1} {
+	for _, who := range []string{st.UARep, st.RURep, st.Mon1} {
 		e.must(e.get("/v1/incidents/"+private, who), 200)
 		e.must(e.get("/v1/statements?limit=5", who), 200)
 		e.must(e.get("/v1/members", who), 200)
 	}
+	e.must(e.get("/v1/incidents/"+private, st.Viewer), 404)
+	e.must(e.get("/v1/incidents/"+published, st.Viewer), 200)
+	e.must(e.get("/v1/statements?limit=5", st.Viewer), 403)
+	e.must(e.get("/v1/members", st.Viewer), 200)
 	e.must(e.get("/v1/incidents/"+private, ""), 404)
 	e.must(e.get("/v1/incidents/"+private+"/history", ""), 404)
 	e.must(e.get("/v1/incidents/"+published, ""), 200)
