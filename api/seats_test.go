@@ -21,7 +21,7 @@ import (
 // seatsEnv is a centre whose clock the test sets, with three monitoring
 // countries (ch, tr, in) and their heads of mission added while no term
 // was in force, and then an agreement in force whose monitoring term reads
-// like the demo's: ch 3 seats (incidents, evidence, sites, zone), tr 2
+// like the demo's: ch 2 seats (incidents, evidence, sites, zone), tr 2
 // (incidents, evidence, zone), in 2 (incidents, evidence, hotline), with
 // case consent.
 type seatsEnv struct {
@@ -71,7 +71,7 @@ func newSeatsEnv(t *testing.T) *seatsEnv {
 			map[string]any{"id": "2", "type": "reference_line", "geometry": map[string]any{"type": "LineString", "coordinates": [][]float64{{35, 47}, {36, 47.5}}}},
 			map[string]any{"id": "3", "type": "protected_sites", "radius_km": 30, "sites": []any{map[string]any{"id": "znpp", "name": "ZNPP", "kind": "nuclear", "lon": 34.58, "lat": 47.51}}},
 			map[string]any{"id": "8", "type": "monitoring", "case_consent": true, "monitors": []any{
-				monitor("ch", 3, "incidents", "evidence", "sites", "zone"), monitor("tr", 2, "incidents", "evidence", "zone"), monitor("in", 2, "incidents", "evidence", "hotline")}},
+				monitor("ch", 2, "incidents", "evidence", "sites", "zone"), monitor("tr", 2, "incidents", "evidence", "zone"), monitor("in", 2, "incidents", "evidence", "hotline")}},
 		}}
 	e.must(e.post("/v1/agreements", st.USMed, map[string]any{"agreement": doc}), 201)
 	e.must(e.post("/v1/agreements/truce/sign", st.UARep, map[string]any{}), 201)
@@ -113,7 +113,7 @@ func (e *seatsEnv) accredit(by, member string, until time.Time) string {
 // field (and the term), and nothing is stored.
 func TestSeatsFollowTheTerm(t *testing.T) {
 	e := newSeatsEnv(t)
-	// ch has Mon1, Mon2 and its head: its three seats are taken.
+	// ch has Mon1, Mon2 and its head, added before the term: more than its two seats.
 	e.refused("/v1/members", centre.OperatorID, map[string]any{"id": "ch-four", "party": "ch", "name": "Fourth", "roles": []string{"monitor"}}, 422, "party", "truce/8")
 	e.must(e.post("/v1/parties", centre.OperatorID, map[string]any{"id": "no", "name": "Norway", "kind": "monitor"}), 201)
 	e.refused("/v1/members", centre.OperatorID, map[string]any{"id": "no-monitor", "party": "no", "name": "Norwegian monitor", "roles": []string{"monitor"}}, 422, "party", "truce/8")
@@ -128,9 +128,8 @@ func TestSeatsFollowTheTerm(t *testing.T) {
 	e.refused("/v1/seats/accreditations", "ch-head", map[string]any{"member": st.Mon1, "until": e.now().Add(-time.Hour).Format(time.RFC3339)}, 422, "until", "")
 	a1 := e.accredit("ch-head", st.Mon1, until)
 	e.accredit("ch-head", st.Mon2, until)
-	e.accredit("ch-head", "ch-head", until)
-	// A fourth accreditation at once is beyond the seats; a renewal is not.
-	e.refused("/v1/seats/accreditations", "ch-head", map[string]any{"member": st.Mon1, "until": until.Add(time.Hour).Format(time.RFC3339)}, 422, "member", "truce/8")
+	// A third member seated at once is beyond the seats; a renewal is not.
+	e.refused("/v1/seats/accreditations", "ch-head", map[string]any{"member": "ch-head", "until": until.Format(time.RFC3339)}, 422, "member", "truce/8")
 	var renewed struct{ Record seat.Accreditation }
 	e.must(e.post("/v1/seats/accreditations", "ch-head", map[string]any{"member": st.Mon1, "until": until.Add(time.Hour).Format(time.RFC3339), "replaces": a1}), 201).json(t, &renewed)
 	if renewed.Record.Renews != a1 || renewed.Record.Basis != "truce/8" {
@@ -160,7 +159,7 @@ func TestSeatsFollowTheTerm(t *testing.T) {
 	e.must(e.get("/v1/seats", st.Viewer), 200).json(t, &seats)
 	i := slices.IndexFunc(seats.Countries, func(c centre.Country) bool { return c.Party.ID == "ch" })
 	ch := seats.Countries[i]
-	if ch.Seats != 3 || ch.Held != 3 || ch.Members != 3 || ch.Consent.Parties["ru"].Decision != "consent" || len(ch.Consent.Cases) != 1 {
+	if ch.Seats != 2 || ch.Held != 2 || ch.Members != 3 || ch.Consent.Parties["ru"].Decision != "consent" || len(ch.Consent.Cases) != 1 {
 		t.Fatalf("ch's seats: %+v", ch)
 	}
 }

@@ -339,13 +339,16 @@ func NewAccreditation(seq uint64, at time.Time, by Actor, p Accredit, member *pa
 		if g == nil {
 			return nil, reg.NotNamed("member", by.Party)
 		}
-		taken := 0
+		// Seats are members: one holding two accreditations at once
+		// takes one seat.
+		var seated []string
 		for _, h := range held {
-			if (replaced == nil || h.ID != replaced.ID) && h.Overlaps(from, until) {
-				taken++
+			if (replaced == nil || h.ID != replaced.ID) && h.Overlaps(from, until) && !slices.Contains(seated, h.Member) {
+				seated = append(seated, h.Member)
 			}
 		}
-		if taken >= g.Representatives {
+		taken := len(seated)
+		if !slices.Contains(seated, member.ID) && taken >= g.Representatives {
 			return nil, &ledger.FieldError{Field: "member", Term: g.Ref(), Reason: fmt.Sprintf("%s holds %d of its %d seats under %s from %s: rotate one (replaces) or wait until one ends",
 				by.Party, taken, g.Representatives, g.Ref(), from.Format(time.RFC3339))}
 		}
