@@ -543,8 +543,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		acc, err := s.centre.Access(r.Context(), sess)
 		return err != nil || !acc.Incidents
 	}
+	public := publicOnly()
 	send := func(st *ledger.Signed) error {
-		if st.Statement.Type != incident.TypePublish && publicOnly() {
+		if st.Statement.Type != incident.TypePublish && public {
 			return nil
 		}
 		data, _ := json.Marshal(viewStatement(st))
@@ -557,6 +558,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		if err != nil || len(batch) == 0 {
 			return
 		}
+		public = publicOnly() // once a page while catching up
 		for _, st := range batch {
 			if send(st) != nil {
 				return
@@ -589,6 +591,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 					return
 				}
 			}
+			public = publicOnly() // an accreditation may have ended since
 			if send(st) != nil {
 				return
 			}
