@@ -164,69 +164,6 @@ func TestSeatsFollowTheTerm(t *testing.T) {
 	}
 }
 
-// Access follows the term: each monitoring country reads what its access
-// list names, once accredited, and loses it the instant its accreditation
-// ends.
-func TestAccessListMatrix(t *testing.T) {
-	e := newSeatsEnv(t)
-	inc := e.report(st.UARep)
-	up := e.must(e.do("POST", "/v1/evidence", st.UARep, "a file", "application/octet-stream"), 201)
-	var blob struct {
-		SHA256 string `json:"sha256"`
-		Size   int64  `json:"size"`
-	}
-	up.json(t, &blob)
-	e.must(e.post("/v1/incidents/"+inc+"/evidence", st.UARep, map[string]any{"evidence": map[string]any{"sha256": blob.SHA256, "size": blob.Size, "name": "f.txt", "media_type": "text/plain"}}), 201)
-	var thread struct{ Record struct{ ID string } }
-	e.must(e.post("/v1/hotline", st.UARep, map[string]any{"kind": "other", "to": "centre", "subject": "Test", "text": map[string]string{"lang": "en", "text": "Hello."}}), 201).json(t, &thread)
-
-	end := e.now().Add(time.Hour).Truncate(time.Second)
-	for _, who := range [][2]string{{"ch-head", st.Mon1}, {"tr-head", "tr-monitor"}, {"in-head", "in-monitor"}} {
-		e.accredit(who[0], who[1], end)
-	}
-	type reads struct{ incidents, evidence, sites, zone, hotline bool }
-	check := func(who string, want reads) {
-		t.Helper()
-		ok := func(r response) bool { return r.status == 200 }
-		var view struct {
-			Withheld []string `json:"withheld"`
-		}
-		e.must(e.get("/v1/agreements/truce", who), 200).json(t, &view)
-		got := reads{
-			incidents: ok(e.get("/v1/incidents/"+inc, who)),
-			evidence:  ok(e.get("/v1/evidence/"+blob.SHA256, who)),
-			sites:     !slices.Contains(view.Withheld, "sites"),
-			zone:      !slices.Contains(view.Withheld, "zone"),
-			hotline:   ok(e.get("/v1/hotline/"+thread.Record.ID, who)),
-		}
-		if got != want {
-			t.Errorf("%s reads %+v, want %+v", who, got, want)
-		}
-		file := e.get("/v1/agreements/truce/file", who).status
-		if (want.sites && want.zone) != (file == 200) {
-			t.Errorf("%s: the signed file: %d", who, file)
-		}
-	}
-	all := reads{true, true, true, true, true}
-	check(st.Mon1, reads{true, true, true, true, false})
-	check("tr-monitor", reads{true, true, false, true, false})
-	check("in-monitor", reads{true, true, false, false, true})
-	check(st.Mon2, reads{}) // not accredited
-	check(st.UARep, all)
-	check(st.USMed, all)
-	check(st.Viewer, reads{sites: true, zone: true}) // published material only; agreements are public to members
-	// The instant the accreditation ends, its access ends: no statement.
-	e.set(end.Add(-time.Millisecond))
-	check(st.Mon1, reads{true, true, true, true, false})
-	e.set(end)
-	check(st.Mon1, reads{})
-	var me struct{ Access seat.Access }
-	e.must(e.get("/v1/me", st.Mon1), 200).json(t, &me)
-	if me.Access.Basis != "expired" {
-		t.Fatalf("after the end: %+v", me.Access)
-	}
-}
-
 // Restricted evidence: only the parties named on the incident, its
 // assigned monitors and the centre's coordinators read it, and every read
 // is on the ledger, the custody trail.
