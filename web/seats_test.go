@@ -73,6 +73,18 @@ func TestSeatsAndPressView(t *testing.T) {
 	if rotated != 1 || rotating != 1 || objections != 1 {
 		t.Fatalf("rotation %d → %d, objections %d", rotated, rotating, objections)
 	}
+	// India's access lists neither sites nor the zone: the agreement's page
+	// says what it withholds; Switzerland's lists both.
+	for member, want := range map[string]int{"in-monitor": 1, "ch-monitor": 0} {
+		ctx := c.browser()
+		c.login(ctx, member)
+		var n int
+		c.run(ctx, chromedp.Navigate(c.srv.URL+"/#/agreement/"+demoDeal), present("#agreement-status"),
+			chromedp.Evaluate(`document.querySelectorAll("#withheld").length`, &n))
+		if n != want {
+			t.Errorf("%s: %d notes of what is withheld, want %d", member, n, want)
+		}
+	}
 	if u := c.unlabeled(ua); len(u) != 0 {
 		t.Fatalf("controls without labels: %v", u)
 	}

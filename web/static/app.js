@@ -601,6 +601,7 @@ async function viewAgreement(id, params) {
   const replacesHTML = replaces.map((x) => `<a href="#/agreement/${encodeURIComponent(x.agreement)}" data-replaces="${esc(x.agreement)}">${esc(instrumentTitle(x.agreement))}</a>${x.state ? ` (${esc(t("ui.agreement.state." + x.state))})` : ""}`).join(", ");
   $("#main").innerHTML = `<h1>${textHTML(d.title)}</h1>
     <p id="agreement-status">${agreementBadge(a)}${detail ? ` <span class="status-detail">${esc(detail)}</span>` : ""} ${a.in_force ? "" : `<span>${esc(t("ui.agreement.not_in_force_now"))}</span>`}</p>
+    ${a.withheld ? `<p id="withheld" class="note">${esc(t("ui.seats.withheld", list(a.withheld.map((x) => t("ui.seats.access." + x)))))}</p>` : ""}
     <table class="fields">
       ${fieldRow(t("ui.field.id"), `<code>${esc(id)}</code>`)}
       ${fieldRow(t("ui.agreement.versions"), versions + (a.document.amends ? " " + esc(t("ui.agreement.amends", a.document.amends)) : ""))}
@@ -1432,7 +1433,8 @@ function agreementFeatures(instruments) {
   const fc = () => ({ type: "FeatureCollection", features: [] });
   const out = { lines: fc(), zones: fc(), sites: fc(), radii: fc() };
   for (const { id, document: doc } of instruments) {
-    const lines = doc.terms.filter((x) => x.type === "reference_line");
+    // A line the caller's access withholds (zone) comes without geometry.
+    const lines = doc.terms.filter((x) => x.type === "reference_line" && x.geometry);
     for (const l of lines) out.lines.features.push({ type: "Feature", geometry: l.geometry, properties: { agreement: id, term: l.id, party: l.party || "" } });
     for (const z of doc.terms.filter((x) => x.type === "disengagement_zone")) {
       for (const l of lines.filter((x) => !z.lines || !z.lines.length || z.lines.includes(x.id)))
