@@ -81,7 +81,12 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, planView{Plan: p, Document: doc})
+	acc, ok := s.access(w, r)
+	if !ok {
+		return
+	}
+	shown, _ := redact(*doc, acc) // the sites and the zone a seat's access leaves out
+	writeJSON(w, http.StatusOK, planView{Plan: p, Document: &shown})
 }
 
 func (s *Server) submitPlan(w http.ResponseWriter, r *http.Request) {
@@ -215,6 +220,14 @@ func (s *Server) comparePlans(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		sides = append(sides, agreement.Side{ID: id, Doc: doc, Version: p.Version, Stances: p.Stances})
+	}
+	acc, ok := s.access(w, r)
+	if !ok {
+		return
+	}
+	for i := range sides {
+		d, _ := redact(*sides[i].Doc, acc) // the sites and the zone a seat's access leaves out
+		sides[i].Doc = &d
 	}
 	writeJSON(w, http.StatusOK, agreement.Compare(sides))
 }

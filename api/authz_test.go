@@ -282,6 +282,7 @@ func TestAccessListMatrix(t *testing.T) {
 		if got != want {
 			t.Errorf("%s reads %+v, want %+v", who, got, want)
 		}
+		e.must(e.get("/v1/plans/compare?plans=truce,truce", who), 200) // what is withheld is summed up, not read
 		file := e.get("/v1/agreements/truce/file", who).status
 		if (want.sites && want.zone) != (file == 200) {
 			t.Errorf("%s: the signed file: %d", who, file)
