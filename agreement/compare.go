@@ -144,15 +144,18 @@ func Summary(t *Term) string {
 		}
 		return "from " + t.From + ", indefinitely"
 	case ReferenceLine:
+		who := "common"
+		if t.Party != "" {
+			who = t.Party
+		}
+		if t.Geometry == nil { // withheld from a reader whose access leaves out the zone
+			return who + " line, withheld"
+		}
 		n := 0
 		if ls, err := LinesOf(*t.Geometry); err == nil {
 			for _, l := range ls {
 				n += len(l)
 			}
-		}
-		who := "common"
-		if t.Party != "" {
-			who = t.Party
 		}
 		return fmt.Sprintf("%s line, %d vertices", who, n)
 	case DisengagementZone:

@@ -141,6 +141,9 @@ type Term struct {
 	// monitoring, guarantees
 	Monitors   []Monitor `json:"monitors,omitempty"`
 	Guarantors []string  `json:"guarantors,omitempty"`
+	// CaseConsent lets each belligerent object to a monitor taking a
+	// given case (monitoring terms).
+	CaseConsent bool `json:"case_consent,omitempty"`
 
 	// AppliesTo names the incident types a rule judges; empty takes the
 	// rule's default (see docs/agreements.md).
@@ -376,7 +379,7 @@ var fieldsOf = map[string][]string{
 	ProtectedSites:    {"radius_km", "sites", "applies_to"},
 	ProhibitedAction:  {"action", "zone", "applies_to"},
 	Precondition:      {"condition", "days", "zone", "before"},
-	Monitoring:        {"monitors"},
+	Monitoring:        {"monitors", "case_consent"},
 	Guarantees:        {"guarantors"},
 	Clause:            {},
 }
@@ -389,6 +392,7 @@ func (t *Term) present() map[string]bool {
 		"radius_km": t.RadiusKM != nil, "sites": t.Sites != nil,
 		"action": t.Action != "", "zone": t.Zone != "", "condition": t.Condition != "", "days": t.Days != 0, "before": t.Before != "",
 		"monitors": t.Monitors != nil, "guarantors": t.Guarantors != nil, "applies_to": t.AppliesTo != nil,
+		"case_consent": t.CaseConsent,
 	}
 }
 
@@ -549,6 +553,9 @@ func (t *Term) validate() (int, error) {
 			field := fmt.Sprintf("monitors[%d]", i)
 			if !ledger.IDPattern.MatchString(m.Party) {
 				return 0, ledger.Invalid(field+".party", "%q is not a party ID", m.Party)
+			}
+			if slices.IndexFunc(t.Monitors, func(o Monitor) bool { return o.Party == m.Party }) != i {
+				return 0, ledger.Invalid(field+".party", "%s is named twice", m.Party)
 			}
 			if m.Representatives < 1 || m.Representatives > 10000 {
 				return 0, ledger.Invalid(field+".representatives", "must be between 1 and 10000")

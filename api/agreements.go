@@ -81,7 +81,12 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, planView{Plan: p, Document: doc})
+	acc, ok := s.access(w, r)
+	if !ok {
+		return
+	}
+	shown, _ := redact(*doc, acc) // the sites and the zone a seat's access leaves out
+	writeJSON(w, http.StatusOK, planView{Plan: p, Document: &shown})
 }
 
 func (s *Server) submitPlan(w http.ResponseWriter, r *http.Request) {
@@ -216,6 +221,14 @@ func (s *Server) comparePlans(w http.ResponseWriter, r *http.Request) {
 		}
 		sides = append(sides, agreement.Side{ID: id, Doc: doc, Version: p.Version, Stances: p.Stances})
 	}
+	acc, ok := s.access(w, r)
+	if !ok {
+		return
+	}
+	for i := range sides {
+		d, _ := redact(*sides[i].Doc, acc) // the sites and the zone a seat's access leaves out
+		sides[i].Doc = &d
+	}
 	writeJSON(w, http.StatusOK, agreement.Compare(sides))
 }
 
@@ -236,6 +249,9 @@ type agreementView struct {
 	Replaces []agreementRef          `json:"replaces,omitempty"`
 	// Preconditions: how each quiet-days condition stands now.
 	Preconditions []agreement.PreconditionStatus `json:"preconditions,omitempty"`
+	// Withheld lists what the caller's access leaves out of the document:
+	// sites (the protected sites) or zone (the lines and areas).
+	Withheld []string `json:"withheld,omitempty"`
 }
 
 // agreementRef names another instrument and its state now.
@@ -289,7 +305,14 @@ func (s *Server) preconditions(r *http.Request, reg *agreement.Registry, v *agre
 }
 
 func (s *Server) viewAgreement(r *http.Request, v *agreement.Version) (agreementView, error) {
-	out := agreementView{Version: v, SignedBy: v.SignedBy(), Missing: []string{}}
+	acc, err := s.centre.Access(r.Context(), session(r))
+	if err != nil {
+		return agreementView{}, err
+	}
+	doc, withheld := redact(v.Document, acc)
+	shown := *v
+	shown.Document = doc
+	out := agreementView{Version: &shown, SignedBy: v.SignedBy(), Missing: []string{}, Withheld: withheld}
 	if out.SignedBy == nil {
 		out.SignedBy = []string{}
 	}
@@ -443,6 +466,14 @@ func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) {
 // truce agreement verify.
 func (s *Server) agreementFile(w http.ResponseWriter, r *http.Request) {
 	if v := s.agreementVersion(w, r); v != nil {
+		acc, ok := s.access(w, r)
+		if !ok {
+			return
+		}
+		if _, withheld := redact(v.Document, acc); withheld != nil {
+			fail(w, r, ledger.Forbidden("the signed file holds %s, which your access (%s) does not include", strings.Join(withheld, " and "), acc.Basis))
+			return
+		}
 		w.Header().Set("Content-Disposition", `attachment; filename="`+v.ID+`-v`+strconv.Itoa(v.Version)+`.json"`)
 		writeJSON(w, http.StatusOK, v.File())
 	}

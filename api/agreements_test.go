@@ -180,7 +180,7 @@ func TestAgreementSigningAndEvaluation(t *testing.T) {
 		t.Fatalf("preconditions after shelling in the zone: %+v", pv.Preconditions)
 	}
 	var page struct{ Items []incident.Incident }
-	e.must(e.get("/v1/incidents?term=ceasefire/4.2", st.Viewer), 200).json(t, &page)
+	e.must(e.get("/v1/incidents?term=ceasefire/4.2", st.USMed), 200).json(t, &page)
 	if len(page.Items) != 1 || page.Items[0].ID != inc.ID {
 		t.Fatalf("by term: %+v", page.Items)
 	}
@@ -209,7 +209,7 @@ func TestAgreementSigningAndEvaluation(t *testing.T) {
 	// names version 2.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		e.must(e.get("/v1/incidents/"+inc.ID, st.Viewer), 200).json(t, &inc)
+		e.must(e.get("/v1/incidents/"+inc.ID, st.USMed), 200).json(t, &inc)
 		if j := inc.Evaluation.Judgement("ceasefire"); j != nil && j.Version == 2 {
 			break
 		}
@@ -238,7 +238,7 @@ func waitEvaluated(t *testing.T, e *env, id string) incident.Incident {
 	t.Helper()
 	var inc incident.Incident
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		e.must(e.get("/v1/incidents/"+id, st.Viewer), 200).json(t, &inc)
+		e.must(e.get("/v1/incidents/"+id, st.USMed), 200).json(t, &inc)
 		if inc.Evaluation != nil {
 			return inc
 		}
@@ -316,7 +316,7 @@ func waitJudged(t *testing.T, e *env, id string, ok func(*incident.Evaluation) b
 	var inc incident.Incident
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		inc = incident.Incident{}
-		e.must(e.get("/v1/incidents/"+id, st.Viewer), 200).json(t, &inc)
+		e.must(e.get("/v1/incidents/"+id, st.USMed), 200).json(t, &inc)
 		if inc.Evaluation != nil && ok(inc.Evaluation) {
 			return inc
 		}

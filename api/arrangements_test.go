@@ -135,7 +135,7 @@ func TestArrangementCycle(t *testing.T) {
 		t.Fatalf("re-judged without its cause: %+v", inc.Evaluation)
 	}
 	var before incident.Incident
-	e.must(e.get("/v1/incidents/"+inside, st.Viewer), 200).json(t, &before)
+	e.must(e.get("/v1/incidents/"+inside, st.USMed), 200).json(t, &before)
 	if windowFlag(before.Evaluation, "w1") == nil {
 		t.Fatal("the incident before the withdrawal lost its flag")
 	}

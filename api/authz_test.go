@@ -10,6 +10,7 @@ import (
 
 	"truce/centre"
 	"truce/incident"
+	"truce/seat"
 	st "truce/store/storetest"
 )
 
@@ -130,6 +131,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 			[]string{st.Mon1, st.Mon2}},
 		cell{"close", requested, "/v1/arrangements/%s/close", func() any { return map[string]any{"outcome": "aborted", "reason": "Not guaranteed."} },
 			[]string{st.UARep, centre.OperatorID}},
+
+		// Seats: a monitoring country's representatives accredit its own
+		// members (the fixture's ch has monitors only); the belligerents'
+		// representatives consent.
+		cell{"accredit", nil, "/v1/seats/accreditations", func() any {
+			return map[string]any{"member": st.Mon1, "until": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)}
+		}, nil},
+		cell{"consent", nil, "/v1/seats/consents", func() any { return map[string]any{"country": "ch", "decision": "consent"} },
+			[]string{st.UARep, st.RURep}},
 	)
 	for _, c := range cells {
 		for _, who := range actors {
@@ -177,17 +187,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 }
 
-// Reads: members see every record, anonymous callers only published ones,
-// and the ledger itself needs membership.
+// Reads: members see every record, anonymous callers and viewers only
+// published ones, and the ledger itself needs a member who reads
+// incidents.
 func TestReadVisibility(t *testing.T) {
 	e := newEnv(t)
 	published := e.f.Walk(t)
 	private := e.report(st.UARep)
-	for _, who := range []string{st.UARep, st.RURep, st.Viewer, st.Mon1} {
+	for _, who := range []string{st.UARep, st.RURep, st.Mon1} {
 		e.must(e.get("/v1/incidents/"+private, who), 200)
 		e.must(e.get("/v1/statements?limit=5", who), 200)
 		e.must(e.get("/v1/members", who), 200)
 	}
+	e.must(e.get("/v1/incidents/"+private, st.Viewer), 404)
+	e.must(e.get("/v1/incidents/"+published, st.Viewer), 200)
+	e.must(e.get("/v1/statements?limit=5", st.Viewer), 403)
+	e.must(e.get("/v1/members", st.Viewer), 200)
 	e.must(e.get("/v1/incidents/"+private, ""), 404)
 	e.must(e.get("/v1/incidents/"+private+"/history", ""), 404)
 	e.must(e.get("/v1/incidents/"+published, ""), 200)
@@ -225,4 +240,70 @@ func TestSubmitOtherMembersStatement(t *testing.T) {
 	// A viewer's own signed report is refused too.
 	v := e.sign(t, st.Viewer, incident.TypeReport, st.Report())
 	e.must(e.post("/v1/statements", st.Viewer, v.Seal()), 403)
+}
+
+// The matrix's third dimension: a monitoring country's access list. Under
+// a term like the demo's, each country's accredited monitor reads what its
+// list names and nothing more; viewers read published material; members
+// of other parties read everything.
+// And the instant an accreditation ends, so does what it gave.
+func TestAccessListMatrix(t *testing.T) {
+	e := newSeatsEnv(t)
+	inc := e.report(st.UARep)
+	up := e.must(e.do("POST", "/v1/evidence", st.UARep, "a file", "application/octet-stream"), 201)
+	var blob struct {
+		SHA256 string `json:"sha256"`
+		Size   int64  `json:"size"`
+	}
+	up.json(t, &blob)
+	e.must(e.post("/v1/incidents/"+inc+"/evidence", st.UARep, map[string]any{"evidence": map[string]any{"sha256": blob.SHA256, "size": blob.Size, "name": "f.txt", "media_type": "text/plain"}}), 201)
+	var thread struct{ Record struct{ ID string } }
+	e.must(e.post("/v1/hotline", st.UARep, map[string]any{"kind": "other", "to": "centre", "subject": "Test", "text": map[string]string{"lang": "en", "text": "Hello."}}), 201).json(t, &thread)
+
+	end := e.now().Add(time.Hour).Truncate(time.Second)
+	for _, who := range [][2]string{{"ch-head", st.Mon1}, {"tr-head", "tr-monitor"}, {"in-head", "in-monitor"}} {
+		e.accredit(who[0], who[1], end)
+	}
+	type reads struct{ incidents, evidence, sites, zone, hotline bool }
+	check := func(who string, want reads) {
+		t.Helper()
+		ok := func(r response) bool { return r.status == 200 }
+		var view struct {
+			Withheld []string `json:"withheld"`
+		}
+		e.must(e.get("/v1/agreements/truce", who), 200).json(t, &view)
+		got := reads{
+			incidents: ok(e.get("/v1/incidents/"+inc, who)),
+			evidence:  ok(e.get("/v1/evidence/"+blob.SHA256, who)),
+			sites:     !slices.Contains(view.Withheld, "sites"),
+			zone:      !slices.Contains(view.Withheld, "zone"),
+			hotline:   ok(e.get("/v1/hotline/"+thread.Record.ID, who)),
+		}
+		if got != want {
+			t.Errorf("%s reads %+v, want %+v", who, got, want)
+		}
+		e.must(e.get("/v1/plans/compare?plans=truce,truce", who), 200) // what is withheld is summed up, not read
+		file := e.get("/v1/agreements/truce/file", who).status
+		if (want.sites && want.zone) != (file == 200) {
+			t.Errorf("%s: the signed file: %d", who, file)
+		}
+	}
+	all := reads{true, true, true, true, true}
+	check(st.Mon1, reads{true, true, true, true, false})
+	check("tr-monitor", reads{true, true, false, true, false})
+	check("in-monitor", reads{true, true, false, false, true})
+	check(st.Mon2, reads{}) // not accredited
+	check(st.UARep, all)
+	check(st.USMed, all)
+	check(st.Viewer, reads{sites: true, zone: true}) // published material only; agreements are public to members
+	// The instant the accreditation ends, its access ends: no statement.
+	e.set(end.Add(-time.Millisecond))
+	check(st.Mon1, reads{true, true, true, true, false})
+	e.set(end)
+	check(st.Mon1, reads{})
+	var me struct{ Access seat.Access }
+	e.must(e.get("/v1/me", st.Mon1), 200).json(t, &me)
+	if me.Access.Basis != "expired" {
+		t.Fatalf("after the end: %+v", me.Access)
+	}
 }

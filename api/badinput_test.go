@@ -13,6 +13,7 @@ import (
 	"truce/centre"
 	"truce/incident"
 	"truce/ledger"
+	"truce/party"
 	"truce/store/storetest"
 )
 
@@ -387,6 +388,85 @@ func TestHotlineBadInput(t *testing.T) {
 			}
 			p := problemOf(t, r)
 			if c.field != "" && p.Field != c.field {
+				t.Errorf("field %q, want %q (%s)", p.Field, c.field, p.Detail)
+			}
+			after, _ := e.f.Store.Dump(ctx)
+			if e.size() != size || !slices.Equal(before, after) {
+				t.Fatal("the refused request changed the store")
+			}
+		})
+	}
+}
+
+// Seats, consents and the custody trail: bad input names its field and
+// changes nothing.
+func TestSeatsBadInput(t *testing.T) {
+	e := newEnv(t)
+	tok, _, err := e.f.Centre.AddMember(context.Background(), centre.NewMember{ID: "ch-head", Party: "ch", Name: "Head of mission", Roles: []party.Role{party.Representative}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.f.Tokens["ch-head"] = tok
+	inc := e.report(storetest.UARep)
+	until := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	accredit := func(field string, value any) string {
+		m := map[string]any{"member": storetest.Mon1, "until": until}
+		m[field] = value
+		return mustJSON(t, m)
+	}
+	word := func(field string, value any) string {
+		m := map[string]any{"country": "ch", "decision": "consent"}
+		m[field] = value
+		return mustJSON(t, m)
+	}
+	cases := []struct {
+		name, method, path, member, body string
+		status                           int
+		field                            string
+	}{
+		{"an unknown field", "POST", "/v1/seats/accreditations", "ch-head", accredit("seat", 3), 400, "seat"},
+		{"an end that is not a time", "POST", "/v1/seats/accreditations", "ch-head", accredit("until", "June"), 422, "until"},
+		{"a start before the statement", "POST", "/v1/seats/accreditations", "ch-head", accredit("from", "2026-01-01T00:00:00Z"), 422, "from"},
+		{"an end before the start", "POST", "/v1/seats/accreditations", "ch-head", accredit("until", "2026-01-01T00:00:00Z"), 422, "until"},
+		{"more than five years", "POST", "/v1/seats/accreditations", "ch-head", accredit("until", time.Now().AddDate(6, 0, 0).UTC().Format(time.RFC3339)), 422, "until"},
+		{"not an accreditation ID", "POST", "/v1/seats/accreditations", "ch-head", accredit("replaces", "inc-3"), 422, "replaces"},
+		{"an accreditation that does not exist", "POST", "/v1/seats/accreditations", "ch-head", accredit("replaces", "acc-99999"), 422, "replaces"},
+		{"a member of another party", "POST", "/v1/seats/accreditations", "ch-head", accredit("member", storetest.RURep), 403, "member"},
+		{"a member that does not exist", "POST", "/v1/seats/accreditations", "ch-head", accredit("member", "nobody"), 422, "member"},
+		{"a viewer's seat", "POST", "/v1/seats/accreditations", "ch-head", accredit("member", "ch-head-viewer"), 422, "member"},
+		{"a bidi override in the note", "POST", "/v1/seats/accreditations", "ch-head", accredit("note", "\u202eeton"), 422, "note"},
+		{"consent from a mediator", "POST", "/v1/seats/consents", storetest.USMed, word("note", "x"), 403, "party"},
+		{"consent from an observer", "POST", "/v1/seats/consents", storetest.Viewer, word("note", "x"), 403, "party"},
+		{"an unknown decision", "POST", "/v1/seats/consents", storetest.UARep, word("decision", "abstain"), 422, "decision"},
+		{"a country that does not exist", "POST", "/v1/seats/consents", storetest.UARep, word("country", "zz"), 422, "country"},
+		{"a country that does not monitor", "POST", "/v1/seats/consents", storetest.UARep, word("country", "us"), 422, "country"},
+		{"a monitor without its case", "POST", "/v1/seats/consents", storetest.UARep, word("monitor", storetest.Mon1), 422, "incident"},
+		{"a case without its monitor", "POST", "/v1/seats/consents", storetest.UARep, word("incident", inc), 422, "monitor"},
+		{"a monitor of another country", "POST", "/v1/seats/consents", storetest.UARep, mustJSON(t, map[string]any{"country": "ch", "decision": "object", "monitor": storetest.UAMonitor, "incident": inc}), 422, "monitor"},
+		{"a case objection no term allows", "POST", "/v1/seats/consents", storetest.UARep, mustJSON(t, map[string]any{"country": "ch", "decision": "object", "monitor": storetest.Mon1, "incident": inc}), 422, "incident"},
+		{"seats at no time", "GET", "/v1/seats?at=soon", storetest.UARep, "", 400, "at"},
+		{"an unknown seats parameter", "GET", "/v1/seats?country=ch", storetest.UARep, "", 400, "country"},
+		{"custody of no incident ID", "GET", "/v1/custody?incident=hl-1", storetest.UARep, "", 400, "incident"},
+		{"custody of no SHA-256", "GET", "/v1/custody?sha256=xyz", storetest.UARep, "", 400, "sha256"},
+	}
+	if _, _, err := e.f.Centre.AddMember(context.Background(), centre.NewMember{ID: "ch-head-viewer", Party: "ch", Name: "Press officer", Roles: []party.Role{party.Viewer}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before, _ := e.f.Store.Dump(ctx)
+			size := e.size()
+			var body any
+			ct := ""
+			if c.body != "" {
+				body, ct = c.body, "application/json"
+			}
+			r := e.do(c.method, c.path, c.member, body, ct)
+			if r.status != c.status {
+				t.Fatalf("status %d, want %d: %.300s", r.status, c.status, r.body)
+			}
+			if p := problemOf(t, r); p.Field != c.field {
 				t.Errorf("field %q, want %q (%s)", p.Field, c.field, p.Detail)
 			}
 			after, _ := e.f.Store.Dump(ctx)

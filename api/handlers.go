@@ -59,7 +59,11 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	if sess == nil {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"member": sess.Member, "party_kind": sess.Kind, "centre_signs": sess.CanSign()})
+	acc, ok := s.access(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"member": sess.Member, "party_kind": sess.Kind, "centre_signs": sess.CanSign(), "access": acc})
 }
 
 func (s *Server) listParties(w http.ResponseWriter, r *http.Request) {
@@ -253,7 +257,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listStatements(w http.ResponseWriter, r *http.Request) {
-	if member(w, r) == nil {
+	if !s.ledgerReader(w, r) {
 		return
 	}
 	q, err := query(r, "from", "limit")
@@ -288,7 +292,7 @@ func (s *Server) listStatements(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
-	if member(w, r) == nil {
+	if !s.ledgerReader(w, r) {
 		return
 	}
 	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 63)

@@ -63,7 +63,7 @@ func (s *Server) visibleThreads(r *http.Request, sess *centre.Session, party str
 	}
 	out := all[:0]
 	for _, th := range all {
-		if th.CanRead(sess.Member, sess.Kind) {
+		if s.canReadThread(r, sess, th) {
 			out = append(out, th)
 		}
 	}
@@ -96,7 +96,7 @@ func (s *Server) readableThread(w http.ResponseWriter, r *http.Request, sess *ce
 		fail(w, r, err)
 		return nil
 	}
-	if th == nil || !th.CanRead(sess.Member, sess.Kind) {
+	if !s.canReadThread(r, sess, th) {
 		fail(w, r, ledger.NotFound("no hotline thread %q", id))
 		return nil
 	}
@@ -379,5 +379,5 @@ func (s *Server) threadReadable(r *http.Request, sess *centre.Session, id string
 		return false
 	}
 	th, err := s.centre.Store.Thread(r.Context(), id)
-	return err == nil && th != nil && th.CanRead(sess.Member, sess.Kind)
+	return err == nil && s.canReadThread(r, sess, th)
 }

@@ -17,6 +17,7 @@ import (
 	"truce/incident"
 	"truce/ledger"
 	"truce/party"
+	"truce/seat"
 )
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
@@ -25,7 +26,11 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, r, err)
 		return
 	}
-	f, err := filterOf(r, q)
+	acc, ok := s.access(w, r)
+	if !ok {
+		return
+	}
+	f, err := filterOf(r, q, acc)
 	if err == nil && f.Term != "" {
 		err = s.knownTerm(r, f.Agreement, f.Term)
 	}
@@ -46,7 +51,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i, inc := range page.Items {
-		page.Items[i] = publicView(r, inc)
+		page.Items[i] = publicView(acc, inc)
 	}
 	resp := map[string]any{"items": page.Items}
 	if page.Next > 0 {
@@ -64,7 +69,11 @@ func (s *Server) mapIncidents(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, r, err)
 		return
 	}
-	f, err := filterOf(r, q)
+	acc, ok := s.access(w, r)
+	if !ok {
+		return
+	}
+	f, err := filterOf(r, q, acc)
 	if err != nil {
 		badRequest(w, r, err)
 		return
@@ -96,8 +105,9 @@ func (s *Server) mapIncidents(w http.ResponseWriter, r *http.Request) {
 }
 
 // filterOf reads the filter parameters shared by lists and maps.
-// Anonymous callers are held to published incidents.
-func filterOf(r *http.Request, q params) (incident.Filter, error) {
+// Callers whose access does not include incidents (anonymous callers,
+// viewers) are held to published incidents.
+func filterOf(r *http.Request, q params, acc seat.Access) (incident.Filter, error) {
 	var f incident.Filter
 	var err error
 	if f.From, err = q.time("from"); err == nil {
@@ -118,36 +128,41 @@ func filterOf(r *http.Request, q params) (incident.Filter, error) {
 			err = ledger.Invalid("term", "must be agreement/term, such as abu-dhabi/4.2")
 		}
 	}
-	f.PublishedOnly = session(r) == nil
+	f.PublishedOnly = !acc.Incidents
 	return f, err
 }
 
-// visible loads an incident the caller may see: members see every incident,
-// anonymous callers only published ones.
-func (s *Server) visible(w http.ResponseWriter, r *http.Request) *incident.Incident {
+// visible loads an incident the caller may see: members whose access
+// includes incidents see every incident, others (anonymous callers,
+// viewers) only published ones.
+func (s *Server) visible(w http.ResponseWriter, r *http.Request) (*incident.Incident, seat.Access) {
+	acc, ok := s.access(w, r)
+	if !ok {
+		return nil, acc
+	}
 	id := r.PathValue("id")
 	inc, err := s.centre.Store.Incident(r.Context(), id)
 	if err != nil {
 		fail(w, r, err)
-		return nil
+		return nil, acc
 	}
-	if inc == nil || (session(r) == nil && inc.Status != incident.Published) {
+	if inc == nil || (!acc.Incidents && inc.Status != incident.Published) {
 		fail(w, r, ledger.NotFound("no incident %q", id))
-		return nil
+		return nil, acc
 	}
-	return inc
+	return inc, acc
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
-	if inc := s.visible(w, r); inc != nil {
-		writeJSON(w, http.StatusOK, publicView(r, inc))
+	if inc, acc := s.visible(w, r); inc != nil {
+		writeJSON(w, http.StatusOK, publicView(acc, inc))
 	}
 }
 
-// publicView hides, from anonymous callers, the links to other reports:
-// those may not be published.
-func publicView(r *http.Request, inc *incident.Incident) *incident.Incident {
-	if session(r) != nil {
+// publicView hides, from those who read published material only, the
+// links to other reports: those may not be published.
+func publicView(acc seat.Access, inc *incident.Incident) *incident.Incident {
+	if acc.Incidents {
 		return inc
 	}
 	c := *inc
@@ -162,11 +177,11 @@ func publicView(r *http.Request, inc *incident.Incident) *incident.Incident {
 }
 
 func (s *Server) incidentHistory(w http.ResponseWriter, r *http.Request) {
-	inc := s.visible(w, r)
+	inc, acc := s.visible(w, r)
 	if inc == nil {
 		return
 	}
-	inc = publicView(r, inc)
+	inc = publicView(acc, inc)
 	out := make([]StatementView, 0, len(inc.Steps))
 	for _, step := range inc.Steps {
 		st, err := s.centre.Store.Statement(r.Context(), step.Seq)
@@ -322,30 +337,76 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	sha := r.PathValue("sha256")
+	sess := session(r)
+	acc, ok := s.access(w, r)
+	if !ok {
+		return
+	}
 	incs, err := s.centre.Store.EvidenceIncidents(r.Context(), sha)
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	// Members may fetch evidence of any incident, and of the hotline
-	// threads they may read.
+	var restricted []*seat.Restriction
+	if len(sha) == 64 && isHex(sha) {
+		if restricted, err = s.centre.Store.EvidenceRestrictions(r.Context(), sha, ""); err != nil {
+			fail(w, r, err)
+			return
+		}
+	}
+	// Evidence of a published incident is public. Otherwise a member whose
+	// access includes evidence reads the files of any incident, and of the
+	// hotline threads it may read; a restricted file only those
+	// MayReadRestricted names, and each such read is recorded first.
 	allowed := false
+	var custody *incident.Incident
 	for _, id := range incs {
-		if _, isThread := hotline.SeqOf(id); !isThread && session(r) != nil || isThread && s.threadReadable(r, session(r), id) {
+		if _, isThread := hotline.SeqOf(id); isThread {
+			if s.threadReadable(r, sess, id) {
+				allowed = true
+				break
+			}
+			continue
+		}
+		inc, err := s.centre.Store.Incident(r.Context(), id)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		if inc == nil {
+			continue
+		}
+		if inc.Status == incident.Published {
+			allowed = true
+			break
+		}
+		if slices.ContainsFunc(restricted, func(x *seat.Restriction) bool { return x.Incident == id }) {
+			if custody == nil && sess != nil && seat.MayReadRestricted(sess.Member, sess.Kind, acc, inc) {
+				custody = inc
+			}
+			continue
+		}
+		if acc.Evidence {
 			allowed = true
 			break
 		}
 	}
-	if !allowed {
-		for _, id := range incs { // anonymous: only evidence of published incidents
-			if inc, err := s.centre.Store.Incident(r.Context(), id); err == nil && inc != nil && inc.Status == incident.Published {
-				allowed = true
-				break
-			}
-		}
-	}
-	if session(r) != nil && len(incs) == 0 {
+	if sess != nil && len(incs) == 0 && !seat.ViewerOnly(sess.Member) {
 		allowed = true // uploaded but not yet attached: members may check their upload
+	}
+	if !allowed && custody != nil {
+		f, err := s.blobs.Open(sha)
+		if err != nil {
+			fail(w, r, ledger.NotFound("no evidence %q", sha))
+			return
+		}
+		f.Close()
+		// No record, no bytes: the read is on the ledger before it is served.
+		if _, err := s.centre.RecordRead(r.Context(), sess, sha, custody); err != nil {
+			fail(w, r, err)
+			return
+		}
+		allowed = true
 	}
 	f, err := s.blobs.Open(sha)
 	if !allowed || err != nil {
@@ -474,9 +535,17 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	// Subscribed before catching up, so nothing falls between the two.
 	fmt.Fprint(w, ": subscribed\n\n")
 	flusher.Flush()
-	anonymous := session(r) == nil
+	// Those who read published material only (anonymous callers, viewers,
+	// members whose accreditation ended) receive only publications; their
+	// access is judged again as the stream goes on.
+	sess := session(r)
+	publicOnly := func() bool {
+		acc, err := s.centre.Access(r.Context(), sess)
+		return err != nil || !acc.Incidents
+	}
+	public := publicOnly()
 	send := func(st *ledger.Signed) error {
-		if anonymous && st.Statement.Type != incident.TypePublish {
+		if st.Statement.Type != incident.TypePublish && public {
 			return nil
 		}
 		data, _ := json.Marshal(viewStatement(st))
@@ -489,6 +558,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		if err != nil || len(batch) == 0 {
 			return
 		}
+		public = publicOnly() // once a page while catching up
 		for _, st := range batch {
 			if send(st) != nil {
 				return
@@ -521,6 +591,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 					return
 				}
 			}
+			public = publicOnly() // an accreditation may have ended since
 			if send(st) != nil {
 				return
 			}

@@ -113,8 +113,7 @@ func (s *Server) logTile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if level < 0 {
-		if session(r) == nil {
-			fail(w, r, ledger.ErrUnauthenticated) // entries hold unpublished statements
+		if !s.ledgerReader(w, r) { // entries hold unpublished statements
 			return
 		}
 		sts, err := s.centre.Store.Statements(r.Context(), uint64(first), width)

@@ -25,6 +25,9 @@ type Problem struct {
 	Detail   string `json:"detail,omitempty"`
 	Instance string `json:"instance,omitempty"`
 	Field    string `json:"field,omitempty"`
+	// Term names the agreement term that decides a refusal, such as the
+	// monitoring term whose seats are taken ("abu-dhabi-ceasefire/8").
+	Term string `json:"term,omitempty"`
 }
 
 const problemBase = "https://truce.invalid/problems/"
@@ -91,8 +94,10 @@ func problemFor(err error, r *http.Request) *Problem {
 	switch {
 	case errors.As(err, &mbe), errors.Is(err, blobs.ErrTooLarge):
 		return &Problem{Type: problemBase + "too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge, Detail: err.Error()}
+	case errors.As(err, &fe) && fe.Forbidden:
+		return &Problem{Type: problemBase + "forbidden", Title: "Not allowed", Status: http.StatusForbidden, Detail: fe.Error(), Field: fe.Field, Term: fe.Term}
 	case errors.As(err, &fe):
-		return &Problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusUnprocessableEntity, Detail: fe.Error(), Field: fe.Field}
+		return &Problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusUnprocessableEntity, Detail: fe.Error(), Field: fe.Field, Term: fe.Term}
 	case errors.Is(err, ledger.ErrUnauthenticated):
 		return &Problem{Type: problemBase + "unauthenticated", Title: "Authentication required", Status: http.StatusUnauthorized, Detail: detail(err, ledger.ErrUnauthenticated)}
 	case errors.Is(err, ledger.ErrForbidden):
@@ -134,5 +139,5 @@ func relabel(err error, prefix string) error {
 	} else if f == "payload" {
 		f = strings.TrimSuffix(prefix, ".")
 	}
-	return &ledger.FieldError{Field: f, Reason: fe.Reason}
+	return &ledger.FieldError{Field: f, Reason: fe.Reason, Forbidden: fe.Forbidden, Term: fe.Term}
 }

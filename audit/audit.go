@@ -87,8 +87,12 @@ type Report struct {
 	UnwitnessedSince *time.Time `json:"unwitnessed_since,omitempty"`
 	// Newest is the newest checkpoint that met the policy, as signed and
 	// cosigned: an auditor keeps it for the next audit (--checkpoint).
-	Newest   []byte    `json:"-"`
-	Findings []Finding `json:"findings,omitempty"`
+	Newest []byte `json:"-"`
+	// The custody trail: recorded reads of restricted evidence, and the
+	// restricted files; every read is checked (see custody).
+	CustodyReads    int       `json:"custody_reads"`
+	RestrictedFiles int       `json:"restricted_files"`
+	Findings        []Finding `json:"findings,omitempty"`
 }
 
 // First is the discrepancy with the lowest index, or nil when all is well.
@@ -172,6 +176,7 @@ func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
 	rep := &Report{Entries: int64(size)}
 	keys := map[string]ed25519.PublicKey{} // member → current key, as the ledger has it so far
 	admins := map[string]bool{}            // who may change keys: the centre's coordinators
+	trail := newCustody()
 	leaves := make([]tlog.Hash, 0, size)
 	times := make([]time.Time, 0, size) // when each entry was stated
 	tree := &memTree{}
@@ -232,6 +237,9 @@ func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
 				if err := learnKeys(keys, admins, s); err != nil {
 					rep.add(i, "%v", err)
 				}
+				if err := trail.see(s, admins); err != nil {
+					rep.add(i, "%v", err)
+				}
 			}
 			leaves = append(leaves, tlog.Hash(s.LeafHash()))
 			times = append(times, s.Statement.Time)
@@ -244,6 +252,7 @@ func Run(ctx context.Context, src Source, opt Options) (*Report, error) {
 	close(jobs)
 	wg.Wait()
 	rep.Findings = append(rep.Findings, bad...)
+	rep.CustodyReads, rep.RestrictedFiles = trail.reads, len(trail.files)
 
 	// The tree, recomputed from the entries, against the stored tree and the checkpoints.
 	for i, h := range leaves {

@@ -27,6 +27,7 @@ import (
 	"truce/negotiation"
 	"truce/party"
 	"truce/report"
+	"truce/seat"
 	"truce/witness"
 )
 
@@ -51,6 +52,7 @@ type Store interface {
 	arrangementStore
 	coordinationStore
 	reportsStore
+	seatStore
 	PutCredentials(ctx context.Context, c party.Credentials) error
 	CreateCredentials(ctx context.Context, c party.Credentials) error
 	DropCredentials(ctx context.Context, member string) error
@@ -117,6 +119,8 @@ type Session struct {
 	Kind   party.Kind         // kind of the member's party
 	key    ed25519.PrivateKey // nil when the member signs for itself
 	keyErr error              // why the centre cannot open the key it holds
+	// accreditations of a monitoring country's member (see Access)
+	accreditations []*seat.Accreditation
 }
 
 // CanSign reports whether the centre holds the member's key.
@@ -232,7 +236,7 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 			}
 		}
 		for _, s := range batch {
-			if strings.HasPrefix(s.Statement.Type, "member.") || strings.HasPrefix(s.Statement.Type, "party.") {
+			if strings.HasPrefix(s.Statement.Type, "member.") || strings.HasPrefix(s.Statement.Type, "party.") || s.Statement.Type == seat.TypeAccredit {
 				c.forgetSessions() // roles, keys or revocations changed
 				break
 			}
@@ -388,6 +392,9 @@ func (c *Centre) session(ctx context.Context, cred *party.Credentials) (*Session
 		return nil, fmt.Errorf("party of %s: %w", m.ID, errors.Join(err, ledger.ErrNotFound))
 	}
 	s := &Session{Member: m, Kind: p.Kind}
+	if err := c.loadAccreditations(ctx, s); err != nil {
+		return nil, err
+	}
 	if len(cred.PrivateKey) > 0 {
 		s.key, s.keyErr = c.unseal(m.ID, cred.PrivateKey)
 	}

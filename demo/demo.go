@@ -23,6 +23,7 @@ import (
 	"truce/ledger"
 	"truce/movement"
 	"truce/party"
+	"truce/seat"
 )
 
 //go:embed scenario.json
@@ -137,7 +138,7 @@ func (s *Scenario) Run(ctx context.Context, c *centre.Centre, b *blobs.Store, pr
 }
 
 type resolver struct {
-	refs  map[string]string             // ref → incident, thread or restriction ID
+	refs  map[string]string             // ref → incident, thread, restriction or accreditation ID
 	files map[string]string             // evidence name → SHA-256
 	keys  map[string]ed25519.PrivateKey // members who sign for themselves
 	blobs *blobs.Store
@@ -213,6 +214,8 @@ func (r *resolver) step(ctx context.Context, c *centre.Centre, st Step) error {
 			r.refs[st.Ref] = hotline.IDFor(signed.Seq)
 		case movement.TypeRecord:
 			r.refs[st.Ref] = movement.IDFor(signed.Seq)
+		case seat.TypeAccredit:
+			r.refs[st.Ref] = seat.IDFor(signed.Seq)
 		}
 	}
 	return nil

@@ -62,6 +62,7 @@ func TestScenario(t *testing.T) {
 	checkOwnKey(t, ctx, c, st, tokens)
 	checkAgreement(t, ctx, c, st)
 	checkArrangements(t, ctx, c, st)
+	checkSeats(t, ctx, c, st)
 	c.Close() // no more evaluations: the ledger is final
 	closed = true
 	page, err := st.Incidents(ctx, incident.Filter{Limit: 1000})
@@ -110,6 +111,50 @@ func TestScenario(t *testing.T) {
 	bb, _ := dst.Dump(ctx)
 	if !slices.Equal(a, bb) {
 		t.Fatal("the replayed demo differs")
+	}
+}
+
+// checkSeats: the monitoring term decides the seats; every monitoring
+// country's members are accredited and consented to by both parties;
+// Türkiye's head of mission was rotated; Russia objects to one monitor
+// taking one case; Ukraine's restricted file was read twice, on the record.
+func checkSeats(t *testing.T, ctx context.Context, c *centre.Centre, st *sqlite.Store) {
+	t.Helper()
+	v, err := c.Seats(ctx, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Basis != "abu-dhabi-ceasefire/8" || len(v.Countries) != 3 {
+		t.Fatalf("seats on 1 March: %s, %d countries", v.Basis, len(v.Countries))
+	}
+	states := map[string]string{}
+	objections := 0
+	for _, co := range v.Countries {
+		if co.Consent.Parties["ua"] == nil || co.Consent.Parties["ru"] == nil || co.Consent.Parties["ru"].Decision != "consent" {
+			t.Errorf("%s: consents %+v", co.Party.ID, co.Consent.Parties)
+		}
+		for _, s := range co.Seated {
+			for _, a := range s.Accreditations {
+				states[a.Member+" "+a.State(v.At)] = a.ID
+			}
+		}
+		for _, w := range co.Consent.Cases {
+			if w.Decision == "object" && w.Party == "ru" && w.Monitor == "tr-monitor" {
+				objections++
+			}
+		}
+	}
+	for _, want := range []string{"tr-head replaced", "tr-head-2 current", "ch-monitor current", "tr-monitor current", "in-monitor current"} {
+		if states[want] == "" {
+			t.Errorf("no %s accreditation (have %v)", want, states)
+		}
+	}
+	if objections != 1 {
+		t.Errorf("%d objections by ru to tr-monitor's cases, want 1", objections)
+	}
+	reads, err := st.Custody(ctx, "", "")
+	if err != nil || len(reads) != 2 {
+		t.Fatalf("the custody trail: %d reads, %v", len(reads), err)
 	}
 }
 

@@ -87,6 +87,10 @@ type (
 	AddEvidence struct {
 		Incident string   `json:"incident"`
 		Evidence Evidence `json:"evidence"`
+		// Restricted keeps the file, until publication, to the parties
+		// named on the incident, its assigned monitors and the centre's
+		// coordinators; every read of it is recorded (package seat).
+		Restricted bool `json:"restricted,omitempty"`
 	}
 	Link struct {
 		Incident string `json:"incident"`

@@ -25,6 +25,12 @@ var (
 type FieldError struct {
 	Field  string
 	Reason string
+	// Forbidden marks a refusal of who asks rather than of what is asked
+	// (403 rather than 422), still naming the field it concerns.
+	Forbidden bool
+	// Term names the agreement term that decides the refusal
+	// ("abu-dhabi-ceasefire/8"), if one does.
+	Term string
 }
 
 func (e *FieldError) Error() string {
@@ -56,8 +62,17 @@ func Within(parent string, err error) error {
 	default:
 		f = parent + "." + fe.Field
 	}
-	return &FieldError{Field: f, Reason: fe.Reason}
+	return &FieldError{Field: f, Reason: fe.Reason, Forbidden: fe.Forbidden, Term: fe.Term}
 }
+
+// ForbiddenField is a refusal of the author (403) that names the field it
+// concerns, such as a party accrediting another party's representative.
+func ForbiddenField(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...), Forbidden: true}
+}
+
+// Is makes a forbidden field error match ErrForbidden.
+func (e *FieldError) Is(target error) bool { return e.Forbidden && target == ErrForbidden }
 
 // Conflict, Forbidden and NotFound wrap the sentinel kinds with a reason.
 func Conflict(format string, args ...any) error {

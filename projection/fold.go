@@ -54,6 +54,7 @@ type Tx interface {
 	PutArrangement(a *agreement.ArrangementRecord) error
 	CoordinationTx
 	ReportsTx
+	SeatTx
 }
 
 // Apply folds s, whose Seq is already set, into tx. It returns the subject of
@@ -120,6 +121,9 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 	if subject, ok, err := coordination(tx, s, author, ap.Kind); ok {
 		return subject, err
 	}
+	if subject, ok, err := seats(tx, s, author, ap.Kind); ok {
+		return subject, err
+	}
 	return workflow(tx, s, by)
 }
 
@@ -183,13 +187,17 @@ func addMember(tx Tx, s *ledger.Signed, by *party.Member) (string, error) {
 	if err := a.Validate(); err != nil {
 		return "", ledger.Within("payload", err)
 	}
-	if p, err := tx.Party(a.Party); err != nil || p == nil {
+	p, err := tx.Party(a.Party)
+	if err != nil || p == nil {
 		return "", firstErr(err, ledger.Invalid("payload.party", "no party %q", a.Party))
 	}
 	if m, err := tx.Member(a.ID); err != nil || m != nil {
 		return "", firstErr(err, ledger.Conflict("member %q already exists", a.ID))
 	}
 	if err := keyUnused(tx, a.PublicKey, a.ID); err != nil {
+		return "", err
+	}
+	if err := memberSeat(tx, p, s.Statement.Time); err != nil {
 		return "", err
 	}
 	return a.ID, tx.PutMember(&party.Member{ID: a.ID, Party: a.Party, Name: a.Name, Roles: a.Roles,
@@ -334,6 +342,9 @@ func workflow(tx Tx, s *ledger.Signed, by incident.Actor) (string, error) {
 			if slices.Index(p.Monitors, id) != i {
 				return "", ledger.Invalid(field, "%s named twice", id)
 			}
+			if err := mayTake(tx, m, mp.Kind, p.Incident, t, field); err != nil {
+				return "", err
+			}
 		}
 		target, apply = p.Incident, func(inc *incident.Incident) error { return inc.Assign(seq, t, by, p) }
 	case incident.TypeInvestigate:
@@ -371,7 +382,12 @@ func workflow(tx Tx, s *ledger.Signed, by incident.Actor) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		target, apply = p.Incident, func(inc *incident.Incident) error { return inc.Attach(seq, t, by, p) }
+		target, apply = p.Incident, func(inc *incident.Incident) error {
+			if err := inc.Attach(seq, t, by, p); err != nil {
+				return err
+			}
+			return ledger.Within("", restrictEvidence(tx, s, p))
+		}
 	default:
 		return "", ledger.Invalid("statement.type", "unknown statement type %q", s.Statement.Type)
 	}

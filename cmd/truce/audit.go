@@ -146,6 +146,7 @@ func auditCmd(args []string) error {
 		}
 	} else {
 		fmt.Println(msg.T("audit.summary", msg.N("audit.entries", int(rep.Entries)), msg.N("audit.checkpoints", rep.Checkpoints), rep.Root))
+		fmt.Println(msg.T("audit.custody", rep.CustodyReads, rep.RestrictedFiles))
 		if opt.Witnesses != nil {
 			fmt.Println(msg.T("audit.cosigned", rep.Cosigned, rep.Checkpoints))
 			if rep.Witnessed > 0 {

@@ -161,6 +161,7 @@ func clientEvidence(args []string) error {
 	mediaType := fs.String("media-type", "", "media type (default: from the extension)")
 	note := fs.String("note", "", "note")
 	source := fs.String("source", "", "where the file comes from")
+	restricted := fs.Bool("restricted", false, "until publication, only the parties named on the incident, its monitors and the centre's coordinators read the file, and every read is recorded")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -205,7 +206,7 @@ func clientEvidence(args []string) error {
 	if !*asJSON {
 		fmt.Println(msg.N("evidence.stored", int(up.Size), up.SHA256))
 	}
-	return c.step(pos[0], "evidence", incident.TypeEvidence, incident.AddEvidence{Incident: pos[0], Evidence: ev}, *asJSON)
+	return c.step(pos[0], "evidence", incident.TypeEvidence, incident.AddEvidence{Incident: pos[0], Evidence: ev, Restricted: *restricted}, *asJSON)
 }
 
 func clientReport(args []string) error {

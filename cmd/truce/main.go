@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"truce/agreement"
+	"truce/seat"
 
 	"truce/i18n"
 )
@@ -41,7 +42,7 @@ func commands() []command {
 		{"finding", "finding INCIDENT --outcome OUTCOME --attribution PARTY|unknown|none --summary TEXT [--lang en] [--evidence SHA,...]", clientFinding},
 		{"publish", "publish INCIDENT [--note TEXT]", clientPublish},
 		{"respond", "respond INCIDENT --text TEXT [--lang ru] [--evidence SHA,...]", clientRespond},
-		{"evidence", "evidence INCIDENT FILE [--name NAME] [--media-type TYPE] [--note TEXT]", clientEvidence},
+		{"evidence", "evidence INCIDENT FILE [--name NAME] [--media-type TYPE] [--note TEXT] [--restricted]", clientEvidence},
 		{"link", "link INCIDENT OTHER [--note TEXT]", clientLink},
 		{"statements", "statements [--from N] [--limit N] [--all]", clientStatements},
 		{"hotline open", "hotline open --kind violation|repair|movement|other [--to centre|PARTY] --subject TEXT --text TEXT [--lang en] [--lon X --lat Y --place NAME] [--ack-within 15m] [--incidents INC,...]", hotlineOpen},
@@ -60,6 +61,11 @@ func commands() []command {
 		{"restriction record", "restriction record --subtype SUBTYPE --actor PARTY|unknown --lon X --lat Y [--place NAME] [--checkpoint NAME] --started TIME [--ended TIME] [--thread THREAD] [--incident INC] [--note TEXT]", restrictionRecord},
 		{"restriction end", "restriction end RESTRICTION --ended TIME [--thread THREAD] [--note TEXT]", restrictionEnd},
 		{"restriction list", "restriction list [--actor P] [--subtype S,...] [--status open|ended]", restrictionList},
+		{"seats accredit", "seats accredit MEMBER --until TIME|+DURATION [--from TIME] [--replaces ACCREDITATION] [--note TEXT]", seatsAccredit},
+		{"seats consent", "seats consent COUNTRY [--monitor MEMBER --incident INC] [--note TEXT]", seatsConsent(seat.Consent)},
+		{"seats object", "seats object COUNTRY [--monitor MEMBER --incident INC] [--note TEXT]", seatsConsent(seat.Object)},
+		{"seats", "seats [--at TIME]", seatsList},
+		{"custody", "custody [INCIDENT] [--sha256 SHA]", custodyList},
 		{"plans", "plans", planList},
 		{"plan submit", "plan submit PLAN.json [--round ID]", planSubmit},
 		{"plan share", "plan share PLAN", planShare},

@@ -59,7 +59,7 @@ function nav() {
   const links = [["#/map", t("ui.nav.map")], ["#/incidents", t("ui.nav.incidents")]];
   if (has("monitor") || has("coordinator")) links.push(["#/queue", t("ui.nav.queue")]);
   if (has("representative") || has("monitor") || has("coordinator")) links.push(["#/report", t("ui.nav.report")]);
-  if (state.me) links.push(["#/plans", t("ui.nav.plans")], ["#/agreements", t("ui.nav.agreements")], ["#/windows", t("ui.nav.windows")], ["#/hotline", t("ui.nav.hotline")], ["#/restrictions", t("ui.nav.restrictions")]);
+  if (state.me) links.push(["#/plans", t("ui.nav.plans")], ["#/agreements", t("ui.nav.agreements")], ["#/windows", t("ui.nav.windows")], ["#/hotline", t("ui.nav.hotline")], ["#/restrictions", t("ui.nav.restrictions")], ["#/seats", t("ui.nav.seats")]);
   links.push(state.token ? ["#/logout", t("ui.nav.logout")] : ["#/login", t("ui.nav.login")]);
   $("#nav").innerHTML = links.map(([h, l]) => `<a href="${h}">${esc(l)}</a>`).join("");
   $("#who").textContent = state.me ? `${state.me.member.name || state.me.member.id} · ${partyName(state.me.member.party)} · ${list(roles().map((r) => t("ui.role." + r)))}` : t("ui.public");
@@ -601,6 +601,7 @@ async function viewAgreement(id, params) {
   const replacesHTML = replaces.map((x) => `<a href="#/agreement/${encodeURIComponent(x.agreement)}" data-replaces="${esc(x.agreement)}">${esc(instrumentTitle(x.agreement))}</a>${x.state ? ` (${esc(t("ui.agreement.state." + x.state))})` : ""}`).join(", ");
   $("#main").innerHTML = `<h1>${textHTML(d.title)}</h1>
     <p id="agreement-status">${agreementBadge(a)}${detail ? ` <span class="status-detail">${esc(detail)}</span>` : ""} ${a.in_force ? "" : `<span>${esc(t("ui.agreement.not_in_force_now"))}</span>`}</p>
+    ${a.withheld ? `<p id="withheld" class="note">${esc(t("ui.seats.withheld", list(a.withheld.map((x) => t("ui.seats.access." + x)))))}</p>` : ""}
     <table class="fields">
       ${fieldRow(t("ui.field.id"), `<code>${esc(id)}</code>`)}
       ${fieldRow(t("ui.agreement.versions"), versions + (a.document.amends ? " " + esc(t("ui.agreement.amends", a.document.amends)) : ""))}
@@ -1432,7 +1433,8 @@ function agreementFeatures(instruments) {
   const fc = () => ({ type: "FeatureCollection", features: [] });
   const out = { lines: fc(), zones: fc(), sites: fc(), radii: fc() };
   for (const { id, document: doc } of instruments) {
-    const lines = doc.terms.filter((x) => x.type === "reference_line");
+    // A line the caller's access withholds (zone) comes without geometry.
+    const lines = doc.terms.filter((x) => x.type === "reference_line" && x.geometry);
     for (const l of lines) out.lines.features.push({ type: "Feature", geometry: l.geometry, properties: { agreement: id, term: l.id, party: l.party || "" } });
     for (const z of doc.terms.filter((x) => x.type === "disengagement_zone")) {
       for (const l of lines.filter((x) => !z.lines || !z.lines.length || z.lines.includes(x.id)))
@@ -1995,6 +1997,46 @@ async function viewRestrictions() {
   });
 }
 
+// The seats: which countries sit in the centre under the monitoring terms in
+// force (or the founding parties), how many representatives each, what each
+// may access, each belligerent's consent or objection, and every member
+// with its accreditations: holders, dates, rotations.
+const accessKinds = ["incidents", "evidence", "sites", "zone", "hotline"];
+
+async function viewSeats() {
+  const [r] = await Promise.all([api("GET", "/v1/seats"), loadParties()]);
+  if (!r.ok) return showProblem(r);
+  const v = r.json;
+  const founding = v.basis === "founding";
+  const belligerents = Object.values(state.parties).filter((p) => p.kind === "belligerent").map((p) => p.id).sort();
+  const word = (w) => (w ? `<span class="decision-${esc(w.decision)}" title="${esc(fmtTime(w.at))}">${esc(t("ui.seats.decision." + w.decision))}</span>` : "—");
+  const access = (co) => (founding ? t("ui.seats.all") : co.access.length ? list(co.access.map((a) => t("ui.seats.access." + a))) : "—");
+  const countries = v.countries.map((co) => `<tr data-country="${esc(co.party.id)}"><th scope="row">${esc(partyName(co.party.id))}</th>
+    <td data-col="seats">${!co.named ? esc(t("ui.seats.not_named")) : co.seats ? co.seats : esc(t("ui.seats.unlimited"))}</td><td data-col="held">${co.held}</td><td data-col="members">${co.members}</td>
+    <td data-col="access">${esc(access(co))}</td>${belligerents.map((b) => `<td data-consent="${esc(b)}">${word(co.consent.parties[b])}</td>`).join("")}</tr>`).join("");
+  const seats = v.countries.flatMap((co) => co.seated.flatMap((s) => (s.accreditations.length ? s.accreditations : [null]).map((a) => {
+    const note = a ? [a.rotates ? t("ui.seats.rotates", a.rotates) : a.renews ? t("ui.seats.renews", a.renews) : "", a.note || ""].filter(Boolean).join(" ") : "";
+    const st = a ? accState(a, v.at) : "none";
+    return `<tr data-member="${esc(s.member.id)}" data-state="${esc(st)}"><td>${esc(s.member.name || s.member.id)} <small>${esc(s.member.id)}</small></td><td>${esc(partyName(co.party.id))}</td>
+      <td>${esc(t("ui.seats.state." + st))}</td><td>${a ? esc(fmtDate(a.from)) : "—"}</td><td>${a ? esc(fmtDate(a.ended || a.until)) : "—"}</td><td>${a ? esc(a.basis === "founding" ? t("ui.seats.founding_short") : a.basis) : "—"}</td><td>${a ? esc(a.id) : "—"}</td><td>${esc(note)}</td></tr>`;
+  }))).join("");
+  const cases = v.countries.flatMap((co) => co.consent.cases.map((w) => `<li data-case="${esc(w.incident)}" class="decision-${esc(w.decision)}">${esc(t("ui.seats.case." + w.decision, partyName(w.party), w.monitor, w.incident))}${w.note ? ` — ${esc(w.note)}` : ""} <small>(${esc(fmtTime(w.at))})</small></li>`)).join("");
+  $("#main").innerHTML = `<h1>${esc(t("ui.nav.seats"))}</h1>
+    <p id="seats-basis">${esc(founding ? t("ui.seats.founding") : t("ui.seats.under", v.terms.join(", ")))}</p>
+    <table class="list" id="countries"><thead><tr><th>${esc(t("ui.seats.country"))}</th><th>${esc(t("ui.seats.seats"))}</th><th>${esc(t("ui.seats.held"))}</th><th>${esc(t("ui.seats.members"))}</th><th>${esc(t("ui.seats.access"))}</th>${belligerents.map((b) => `<th>${esc(partyName(b))}</th>`).join("")}</tr></thead><tbody>${countries}</tbody></table>
+    <h2>${esc(t("ui.seats.holders"))}</h2>
+    <table class="list" id="seats"><thead><tr><th>${esc(t("ui.seats.member"))}</th><th>${esc(t("ui.seats.country"))}</th><th>${esc(t("ui.seats.state"))}</th><th>${esc(t("ui.seats.from"))}</th><th>${esc(t("ui.seats.until"))}</th><th>${esc(t("ui.seats.basis"))}</th><th>${esc(t("ui.field.id"))}</th><th>${esc(t("ui.seats.note"))}</th></tr></thead><tbody>${seats}</tbody></table>
+    ${cases ? `<h2>${esc(t("ui.seats.cases"))}</h2><ul id="cases">${cases}</ul>` : ""}`;
+}
+
+// accState is where an accreditation stands at time at (as the API says).
+function accState(a, at) {
+  const now = new Date(at), end = new Date(a.ended && a.ended < a.until ? a.ended : a.until);
+  if (now < new Date(a.from)) return "pending";
+  if (now < end) return "current";
+  return a.replaced_by ? "replaced" : "expired";
+}
+
 async function route() {
   state.dirty = false;
   stopReplay();
@@ -2023,6 +2065,7 @@ async function route() {
   if (path === "/hotline") return viewHotline();
   if (path.startsWith("/hotline/")) return viewThread(decodeURIComponent(path.slice("/hotline/".length)));
   if (path === "/restrictions") return viewRestrictions();
+  if (path === "/seats") return viewSeats();
   if (path.startsWith("/agreement/")) return viewAgreement(decodeURIComponent(path.slice("/agreement/".length)), params);
   return viewIncidents(params);
 }
