@@ -484,9 +484,12 @@ func (c *Centre) followEvaluations(ctx context.Context) {
 		slog.Warn("incidents are not evaluated: no operator key", "err", err)
 		return
 	}
+	c.following.Store(true)
 	for ctx.Err() == nil {
 		ch, _, cancel := c.Subscribe()
+		size, _ := c.Store.Size(ctx)
 		c.catchUp(ctx, op)
+		c.followed(size)
 		for open := true; open; {
 			var batch []*ledger.Signed
 			select {
@@ -512,6 +515,7 @@ func (c *Centre) followEvaluations(ctx context.Context) {
 				}
 			}
 			c.onStatements(ctx, op, batch)
+			c.followed(batch[len(batch)-1].Seq + 1)
 		}
 		cancel() // fell behind the hub: catch up from the store and go on
 	}
@@ -623,4 +627,39 @@ func (c *Centre) SignAgreement(ctx context.Context, s *Session, id string, versi
 		at = c.now()
 	}
 	return c.SayAt(ctx, s, agreement.TypeSign, agreement.SignAgreement{Agreement: v.ID, Version: v.Version, Digest: v.Digest, Signature: sig}, at)
+}
+
+// followed records that the follower has handled the ledger up to size.
+func (c *Centre) followed(size uint64) {
+	for {
+		cur := c.handled.Load()
+		if size <= cur || c.handled.CompareAndSwap(cur, size) {
+			return
+		}
+	}
+}
+
+// Settled waits until the centre's own work on the ledger as it stands
+// is done: each statement handled by the follower (evaluations, spot
+// reports), and what that work appended handled in turn. A loader that
+// waits after each step (the demo) gets the same ledger, in the same
+// order, every time. Without a follower it returns at once.
+func (c *Centre) Settled(ctx context.Context) error {
+	if !c.following.Load() {
+		return nil
+	}
+	for {
+		size, err := c.Store.Size(ctx)
+		if err != nil {
+			return err
+		}
+		if c.handled.Load() >= size {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
 }

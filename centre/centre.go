@@ -97,11 +97,15 @@ type Centre struct {
 	// tampered holds the first broken seal a read found.
 	projectionKey []byte
 	tampered      atomic.Pointer[error]
-	reports       report.Config   // the daily report's cut-off
-	regions       *report.Regions // and the areas it counts by
-	borders       *report.Borders // and the third countries it watches
-	spotReports   bool            // issue spot reports on published serious violations
-	reportFiles   *blobs.Store    // issued reports' bytes
+	// following: the follower runs; handled: the ledger size it has
+	// handled (see Settled).
+	following   atomic.Bool
+	handled     atomic.Uint64
+	reports     report.Config   // the daily report's cut-off
+	regions     *report.Regions // and the areas it counts by
+	borders     *report.Borders // and the third countries it watches
+	spotReports bool            // issue spot reports on published serious violations
+	reportFiles *blobs.Store    // issued reports' bytes
 }
 
 type cached struct {

@@ -132,6 +132,12 @@ func (s *Scenario) Run(ctx context.Context, c *centre.Centre, b *blobs.Store, pr
 		if err := r.step(ctx, c, st); err != nil {
 			return nil, fmt.Errorf("scenario step %d (%s by %s): %w", i, st.Type, st.By, err)
 		}
+		// The centre's own statements (evaluations, spot reports) land
+		// before the next step: every demo has the same ledger indexes,
+		// which the README quotes.
+		if err := c.Settled(ctx); err != nil {
+			return nil, err
+		}
 		tick()
 	}
 	return tokens, nil
