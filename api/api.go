@@ -81,6 +81,7 @@ func Routes() []Route {
 		{"GET", "/v1/reports/issued", (*Server).issuedReports},
 		{"GET", "/v1/reports/issued/{sha256}", (*Server).issuedFile},
 		{"GET", "/v1/warnings", (*Server).warnings},
+		{"GET", "/v1/reports/hourly", (*Server).hourlyDigest},
 		{"POST", "/v1/reports/spot", (*Server).issueSpot},
 		{"GET", "/v1/arrangements", (*Server).listArrangements},
 		{"POST", "/v1/arrangements", (*Server).requestArrangement},

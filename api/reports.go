@@ -297,3 +297,31 @@ func (s *Server) issueSpot(w http.ResponseWriter, r *http.Request) {
 	}
 	answer(w, r, st, err, func() (any, error) { return rec, nil })
 }
+
+// hourlyDigest serves GET /v1/reports/hourly?at=: what changed in the
+// hour before at (default: now), from the ledger. Viewers and anonymous
+// callers hear of publications and public reports only.
+func (s *Server) hourlyDigest(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "at")
+	if err != nil {
+		badRequest(w, r, err)
+		return
+	}
+	at := s.centre.Now()
+	if q["at"] != "" {
+		if at, err = q.time("at"); err != nil {
+			badRequest(w, r, err)
+			return
+		}
+	}
+	audience := report.Public
+	if staff(session(r)) {
+		audience = report.Internal
+	}
+	h, err := s.centre.HourlyDigest(r.Context(), at, audience)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}

@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"truce/centre"
 	"truce/report"
@@ -201,4 +203,34 @@ func TestSpotReport(t *testing.T) {
 	if !strings.Contains(string(r.body), `"field":"format"`) {
 		t.Fatalf("csv spot report: %s", r.body)
 	}
+}
+
+// The hourly digest: what the last hour brought, from the ledger; the
+// public hears of publications only; an hour with nothing is empty.
+func TestHourlyDigest(t *testing.T) {
+	e := newEnv(t)
+	published := e.f.Walk(t)
+	private := e.report(st.UARep)
+	ids := func(ls []report.DigestLine) []string {
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.Subject)
+		}
+		return out
+	}
+	var h report.Hourly
+	e.must(e.get("/v1/reports/hourly", st.RURep), 200).json(t, &h)
+	if !slices.Contains(ids(h.Reported), private) || !slices.Contains(ids(h.Published), published) || len(h.Findings) != 1 || h.Audience != "internal" {
+		t.Fatalf("members' digest: %+v", h)
+	}
+	e.must(e.get("/v1/reports/hourly", ""), 200).json(t, &h)
+	if len(h.Reported) != 0 || !slices.Contains(ids(h.Published), published) || len(h.Findings) != 0 || h.Audience != "public" {
+		t.Fatalf("the public digest: %+v", h)
+	}
+	earlier := time.Now().Add(-30 * time.Minute).UTC().Format(time.RFC3339)
+	e.must(e.get("/v1/reports/hourly?at="+earlier, st.RURep), 200).json(t, &h)
+	if len(h.Statements) != 0 {
+		t.Fatalf("the hour before: %+v", h.Statements)
+	}
+	e.must(e.get("/v1/reports/hourly?at=noon", st.RURep), 400)
 }

@@ -206,3 +206,60 @@ func (c *Centre) onPublished(ctx context.Context, op *Session, s *ledger.Signed)
 		slog.Info("spot report issued on a published serious violation", "incident", inc.ID, "report", rec.ID)
 	}
 }
+
+// digestSkew is how far out of time order the ledger's statements may be
+// (client-signed statements carry their signer's clock, within the skew
+// the centre accepts): an hour's statements are looked for that far
+// beyond it on each side.
+const digestSkew = 15 * time.Minute
+
+// HourlyDigest digests the ledger's statements of the hour before to. The
+// statements are found by bisecting the ledger on time, so a digest reads
+// about one hour's statements whatever the ledger's size.
+func (c *Centre) HourlyDigest(ctx context.Context, to time.Time, audience string) (*report.Hourly, error) {
+	size, err := c.Store.Size(ctx)
+	if err != nil {
+		return nil, err
+	}
+	timeAt := func(seq uint64) (time.Time, error) {
+		sts, err := c.Store.Statements(ctx, seq, 1)
+		if err != nil || len(sts) == 0 {
+			return time.Time{}, err
+		}
+		return sts[0].Statement.Time, nil
+	}
+	lo, hi := uint64(0), size
+	start := to.Add(-time.Hour - digestSkew)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		t, err := timeAt(mid)
+		if err != nil {
+			return nil, err
+		}
+		if t.Before(start) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	var sts []*ledger.Signed
+	for from := lo; from < size; {
+		page, err := c.Store.Statements(ctx, from, 1000)
+		if err != nil {
+			return nil, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		sts = append(sts, page...)
+		from = page[len(page)-1].Seq + 1
+		if page[len(page)-1].Statement.Time.After(to.Add(digestSkew)) {
+			break
+		}
+	}
+	published := func(id string) bool {
+		inc, err := c.Store.Incident(ctx, id)
+		return err == nil && inc != nil && inc.Status == incident.Published
+	}
+	return report.BuildHourly(to, audience, sts, published), nil
+}

@@ -56,6 +56,7 @@ func commands() []command {
 		{"hotline stats", "hotline stats", hotlineStats},
 		{"sitrep daily", "sitrep daily [--date YYYY-MM-DD] [--audience internal|public] [--format text|json|csv|html|pdf] [--out FILE]", sitrepDaily},
 		{"sitrep issue", "sitrep issue --date YYYY-MM-DD [--audience public|internal] [--format html|csv|json|pdf] [--lang uk] [--out FILE]", sitrepIssue},
+		{"sitrep hourly", "sitrep hourly [--at TIME]", sitrepHourly},
 		{"sitrep spot", "sitrep spot INCIDENT [--audience internal|public] [--format html|json|pdf] [--lang uk] [--out FILE]", sitrepSpot},
 		{"sitrep verify", "sitrep verify FILE [--ledger EXPORT]", sitrepVerify},
 		{"restriction record", "restriction record --subtype SUBTYPE --actor PARTY|unknown --lon X --lat Y [--place NAME] [--checkpoint NAME] --started TIME [--ended TIME] [--thread THREAD] [--incident INC] [--note TEXT]", restrictionRecord},

@@ -14,6 +14,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"truce/api"
@@ -355,5 +356,62 @@ func sitrepSpot(args []string) error {
 		return printJSON(res)
 	}
 	fmt.Println(msg.T("spot.issued", res.Record.ID, res.Statement.Seq, res.Record.SHA256))
+	return nil
+}
+
+// sitrepHourly prints what changed in the hour before --at (default now).
+func sitrepHourly(args []string) error {
+	fs := flags("sitrep hourly")
+	connect := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	at := fs.String("at", "", "the hour's end (RFC 3339, now, or -DURATION; default now)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := connect()
+	if err != nil {
+		return err
+	}
+	path := "/v1/reports/hourly"
+	if *at != "" {
+		t, err := cliTime("at", *at)
+		if err != nil {
+			return err
+		}
+		path += "?at=" + url.QueryEscape(t)
+	}
+	var h report.Hourly
+	if err := c.get(path, &h); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(h)
+	}
+	fmt.Println(msg.T("hourly.title", h.From.Format("2006-01-02 15:04"), h.To.Format("15:04 UTC")))
+	if len(h.Statements) == 0 {
+		fmt.Println(msg.T("sitrep.none"))
+		return nil
+	}
+	for _, c := range h.Statements {
+		fmt.Printf("  %-22s %d\n", c.Key, c.Count)
+	}
+	for _, part := range []struct {
+		key   string
+		lines []report.DigestLine
+	}{{"hourly.reported", h.Reported}, {"hourly.findings", h.Findings}, {"hourly.published", h.Published},
+		{"hourly.threads", h.Threads}, {"hourly.restrictions", h.Restrictions}, {"hourly.issued", h.Issued}} {
+		if len(part.lines) == 0 {
+			continue
+		}
+		var items []string
+		for _, l := range part.lines {
+			s := l.Subject
+			if l.What != "" {
+				s += " (" + l.What + ")"
+			}
+			items = append(items, s)
+		}
+		fmt.Printf("%s: %s\n", msg.T(part.key), strings.Join(items, ", "))
+	}
 	return nil
 }
