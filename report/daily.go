@@ -347,7 +347,9 @@ func Build(in Input) *Daily {
 		r.findings(inc, from, to, public, within)
 	}
 	r.Series = series
-	r.Warnings = warnings(in, from, to, public)
+	if r.Warnings = warnings(in, from, to, public); r.Warnings == nil {
+		r.Warnings = []Warning{}
+	}
 	r.Total.Delta = r.Total.Count - r.Total.Previous
 	if in.Regions != nil {
 		r.ByRegion = table(counts["region"])

@@ -61,7 +61,11 @@ func newDemoConsole(t *testing.T) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _, err := centre.Open(ctx, st, centre.Options{Name: sc.Centre, OpenedAt: sc.Start(), NoCheckpoints: true, Documents: docs, Evaluate: true})
+	reports, err := blobs.Open(filepath.Join(dir, "reports"), 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := centre.Open(ctx, st, centre.Options{Name: sc.Centre, OpenedAt: sc.Start(), NoCheckpoints: true, Documents: docs, ReportFiles: reports, Evaluate: true})
 	if err != nil {
 		t.Fatal(err)
 	}

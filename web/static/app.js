@@ -60,6 +60,7 @@ function nav() {
   if (has("monitor") || has("coordinator")) links.push(["#/queue", t("ui.nav.queue")]);
   if (has("representative") || has("monitor") || has("coordinator")) links.push(["#/report", t("ui.nav.report")]);
   if (state.me) links.push(["#/plans", t("ui.nav.plans")], ["#/agreements", t("ui.nav.agreements")], ["#/windows", t("ui.nav.windows")], ["#/hotline", t("ui.nav.hotline")], ["#/restrictions", t("ui.nav.restrictions")], ["#/seats", t("ui.nav.seats")]);
+  links.push(["#/sitrep", t("ui.nav.sitrep")]);
   links.push(state.token ? ["#/logout", t("ui.nav.logout")] : ["#/login", t("ui.nav.login")]);
   $("#nav").innerHTML = links.map(([h, l]) => `<a href="${h}">${esc(l)}</a>`).join("");
   $("#who").textContent = state.me ? `${state.me.member.name || state.me.member.id} · ${partyName(state.me.member.party)} · ${list(roles().map((r) => t("ui.role." + r)))}` : t("ui.public");
@@ -2037,6 +2038,100 @@ function accState(a, at) {
   return a.replaced_by ? "replaced" : "expired";
 }
 
+// The daily report: a day closing at the centre's cut-off, its early
+// warnings, the last 30 days drawn, its counts against the previous
+// period and its sections; downloads as PDF, HTML or CSV (fetched with
+// the token, saved from a blob); issuing it (coordinators of a party that
+// is not a belligerent); and the reports issued.
+async function viewSitrep(params) {
+  const staffRole = roles().some((r) => r !== "viewer");
+  const audience = staffRole ? params.get("audience") || "internal" : "public";
+  const q = new URLSearchParams({ audience });
+  if (params.get("date")) q.set("date", params.get("date"));
+  const [r, issued] = await Promise.all([api("GET", "/v1/reports/daily?" + q), api("GET", "/v1/reports/issued")]);
+  if (!r.ok) return showProblem(r);
+  const d = r.json;
+  const lbl = (prefix, key) => { const s = t("ui." + prefix + key); return s === "ui." + prefix + key ? key : s; };
+  const sign = (n) => (n > 0 ? "+" + n : n === 0 ? "±0" : String(n));
+  const counts = (id, title, rows, prefix) => rows && rows.length ? `<h3>${esc(title)}</h3><table class="list" id="${id}"><thead><tr><th></th><th>${esc(t("sitrep.count"))}</th><th>${esc(t("sitrep.previous"))}</th><th>${esc(t("sitrep.delta"))}</th></tr></thead><tbody>${rows
+    .map((c) => `<tr data-key="${esc(c.key)}"><td>${esc(prefix ? lbl(prefix, c.key) : c.key)}</td><td>${c.count}</td><td>${c.previous}</td><td>${esc(sign(c.delta))}</td></tr>`).join("")}</tbody></table>` : "";
+  const peak = Math.max(1, ...d.series.map((x) => x.count));
+  const bars = d.series.map((x, i) => {
+    const h = (100 * x.count) / peak;
+    return `<rect x="${i * 20 + 1}" y="${110 - h}" width="18" height="${h}" class="${i === d.series.length - 1 ? "today" : ""}"><title>${esc(x.date)}: ${x.count}</title></rect>`;
+  }).join("");
+  const plot = `<figure id="sitrep-series"><svg viewBox="0 0 ${d.series.length * 20} 112" width="100%" height="120" role="img" aria-label="${esc(t("sitrep.plot_label", d.series.length))}">${bars}</svg><figcaption>${esc(t("sitrep.plot_label", d.series.length))}</figcaption></figure>`;
+  const warnText = (w) => {
+    const sub = w.region && w.type ? w.region + " · " + lbl("type.", w.type) : w.region || (w.type ? lbl("type.", w.type) : t("warn.all"));
+    switch (w.kind) {
+      case "trend": return t("warn.trend", sub, w.count, w.baseline_7, w.baseline_28);
+      case "hotspot": return t("warn.hotspot", w.cell, w.count, w.baseline_7);
+      case "spillover": return t("warn.spillover", w.incident, w.distance_km, w.country);
+      default: return t("warn.nuclear_site", w.incident, w.distance_km == null ? "—" : w.distance_km.toFixed(1), w.site);
+    }
+  };
+  const warnings = d.warnings.length ? `<ul id="sitrep-warnings">${d.warnings.map((w) => `<li data-kind="${esc(w.kind)}" class="warn-${esc(w.severity)}"><strong>${esc(t("warn.severity." + w.severity))}</strong> · ${esc(warnText(w))}</li>`).join("")}</ul>` : `<p id="sitrep-warnings">${esc(t("sitrep.none"))}</p>`;
+  const ids = (xs) => xs.map((id) => `<a href="#/incident/${encodeURIComponent(id)}">${esc(id)}</a>`).join(", ");
+  const violations = d.violations.length ? `<table class="list" id="sitrep-violations"><thead><tr><th>${esc(t("sitrep.instrument"))}</th><th>${esc(t("sitrep.term"))}</th><th>${esc(t("sitrep.count"))}</th><th>${esc(t("sitrep.incidents"))}</th></tr></thead><tbody>${d.violations
+    .map((v) => `<tr><td>${esc(v.agreement)}</td><td>${esc(v.term)}</td><td>${v.count}</td><td>${ids(v.incidents)}</td></tr>`).join("")}</tbody></table>` : `<p>${esc(t("sitrep.none"))}</p>`;
+  const c = d.casualties, m = d.restrictions;
+  const findings = d.findings.length ? `<ul>${d.findings.map((f) => `<li>${ids([f.incident])}: ${esc(lbl("outcome.", f.finding))}${f.attribution ? ` (${esc(f.attribution)})` : ""}${(f.views || []).map((v) => `<br><small>${esc(t("sitrep.view", partyName(v.party)))}: ${esc(v.text)}</small>`).join("")}</li>`).join("")}</ul>` : `<p>${esc(t("sitrep.none"))}</p>`;
+  const incidents = d.incidents.length ? `<table class="list" id="sitrep-incidents"><thead><tr><th>${esc(t("ui.field.id"))}</th><th>${esc(t("sitrep.observed"))}</th><th>${esc(t("sitrep.type"))}</th><th>${esc(t("sitrep.actor"))}</th><th>${esc(t("sitrep.status"))}</th>${d.regions ? `<th>${esc(t("sitrep.region"))}</th>` : ""}</tr></thead><tbody>${d.incidents
+    .map((i) => `<tr><td>${ids([i.id])}</td><td>${esc(fmtTime(i.observed))}</td><td>${esc(lbl("type.", i.type))}</td><td>${esc(i.actor ? partyName(i.actor) : "—")}</td><td>${esc(lbl("status.", i.status))}</td>${d.regions ? `<td>${esc(i.region || "—")}</td>` : ""}</tr>`).join("")}</tbody></table>` : `<p>${esc(t("sitrep.none"))}</p>`;
+  const history = issued.ok && issued.json.items.length ? `<table class="list" id="sitrep-issued"><thead><tr><th>${esc(t("ui.field.id"))}</th><th>${esc(t("ui.sitrep.kind"))}</th><th>${esc(t("ui.sitrep.date"))}</th><th>${esc(t("ui.sitrep.audience"))}</th><th>${esc(t("ui.sitrep.format"))}</th><th>${esc(t("ui.sitrep.issued_by"))}</th><th>SHA-256</th></tr></thead><tbody>${issued.json.items
+    .map((x) => `<tr data-report="${esc(x.id)}"><td>${esc(x.id)}</td><td>${esc(x.kind === "spot" ? x.incident : t("ui.sitrep.daily"))}</td><td>${esc(x.date)}</td><td>${esc(t("sitrep.audience_short." + x.audience))}</td><td>${esc(x.lang)} · ${esc(x.format)}</td><td>${esc(x.by)} · ${esc(fmtTime(x.at))}</td><td><button type="button" class="link fetch-issued" data-sha="${esc(x.sha256)}" data-name="truce-${esc(x.kind)}-${esc(x.date)}-${esc(x.audience)}-${esc(x.lang)}.${esc(x.format)}"><code>${esc(x.sha256.slice(0, 16))}…</code></button></td></tr>`).join("")}</tbody></table>` : `<p>${esc(t("sitrep.none"))}</p>`;
+  const canIssue = has("coordinator") && kind() !== "belligerent";
+  $("#main").innerHTML = `<h1 id="sitrep-title">${esc(t("sitrep.title", d.date))}</h1>
+    <form id="sitrep-pick" class="inline"><label for="sitrep-date">${esc(t("ui.sitrep.date"))}</label> <input id="sitrep-date" name="date" type="date" value="${esc(d.date)}">
+      ${staffRole ? `<label for="sitrep-audience">${esc(t("ui.sitrep.audience"))}</label> <select id="sitrep-audience" name="audience">${["internal", "public"].map((a) => `<option value="${a}"${a === d.audience ? " selected" : ""}>${esc(t("sitrep.audience_short." + a))}</option>`).join("")}</select>` : ""}
+      <button>${esc(t("ui.sitrep.show"))}</button></form>
+    <p class="note" id="sitrep-period">${esc(t("sitrep.period", fmtTime(d.from), fmtTime(d.to), d.cut_off, d.zone))} · ${esc(t("sitrep.audience." + d.audience))}</p>
+    <p id="sitrep-downloads">${["pdf", "html", "csv"].map((f) => `<button type="button" class="download" data-format="${f}">${esc(t("ui.sitrep.download", f.toUpperCase()))}</button>`).join(" ")}
+      ${canIssue ? ` <button type="button" id="sitrep-issue">${esc(t("ui.sitrep.issue"))}</button>` : ""}</p>
+    <h2>${esc(t("sitrep.warnings"))}</h2>${warnings}
+    ${plot}
+    <p id="sitrep-total"><strong>${esc(t("sitrep.total"))}:</strong> ${d.total.count} (${esc(t("sitrep.previous"))} ${d.total.previous}, ${esc(sign(d.total.delta))})</p>
+    ${counts("sitrep-regions", t("sitrep.by_region"), d.by_region, "")}${counts("sitrep-types", t("sitrep.by_type"), d.by_type, "type.")}${counts("sitrep-actors", t("sitrep.by_actor"), d.by_actor, "")}${counts("sitrep-statuses", t("sitrep.by_status"), d.by_status, "status.")}
+    <h2>${esc(t("sitrep.violations"))}</h2>${violations}
+    <h2>${esc(t("sitrep.casualties"))}</h2><p>${esc(t("sitrep.civilian", c.civilian_killed, c.civilian_injured))}; ${esc(t("sitrep.military", c.military_killed, c.military_injured))}</p>
+    <h2>${esc(t("sitrep.movement"))}</h2><p>${esc(t("sitrep.movement_counts", m.recorded, m.ended, m.open))}</p>
+    <h2>${esc(t("sitrep.arrangements"))}</h2>${d.arrangements.length ? `<ul>${d.arrangements.map((a) => `<li><a href="#/window/${encodeURIComponent(a.id)}">${esc(a.id)}</a>: ${esc(t("arr.state." + a.state))}${a.outcome ? " · " + esc(t("outcome." + a.outcome)) : ""}</li>`).join("")}</ul>` : `<p>${esc(t("sitrep.none"))}</p>`}
+    <h2>${esc(t("sitrep.findings"))}</h2>${findings}
+    <h2>${esc(t("sitrep.incidents"))}</h2>${incidents}
+    <h2>${esc(t("ui.sitrep.history"))}</h2>${history}`;
+  const save = async (path, name) => {
+    const headers = { "Accept-Language": state.lang };
+    if (state.token) headers.Authorization = "Bearer " + state.token;
+    const resp = await fetch(path, { headers });
+    if (!resp.ok) {
+      let j = null;
+      try { j = await resp.json(); } catch { /* not JSON */ }
+      return toast(problem({ status: resp.status, json: j }));
+    }
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(await resp.blob());
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  };
+  for (const b of document.querySelectorAll("#sitrep-downloads button.download"))
+    b.addEventListener("click", () => save(`/v1/reports/daily?date=${d.date}&audience=${d.audience}&format=${b.dataset.format}&lang=${state.lang}`, `truce-daily-${d.date}-${d.audience}-${state.lang}.${b.dataset.format}`));
+  for (const b of document.querySelectorAll("button.fetch-issued")) b.addEventListener("click", () => save("/v1/reports/issued/" + b.dataset.sha, b.dataset.name));
+  $("#sitrep-pick").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = e.target, p = new URLSearchParams({ date: f.date.value });
+    if (f.audience) p.set("audience", f.audience.value);
+    location.hash = "#/sitrep?" + p;
+  });
+  if ($("#sitrep-issue")) $("#sitrep-issue").addEventListener("click", async () => {
+    const res = await api("POST", "/v1/reports/daily/issue", { date: d.date, audience: d.audience, format: "pdf", lang: state.lang });
+    if (!res.ok) return toast(problem(res));
+    state.own = res.json.statement.seq;
+    toast(t("ui.sitrep.issued", res.json.record.id));
+    route();
+  });
+}
+
 async function route() {
   state.dirty = false;
   stopReplay();
@@ -2066,6 +2161,7 @@ async function route() {
   if (path.startsWith("/hotline/")) return viewThread(decodeURIComponent(path.slice("/hotline/".length)));
   if (path === "/restrictions") return viewRestrictions();
   if (path === "/seats") return viewSeats();
+  if (path === "/sitrep") return viewSitrep(params);
   if (path.startsWith("/agreement/")) return viewAgreement(decodeURIComponent(path.slice("/agreement/".length)), params);
   return viewIncidents(params);
 }
