@@ -89,6 +89,7 @@ func Load() (*Scenario, error) {
 	if len(s.Steps) == 0 {
 		return nil, fmt.Errorf("demo scenario has no steps")
 	}
+	s.Steps = withBackground(s.Steps, background())
 	return &s, nil
 }
 
