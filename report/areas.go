@@ -66,18 +66,7 @@ func ReadGeoBoundaries(r io.Reader, level int) ([]Area, error) {
 			return nil, fmt.Errorf("feature %d has no shapeID or shapeName", i)
 		}
 		var err error
-		switch f.Geometry.Type {
-		case "Polygon":
-			var poly [][][]geo.Position
-			if poly, err = geo.DecodePolygons(append(append([]byte{'['}, f.Geometry.Coordinates...), ']'), 1<<22); err == nil {
-				a.Polygons = poly
-			}
-		case "MultiPolygon":
-			a.Polygons, err = geo.DecodePolygons(f.Geometry.Coordinates, 1<<22)
-		default:
-			err = fmt.Errorf("a %s is not an area", f.Geometry.Type)
-		}
-		if err != nil {
+		if a.Polygons, err = polygons(f.Geometry.Type, f.Geometry.Coordinates); err != nil {
 			return nil, fmt.Errorf("feature %d (%s): %w", i, a.Name, err)
 		}
 		out = append(out, a)
@@ -145,21 +134,31 @@ func compile(defs []Area) ([]compiled, error) {
 	return out, nil
 }
 
-// LoadRegions reads an area set file; a missing file is no regions (nil).
-func LoadRegions(path string) (*Regions, error) {
+// readAreaSet reads an area set file and labels it with its source and
+// digest; a missing file is no set (nil).
+func readAreaSet(path string) (*AreaSet, string, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, "", nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var set AreaSet
 	if err := json.Unmarshal(raw, &set); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
 	sum := sha256.Sum256(raw)
-	r := &Regions{Label: fmt.Sprintf("%s, sha256 %s", set.Source, hex.EncodeToString(sum[:6]))}
+	return &set, fmt.Sprintf("%s, sha256 %s", set.Source, hex.EncodeToString(sum[:6])), nil
+}
+
+// LoadRegions reads an area set file; a missing file is no regions (nil).
+func LoadRegions(path string) (*Regions, error) {
+	set, label, err := readAreaSet(path)
+	if set == nil || err != nil {
+		return nil, err
+	}
+	r := &Regions{Label: label}
 	var ob, ra []Area
 	for _, a := range set.Areas {
 		if a.Level == 1 {
@@ -258,15 +257,7 @@ func ReadCountries(r io.Reader, names []string) ([]Area, error) {
 		}
 		a := Area{ID: name, Name: name}
 		var err error
-		switch f.Geometry.Type {
-		case "Polygon":
-			a.Polygons, err = geo.DecodePolygons(append(append([]byte{'['}, f.Geometry.Coordinates...), ']'), 1<<22)
-		case "MultiPolygon":
-			a.Polygons, err = geo.DecodePolygons(f.Geometry.Coordinates, 1<<22)
-		default:
-			err = fmt.Errorf("a %s is not a country's outline", f.Geometry.Type)
-		}
-		if err != nil {
+		if a.Polygons, err = polygons(f.Geometry.Type, f.Geometry.Coordinates); err != nil {
 			return nil, fmt.Errorf("feature %d (%s): %w", i, name, err)
 		}
 		out = append(out, a)
@@ -276,19 +267,11 @@ func ReadCountries(r io.Reader, names []string) ([]Area, error) {
 
 // LoadBorders reads a borders file; a missing file is no borders (nil).
 func LoadBorders(path string) (*Borders, error) {
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	set, label, err := readAreaSet(path)
+	if set == nil || err != nil {
 		return nil, err
 	}
-	var set AreaSet
-	if err := json.Unmarshal(raw, &set); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	sum := sha256.Sum256(raw)
-	b := &Borders{Label: fmt.Sprintf("%s, sha256 %s", set.Source, hex.EncodeToString(sum[:6]))}
+	b := &Borders{Label: label}
 	for _, a := range set.Areas {
 		var rings [][]geo.Position
 		for _, poly := range a.Polygons {
@@ -311,4 +294,16 @@ func boxOf(rings [][]geo.Position) geo.BBox {
 		}
 	}
 	return box
+}
+
+// polygons decodes a Polygon's or a MultiPolygon's coordinates as
+// polygons, with the one GeoJSON decoder (null refused at any depth).
+func polygons(typ string, coords json.RawMessage) ([][][]geo.Position, error) {
+	switch typ {
+	case "Polygon":
+		return geo.DecodePolygons(append(append([]byte{'['}, coords...), ']'), 1<<22)
+	case "MultiPolygon":
+		return geo.DecodePolygons(coords, 1<<22)
+	}
+	return nil, fmt.Errorf("a %s is not an area", typ)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"html/template"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -48,20 +49,13 @@ func (r *Daily) HTML(lang string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmpl.Funcs(template.FuncMap{
-		"t":     p.T,
-		"label": func(prefix, key string) string { return label(p, prefix, key) },
-		"km": func(v *float64) string {
-			if v == nil {
-				return "—"
-			}
-			return strconv.FormatFloat(*v, 'f', 1, 64) + " km"
-		},
-		"when":  func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
+	fm := pageFuncs(p, zone, "2006-01-02 15:04")
+	maps.Copy(fm, template.FuncMap{
 		"delta": signed,
 		"plot":  func() template.HTML { return seriesSVG(r.Series, p.T("sitrep.plot_label", SeriesDays)) },
 		"warn":  func(w Warning) string { return w.Text(p) },
 	})
+	tmpl.Funcs(fm)
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, struct {
 		*Daily
@@ -189,4 +183,20 @@ func (w Warning) Text(p i18n.Printer) string {
 		return p.T("warn.nuclear_site", w.Incident, km, w.Site)
 	}
 	return w.Kind
+}
+
+// pageFuncs are the template functions both pages use, in p's language
+// and zone's time.
+func pageFuncs(p i18n.Printer, zone *time.Location, layout string) template.FuncMap {
+	return template.FuncMap{
+		"t":     p.T,
+		"label": func(prefix, key string) string { return label(p, prefix, key) },
+		"km": func(v *float64) string {
+			if v == nil {
+				return "—"
+			}
+			return strconv.FormatFloat(*v, 'f', 1, 64) + " km"
+		},
+		"when": func(t time.Time) string { return t.In(zone).Format(layout) },
+	}
 }

@@ -102,18 +102,9 @@ func (s *Spot) HTML(lang string, zone *time.Location) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmpl.Funcs(template.FuncMap{
-		"t":     p.T,
-		"label": func(prefix, key string) string { return label(p, prefix, key) },
-		"km": func(v *float64) string {
-			if v == nil {
-				return "—"
-			}
-			return strconv.FormatFloat(*v, 'f', 1, 64) + " km"
-		},
-		"when":  func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04 MST") },
-		"coord": func(v *float64) string { return strconv.FormatFloat(*v, 'f', 4, 64) },
-	})
+	fm := pageFuncs(p, zone, "2006-01-02 15:04 MST")
+	fm["coord"] = func(v *float64) string { return strconv.FormatFloat(*v, 'f', 4, 64) }
+	tmpl.Funcs(fm)
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, struct {
 		*Spot

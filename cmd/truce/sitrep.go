@@ -154,27 +154,34 @@ func sitrepIssue(args []string) error {
 	if err != nil {
 		return err
 	}
+	return issue(c, "/v1/reports/daily/issue", map[string]string{"date": *date, "audience": *audience, "format": *format, "lang": *lang},
+		*out, *asJSON, "sitrep.issued")
+}
+
+// issue posts a report's issue, downloads the issued bytes to out if set,
+// and says what was issued.
+func issue(c *client, path string, body map[string]string, out string, asJSON bool, said string) error {
 	var res struct {
 		Statement api.StatementView `json:"statement"`
 		Record    report.Issued     `json:"record"`
 	}
-	body, _ := json.Marshal(map[string]string{"date": *date, "audience": *audience, "format": *format, "lang": *lang})
-	if err := c.do("POST", "/v1/reports/daily/issue", bytes.NewReader(body), "application/json", &res); err != nil {
+	raw, _ := json.Marshal(body)
+	if err := c.do("POST", path, bytes.NewReader(raw), "application/json", &res); err != nil {
 		return err
 	}
-	if *out != "" {
+	if out != "" {
 		var b string
 		if err := c.get("/v1/reports/issued/"+res.Record.SHA256, rawInto(&b)); err != nil {
 			return err
 		}
-		if err := os.WriteFile(*out, []byte(b), 0o644); err != nil {
+		if err := os.WriteFile(out, []byte(b), 0o644); err != nil {
 			return err
 		}
 	}
-	if *asJSON {
+	if asJSON {
 		return printJSON(res)
 	}
-	fmt.Println(msg.T("sitrep.issued", res.Record.ID, res.Statement.Seq, res.Record.SHA256))
+	fmt.Println(msg.T(said, res.Record.ID, res.Statement.Seq, res.Record.SHA256))
 	return nil
 }
 
@@ -335,28 +342,8 @@ func sitrepSpot(args []string) error {
 	if err != nil {
 		return err
 	}
-	var res struct {
-		Statement api.StatementView `json:"statement"`
-		Record    report.Issued     `json:"record"`
-	}
-	body, _ := json.Marshal(map[string]string{"incident": pos[0], "audience": *audience, "format": *format, "lang": *lang})
-	if err := c.do("POST", "/v1/reports/spot", bytes.NewReader(body), "application/json", &res); err != nil {
-		return err
-	}
-	if *out != "" {
-		var b string
-		if err := c.get("/v1/reports/issued/"+res.Record.SHA256, rawInto(&b)); err != nil {
-			return err
-		}
-		if err := os.WriteFile(*out, []byte(b), 0o644); err != nil {
-			return err
-		}
-	}
-	if *asJSON {
-		return printJSON(res)
-	}
-	fmt.Println(msg.T("spot.issued", res.Record.ID, res.Statement.Seq, res.Record.SHA256))
-	return nil
+	return issue(c, "/v1/reports/spot", map[string]string{"incident": pos[0], "audience": *audience, "format": *format, "lang": *lang},
+		*out, *asJSON, "spot.issued")
 }
 
 // sitrepHourly prints what changed in the hour before --at (default now).
