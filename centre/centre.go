@@ -93,6 +93,9 @@ type Centre struct {
 	// tampered holds the first broken seal a read found.
 	projectionKey []byte
 	tampered      atomic.Pointer[error]
+	// sched arms deadline and delivery jobs (SetScheduler); nil until the
+	// job queue starts.
+	sched atomic.Pointer[schedulerBox]
 }
 
 type cached struct {
@@ -258,9 +261,14 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 			c.followEvaluations(bg)
 		}
 	}()
+	followDone := make(chan struct{})
+	go func() {
+		defer close(followDone)
+		c.followDeadlines(bg)
+	}()
 	go func() {
 		defer close(c.done)
-		defer func() { <-mapDone; <-evalDone; <-sweepDone }()
+		defer func() { <-mapDone; <-evalDone; <-sweepDone; <-followDone }()
 		if !opt.NoCheckpoints {
 			c.Log.run(bg, opt.CheckpointInterval)
 		}

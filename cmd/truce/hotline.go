@@ -263,6 +263,9 @@ func hotlineShow(args []string) error {
 		default:
 			state = msg.T("hotline.acked", m.Ack.By, m.Ack.At.Format(time.RFC3339))
 		}
+		if m.Escalated != nil {
+			state += "; " + msg.T("hotline.escalated", m.Escalated.At.Format(time.RFC3339))
+		}
 		fmt.Printf("\n#%d %s %s (%s) → %s — %s\n  %s\n", m.N, m.At.Format(time.RFC3339), m.By, m.Party, m.To, state, m.Text.Text)
 		if m.Place != nil {
 			fmt.Printf("  %s %s\n", string(m.Place.Geometry.Coordinates), m.Place.Name)

@@ -1917,10 +1917,11 @@ async function viewThread(id) {
     if (m.ack) st = t(m.late ? "ui.hotline.acked_late" : "ui.hotline.acked", m.ack.by, fmtTime(m.ack.at));
     else if (m.overdue) st = t("ui.hotline.missed", fmtTime(m.due));
     else st = t("ui.hotline.awaiting", fmtTime(m.due));
+    if (m.escalated) st += " · " + t("ui.hotline.escalated", fmtTime(m.escalated.at));
     const ack = !m.ack && open && m.to === side ? ` <button type="button" class="ack" data-n="${m.n}">${esc(t("ui.hotline.ack"))}</button>` : "";
     const place = m.place ? ` <small>${esc(m.place.name || "")} ${esc(JSON.stringify(m.place.geometry.coordinates))}</small>` : "";
     const ev = (m.evidence || []).map((e) => `<a href="/v1/evidence/${e.sha256}" download="${esc(e.name)}">${esc(e.name)}</a>`).join(", ");
-    return `<li data-n="${m.n}" data-acked="${m.ack ? 1 : 0}" data-overdue="${m.overdue ? 1 : 0}"><p><strong>#${m.n}</strong> ${esc(fmtTime(m.at))} · ${esc(partyName(m.party))} · ${esc(m.by)} → ${esc(sideName(m.to))}</p><p>${spoken(m.text)}${place}</p>${ev ? `<p>${ev}</p>` : ""}<p class="${m.overdue ? "late" : ""} ack-state">${esc(st)}${ack}</p></li>`;
+    return `<li data-n="${m.n}" data-acked="${m.ack ? 1 : 0}" data-overdue="${m.overdue ? 1 : 0}" data-escalated="${m.escalated ? 1 : 0}"><p><strong>#${m.n}</strong> ${esc(fmtTime(m.at))} · ${esc(partyName(m.party))} · ${esc(m.by)} → ${esc(sideName(m.to))}</p><p>${spoken(m.text)}${place}</p>${ev ? `<p>${ev}</p>` : ""}<p class="${m.overdue ? "late" : ""} ack-state">${esc(st)}${ack}</p></li>`;
   }).join("");
   const incs = (th.incidents || []).map((x) => `<a href="#/incident/${encodeURIComponent(x)}">${esc(x)}</a>`).join(", ");
   const res = th.resolution ? `<p id="resolution">${esc(t("ui.hotline.resolved", th.resolution.by, fmtTime(th.resolution.at)))}${th.resolution.note && th.resolution.note.text ? " — " + spoken(th.resolution.note) : ""}</p>` : "";
