@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"truce/agreement"
+	"truce/alert"
 	"truce/incident"
 	"truce/ledger"
 )
@@ -116,6 +117,8 @@ func (c *Centre) PlanDocument(p *agreement.Plan, version int) (*agreement.Docume
 // must name a term the plan has.
 func (c *Centre) checkOffLedger(ctx context.Context, signed *ledger.Signed) error {
 	switch signed.Statement.Type {
+	case alert.TypeSubscribe:
+		return c.checkWebhookKey(ctx, signed)
 	case agreement.TypePlanSubmit:
 		var p agreement.SubmitPlan
 		if err := ledger.DecodePayload(signed.Statement, &p); err != nil {

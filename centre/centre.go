@@ -49,6 +49,7 @@ type Store interface {
 	agreementStore
 	arrangementStore
 	coordinationStore
+	alertStore
 	PutCredentials(ctx context.Context, c party.Credentials) error
 	CreateCredentials(ctx context.Context, c party.Credentials) error
 	DropCredentials(ctx context.Context, member string) error
@@ -264,7 +265,7 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 	followDone := make(chan struct{})
 	go func() {
 		defer close(followDone)
-		c.followDeadlines(bg)
+		c.followCoordination(bg)
 	}()
 	go func() {
 		defer close(c.done)

@@ -226,12 +226,15 @@ func (c *Centre) deadlinesOf(ctx context.Context, batch []*ledger.Signed) []Dead
 	return out
 }
 
-// followDeadlines arms the deadlines that new statements open, as they are
-// appended, in the scheduler once one is set. Should it fall behind the
-// hub, it arms every open deadline again (arming is idempotent).
-func (c *Centre) followDeadlines(ctx context.Context) {
+// followCoordination follows appended statements: it arms the deadlines
+// they open in the scheduler, once one is set, and raises the alerts they
+// match. On start, and should it fall behind the hub, it arms every open
+// deadline again (arming is idempotent) and matches again what it may
+// have missed (an alert raised twice is refused).
+func (c *Centre) followCoordination(ctx context.Context) {
 	for ctx.Err() == nil {
-		ch, _, cancel := c.Subscribe()
+		ch, next, cancel := c.Subscribe()
+		c.catchUpAlerts(ctx, next)
 		if s := c.scheduler(); s != nil {
 			if ds, err := c.OpenDeadlines(ctx); err == nil {
 				if err := s.ArmDeadlines(ctx, ds); err != nil && ctx.Err() == nil {
@@ -270,6 +273,7 @@ func (c *Centre) followDeadlines(ctx context.Context) {
 }
 
 func (c *Centre) onCoordination(ctx context.Context, batch []*ledger.Signed) {
+	c.raiseAlerts(ctx, batch)
 	s := c.scheduler()
 	if s == nil {
 		return

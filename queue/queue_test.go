@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"truce/agreement"
+	"truce/alert"
 	"truce/centre"
 	"truce/hotline"
 	"truce/incident"
@@ -108,6 +109,14 @@ func TestHotlineEscalation(t *testing.T) {
 		return hotline.IDFor(s.Seq)
 	}
 	late := open("Shelling near the crew")
+	// The centre's hotline coordinator is told of missed deadlines; ru's
+	// representative, who may not read ua's thread, is not.
+	for _, who := range []string{st.Coord, st.RURep} {
+		if _, _, err := e.f.Centre.NewSubscription(ctx, e.f.S[who], alert.Subscribe{Name: "missed",
+			Filter: alert.Filter{Events: []alert.Kind{alert.HotlineMissed}}}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e.queue()
 	acked := open("Shelling near the depot") // armed by the follower, not on start
 	e.say(st.Coord, hotline.TypeAck, hotline.Ack{Thread: acked, Message: 1})
@@ -127,6 +136,10 @@ func TestHotlineEscalation(t *testing.T) {
 	if esc.By != centre.OperatorID || esc.At.Before(thread(late).Messages[0].Due) {
 		t.Fatalf("escalation %+v", esc)
 	}
+	waitFor(t, "the coordinator's alert", func() bool {
+		as, err := e.f.Store.Alerts(ctx, alert.Query{Member: st.Coord})
+		return err == nil && len(as) == 1 && as[0].Event.Kind == alert.HotlineMissed && as[0].Event.Record == late && as[0].Event.Message == 1
+	})
 	// A second run of the same job appends nothing.
 	d := centre.Deadline{Kind: centre.DeadlineHotline, Thread: late, Message: 1, Due: thread(late).Messages[0].Due}
 	if s, err := e.f.Centre.FireDeadline(ctx, d); err != nil || s != nil {
@@ -137,6 +150,9 @@ func TestHotlineEscalation(t *testing.T) {
 	}
 	if thread(acked).Messages[0].Escalated != nil {
 		t.Fatal("an acknowledged message was escalated")
+	}
+	if as, _ := e.f.Store.Alerts(ctx, alert.Query{Member: st.RURep}); len(as) != 0 {
+		t.Fatalf("ru was told of ua's thread: %+v", as)
 	}
 	// The per-party figures count it.
 	for _, f := range hotline.Measure([]*hotline.Thread{thread(late)}, e.clk.Now()) {

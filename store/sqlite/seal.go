@@ -55,7 +55,8 @@ var (
 		"west", "south", "east", "north", "doc_sha"}}
 
 	sealedTables = []table{partiesTable, membersTable, keysTable, incidentsTable, roundsTable, evidenceTable,
-		plansTable, agreementsTable, instrumentsTable, violationsTable, arrangementsTable, threadsTable, restrictionsTable}
+		plansTable, agreementsTable, instrumentsTable, violationsTable, arrangementsTable, threadsTable, restrictionsTable,
+		subscriptionsTable, alertsTable}
 )
 
 // columns is the table's sealed columns and its seal, for a SELECT.

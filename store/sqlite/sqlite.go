@@ -150,7 +150,7 @@ func Open(dir string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	s := &Store{w: w, r: r, path: path}
-	if _, err := w.Exec(schema + coordinationSchema); err != nil {
+	if _, err := w.Exec(schema + coordinationSchema + alertSchema); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}
@@ -1068,7 +1068,7 @@ func dumpQueries() []string {
 		`SELECT 'instrument ' || id || ' ' || CAST(doc AS TEXT) FROM instruments ORDER BY id`,
 		`SELECT 'arrangement ' || id || ' ' || CAST(doc AS TEXT) FROM arrangements ORDER BY id`,
 		`SELECT 'violation ' || agreement || ' ' || term || ' ' || incident FROM violations ORDER BY agreement, term, incident`,
-	}, coordinationDump...)
+	}, append(coordinationDump, alertDump...)...)
 }
 
 // Checkpoint folds the WAL into the main database file; used on shutdown.
