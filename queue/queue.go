@@ -2,9 +2,13 @@
 // SQLite file of its own beside the store, DATA/queue.db. It only
 // schedules. A deadline job, when it fires, asks the centre whether the
 // deadline was missed, and the centre records that as a signed statement;
-// the fold refuses a second one, so a job that runs twice appends once.
-// Nothing the queue holds is part of the record: a lost queue.db is made
-// again on start from the projections (the deadlines still open).
+// a delivery job POSTs an alert to its subscriber's webhook, signed with
+// HMAC, retried with exponential backoff, and the centre records the
+// outcome (alert.delivered with the HTTP status, or alert.failed after
+// the last attempt). The fold refuses a second such statement, so a job
+// that runs twice appends once. Nothing the queue holds is part of the
+// record: a lost queue.db is made again on start from the projections
+// (the deadlines still open, the deliveries without an outcome).
 package queue
 
 import (
@@ -40,13 +44,16 @@ type Options struct {
 	// 250ms): the bound on how late a deadline fires, beside the time to
 	// sign and append its statement.
 	Poll time.Duration
+	// Delivery configures webhook deliveries.
+	Delivery Delivery
 }
 
 // Queue is a running job queue.
 type Queue struct {
-	db     *sql.DB
-	client *river.Client[*sql.Tx]
-	centre *centre.Centre
+	db       *sql.DB
+	client   *river.Client[*sql.Tx]
+	centre   *centre.Centre
+	delivery Delivery
 }
 
 // Open opens (creating if needed) the queue's database, migrates it,
@@ -73,8 +80,14 @@ func Open(ctx context.Context, c *centre.Centre, opt Options) (*Queue, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", opt.Path, err)
 	}
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	delivery := opt.Delivery.withDefaults()
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deadlineWorker{c: c})
+	river.AddWorker(workers, &deliveryWorker{c: c, d: delivery, now: now})
 	poll := opt.Poll
 	if poll <= 0 {
 		poll = 250 * time.Millisecond
@@ -99,17 +112,24 @@ func Open(ctx context.Context, c *centre.Centre, opt Options) (*Queue, error) {
 		db.Close()
 		return nil, fmt.Errorf("start the job queue: %w", err)
 	}
-	qu := &Queue{db: db, client: client, centre: c}
+	qu := &Queue{db: db, client: client, centre: c, delivery: delivery}
 	c.SetScheduler(qu)
 	ds, err := c.OpenDeadlines(ctx)
 	if err == nil {
 		err = qu.ArmDeadlines(ctx, ds)
 	}
+	var pending []string
+	if err == nil {
+		pending, err = c.PendingDeliveries(ctx)
+	}
+	for i := 0; err == nil && i < len(pending); i++ {
+		err = qu.ArmDelivery(ctx, pending[i])
+	}
 	if err != nil {
 		qu.Close()
-		return nil, fmt.Errorf("arm the open deadlines: %w", err)
+		return nil, fmt.Errorf("arm the open deadlines and deliveries: %w", err)
 	}
-	slog.Info("job queue started", "path", opt.Path, "deadlines", len(ds))
+	slog.Info("job queue started", "path", opt.Path, "deadlines", len(ds), "deliveries", len(pending))
 	return qu, nil
 }
 
