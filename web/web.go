@@ -69,7 +69,7 @@ func Handler(api http.Handler) http.Handler {
 		// actions are shared with the CLI (i18n/violation.go): one wording.
 		// So are the words of arrangements: purposes, states, guarantees,
 		// outcomes and the sentence of a flag inside a window.
-		for _, prefix := range []string{"violation.", "action.", "arr.", "purpose.", "shape.", "guarantee.", "outcome.", "window.inside", "window.guaranteed_by"} {
+		for _, prefix := range []string{"violation.", "action.", "arr.", "purpose.", "shape.", "guarantee.", "outcome.", "window.inside", "window.guaranteed_by", "alert."} {
 			maps.Copy(msgs, i18n.Messages(l, prefix))
 		}
 		json.NewEncoder(w).Encode(map[string]any{"lang": l, "messages": msgs})
