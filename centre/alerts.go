@@ -288,20 +288,19 @@ func (c *Centre) mayHear(ctx context.Context, m *party.Member, kind party.Kind, 
 // operator. An alert raised before (by an earlier run over the same
 // statements) is refused by the fold and skipped.
 func (c *Centre) raiseAlerts(ctx context.Context, batch []*ledger.Signed) {
+	subs, err := c.activeSubscriptions(ctx, batch)
+	if err != nil {
+		slog.Warn("alerts: read subscriptions", "err", err)
+		return
+	}
+	if len(subs) == 0 {
+		return // nothing to match: no incident is read
+	}
 	var events []alert.Event
 	for _, s := range batch {
 		events = append(events, c.eventsOf(ctx, s)...)
 	}
 	if len(events) == 0 {
-		return
-	}
-	subs, err := c.Store.Subscriptions(ctx, "")
-	if err != nil {
-		slog.Warn("alerts: read subscriptions", "err", err)
-		return
-	}
-	subs = slices.DeleteFunc(subs, func(s *alert.Subscription) bool { return s.Status != alert.Active })
-	if len(subs) == 0 {
 		return
 	}
 	op, err := c.Operator(ctx)
@@ -356,12 +355,39 @@ func (c *Centre) raiseAlerts(ctx context.Context, batch []*ledger.Signed) {
 	}
 }
 
+// activeSubscriptions returns the active subscriptions, newest first,
+// read again from the store when batch changes them (or a member: a
+// revoked subscriber is skipped when matched) and kept otherwise, so that
+// a centre with none pays nothing per statement.
+func (c *Centre) activeSubscriptions(ctx context.Context, batch []*ledger.Signed) ([]*alert.Subscription, error) {
+	stale := batch == nil
+	for _, s := range batch {
+		t := s.Statement.Type
+		stale = stale || t == alert.TypeSubscribe || t == alert.TypeUnsubscribe
+	}
+	c.mu.Lock()
+	cached, ok := c.subs, c.subsRead
+	c.mu.Unlock()
+	if ok && !stale {
+		return cached, nil
+	}
+	all, err := c.Store.Subscriptions(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	active := slices.DeleteFunc(all, func(s *alert.Subscription) bool { return s.Status != alert.Active })
+	c.mu.Lock()
+	c.subs, c.subsRead = active, true
+	c.mu.Unlock()
+	return active, nil
+}
+
 // alertsResume is where matching resumes after a start or after the
 // follower fell behind: after the cause of the latest alert, and after the
 // oldest active subscription (nothing older can match). It returns false
 // when no subscription is active.
 func (c *Centre) alertsResume(ctx context.Context) (uint64, bool) {
-	subs, err := c.Store.Subscriptions(ctx, "")
+	subs, err := c.activeSubscriptions(ctx, nil)
 	if err != nil {
 		return 0, false
 	}

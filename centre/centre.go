@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"truce/alert"
 	"truce/blobs"
 	"truce/checkpoint"
 	"truce/incident"
@@ -97,6 +98,10 @@ type Centre struct {
 	// sched arms deadline and delivery jobs (SetScheduler); nil until the
 	// job queue starts.
 	sched atomic.Pointer[schedulerBox]
+	// subs caches the active subscriptions for matching (subsRead: read
+	// once); guarded by mu.
+	subs     []*alert.Subscription
+	subsRead bool
 }
 
 type cached struct {
@@ -138,8 +143,11 @@ type Options struct {
 	Witnesses *witness.Config
 	// Documents stores plan documents (see SubmitPlan).
 	Documents *blobs.Store
-	// Evaluate runs the evaluator: each reported incident is judged against
-	// the agreement in force, and the result recorded by the centre.
+	// Evaluate runs the centre's own work on what is appended: each
+	// reported incident is judged against the agreement in force, alerts
+	// are raised for the subscriptions they match, and deadlines are armed
+	// in the job queue (SetScheduler); the results are recorded by the
+	// centre. One-shot commands leave it off.
 	Evaluate bool
 
 	// The log's checkpoint key never lives in the store. CheckpointKey
@@ -265,7 +273,9 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 	followDone := make(chan struct{})
 	go func() {
 		defer close(followDone)
-		c.followCoordination(bg)
+		if opt.Evaluate {
+			c.followCoordination(bg)
+		}
 	}()
 	go func() {
 		defer close(c.done)

@@ -135,6 +135,7 @@ func Open(ctx context.Context, c *centre.Centre, opt Options) (*Queue, error) {
 
 // Close stops the workers, letting running jobs finish for a few seconds.
 func (q *Queue) Close() {
+	q.centre.SetScheduler(nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := q.client.Stop(ctx); err != nil {
