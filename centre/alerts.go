@@ -67,7 +67,7 @@ func (s *Secrets) openSecret(id string, sealed []byte) ([]byte, error) {
 // secret is returned this once, for the receiver to check signatures with.
 func (c *Centre) NewWebhookKey(ctx context.Context, sess *Session) (id, secret string, err error) {
 	m := sess.Member
-	if m.Revoked || m.Has(party.Viewer) && len(m.Roles) == 1 {
+	if m.Revoked || !m.Has(party.Representative) && !m.Has(party.MonitorRole) && !m.Has(party.Coordinator) {
 		return "", "", ledger.Forbidden("%s may not subscribe: viewers never write", m.ID)
 	}
 	if c.secrets == nil {
