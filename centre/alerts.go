@@ -383,7 +383,7 @@ func (c *Centre) activeSubscriptions(ctx context.Context, batch []*ledger.Signed
 }
 
 // alertsResume is where matching resumes after a start or after the
-// follower fell behind: after the cause of the latest alert, and after the
+// follower fell behind: at the cause of the latest alert, and after the
 // oldest active subscription (nothing older can match). It returns false
 // when no subscription is active.
 func (c *Centre) alertsResume(ctx context.Context) (uint64, bool) {
@@ -401,8 +401,11 @@ func (c *Centre) alertsResume(ctx context.Context) (uint64, bool) {
 	if !active {
 		return 0, false
 	}
-	if last, err := c.Store.Alerts(ctx, alert.Query{Limit: 1}); err == nil && len(last) == 1 && last[0].Event.Cause+1 > from {
-		from = last[0].Event.Cause + 1
+	// The latest alert's cause may have raised more alerts than were
+	// appended before a crash: it is matched again (what was raised is
+	// refused, and skipped).
+	if last, err := c.Store.Alerts(ctx, alert.Query{Limit: 1}); err == nil && len(last) == 1 && last[0].Event.Cause > from {
+		from = last[0].Event.Cause
 	}
 	return from, true
 }

@@ -318,10 +318,10 @@ func hotlineStats(args []string) error {
 	}
 	tw := newTable(os.Stdout)
 	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.party"), msg.T("col.messages"), msg.T("col.acknowledged"), msg.T("col.late"),
-		msg.T("col.overdue"), msg.T("col.ack_median"), msg.T("col.threads"), msg.T("col.resolved"), msg.T("col.resolve_median")}, "\t"))
+		msg.T("col.overdue"), msg.T("col.ack_median"), msg.T("col.threads"), msg.T("col.resolved"), msg.T("col.resolve_median"), msg.T("col.escalated")}, "\t"))
 	for _, f := range st.Parties {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%s\n", f.Party, f.Messages, f.Acknowledged, f.Late, f.Overdue, seconds(f.AckMedianS),
-			f.Threads, f.Resolved, seconds(f.ResolveMedianS))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%s\t%d\n", f.Party, f.Messages, f.Acknowledged, f.Late, f.Overdue, seconds(f.AckMedianS),
+			f.Threads, f.Resolved, seconds(f.ResolveMedianS), f.Escalated)
 	}
 	return tw.Flush()
 }

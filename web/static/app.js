@@ -1880,7 +1880,7 @@ async function viewHotline() {
     const due = th.overdue ? `<span class="late">${esc(t("ui.hotline.overdue", th.overdue))}</span>` : th.next_due ? esc(fmtTime(th.next_due)) : "—";
     return `<tr data-thread="${esc(th.id)}" data-overdue="${th.overdue || 0}" data-status="${esc(th.status)}"><td><a href="#/hotline/${encodeURIComponent(th.id)}">${esc(th.id)}</a></td><td>${esc(t("ui.hotline.kind." + th.kind))}</td><td>${esc(partyName(th.party))}</td><td>${esc(t("ui.hotline.status." + th.status))}</td><td>${th.messages.length}</td><td>${due}</td><td>${esc(th.subject)}</td></tr>`;
   }).join("");
-  const stats = (st.ok ? st.json.parties : []).map((f) => `<tr data-party="${esc(f.party)}"><td>${esc(f.party === "centre" ? t("ui.hotline.centre") : partyName(f.party))}</td><td>${f.messages}</td><td>${f.acknowledged}</td><td>${f.late}</td><td>${f.overdue}</td><td>${esc(dur(f.ack_median_s))}</td><td>${f.threads}</td><td>${f.resolved}</td><td>${esc(dur(f.resolve_median_s))}</td></tr>`).join("");
+  const stats = (st.ok ? st.json.parties : []).map((f) => `<tr data-party="${esc(f.party)}"><td>${esc(f.party === "centre" ? t("ui.hotline.centre") : partyName(f.party))}</td><td>${f.messages}</td><td>${f.acknowledged}</td><td>${f.late}</td><td>${f.overdue}</td><td>${esc(dur(f.ack_median_s))}</td><td>${f.threads}</td><td>${f.resolved}</td><td>${esc(dur(f.resolve_median_s))}</td><td>${f.escalated || 0}</td></tr>`).join("");
   const staff = (has("coordinator") || has("monitor")) && kind() !== "belligerent";
   const canOpen = has("representative") && kind() !== "centre" || staff;
   const targets = [];
@@ -1898,7 +1898,7 @@ async function viewHotline() {
   $("#main").innerHTML = `<h1>${esc(t("ui.nav.hotline"))}</h1>
     ${rows ? `<table class="list" id="threads"><thead><tr><th>${esc(t("ui.field.id"))}</th><th>${esc(t("ui.hotline.kind"))}</th><th>${esc(t("ui.field.party"))}</th><th>${esc(t("ui.field.status"))}</th><th>${esc(t("ui.hotline.messages"))}</th><th>${esc(t("ui.field.deadline"))}</th><th>${esc(t("ui.hotline.subject"))}</th></tr></thead><tbody>${rows}</tbody></table>` : `<p id="threads-none">${esc(t("ui.hotline.none"))}</p>`}
     <h2 id="stats-h">${esc(t("ui.hotline.stats"))}</h2>
-    <table class="list" id="hotline-stats"><thead><tr><th>${esc(t("ui.field.party"))}</th><th>${esc(t("ui.hotline.messages"))}</th><th>${esc(t("ui.hotline.col.acknowledged"))}</th><th>${esc(t("ui.hotline.col.late"))}</th><th>${esc(t("ui.hotline.col.overdue"))}</th><th>${esc(t("ui.hotline.col.ack_median"))}</th><th>${esc(t("ui.hotline.col.threads"))}</th><th>${esc(t("ui.hotline.col.resolved"))}</th><th>${esc(t("ui.hotline.col.resolve_median"))}</th></tr></thead><tbody>${stats}</tbody></table>
+    <table class="list" id="hotline-stats"><thead><tr><th>${esc(t("ui.field.party"))}</th><th>${esc(t("ui.hotline.messages"))}</th><th>${esc(t("ui.hotline.col.acknowledged"))}</th><th>${esc(t("ui.hotline.col.late"))}</th><th>${esc(t("ui.hotline.col.overdue"))}</th><th>${esc(t("ui.hotline.col.ack_median"))}</th><th>${esc(t("ui.hotline.col.threads"))}</th><th>${esc(t("ui.hotline.col.resolved"))}</th><th>${esc(t("ui.hotline.col.resolve_median"))}</th><th>${esc(t("ui.hotline.col.escalated"))}</th></tr></thead><tbody>${stats}</tbody></table>
     ${form}`;
   const f = $("#open-thread");
   if (f) f.addEventListener("submit", async (e) => {
