@@ -60,6 +60,18 @@ func TestAlertsPage(t *testing.T) {
 	if len(subs.Items) != 1 || subs.Items[0].Webhook == nil || subs.Items[0].Filter.String() != "events=incident parties=ru" {
 		t.Fatalf("ua's subscriptions: %+v", subs.Items)
 	}
+	// A report by ru reaches ua's subscription: the console says so at once.
+	var rep struct {
+		Record struct{ ID string } `json:"record"`
+	}
+	if code := c.call(demoRU, "POST", "/v1/incidents", map[string]any{"type": "shelling", "observed_at": time.Now().UTC().Format(time.RFC3339),
+		"time_precision": "minute", "location": map[string]any{"geometry": map[string]any{"type": "Point", "coordinates": []float64{35.1, 47.6}}, "precision_m": 500},
+		"alleged_actor": "ru", "description": map[string]string{"lang": "ru", "text": "Обстрел."}}, &rep); code != http.StatusCreated {
+		t.Fatalf("report: %d", code)
+	}
+	en := i18n.Printer{Lang: "en"}
+	c.run(ua, chromedp.Poll(fmt.Sprintf(`document.querySelector("#toast").textContent === %q`, en.T("ui.alerts.toast", en.T("alert.kind.incident"), rep.Record.ID)), nil),
+		present(fmt.Sprintf(`#alerts tr[data-kind="incident"] a[href="#/incident/%s"]`, rep.Record.ID)))
 	// A filter the API refuses names its field beside the form.
 	c.run(ua, click(`#subscribe button[type="submit"]`), chromedp.Poll(`document.querySelector("#err-subscribe").textContent.includes("name")`, nil))
 
