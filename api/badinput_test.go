@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"truce/alert"
 	"truce/centre"
 	"truce/incident"
 	"truce/ledger"
@@ -402,6 +403,14 @@ func TestAlertBadInput(t *testing.T) {
 	sub := e.subscribe(storetest.UARep, "events=incident")
 	sub2 := e.subscribe(storetest.UARep, "events=violation")
 	e.must(e.post("/v1/alerts/subscriptions/"+sub2+"/end", storetest.UARep, map[string]any{}), 201)
+	// A client-signed subscription names a webhook key: one never made,
+	// or made for another member, is refused.
+	var other struct{ Key string }
+	e.must(e.post("/v1/alerts/keys", storetest.RURep, map[string]any{}), 201).json(t, &other)
+	signed := func(key string) string {
+		return mustJSON(t, e.sign(t, storetest.UARep, alert.TypeSubscribe, alert.Subscribe{Name: "hook",
+			Filter: alert.Filter{Events: []alert.Kind{alert.Incident}}, Webhook: &alert.Webhook{URL: "http://127.0.0.1:9/hook", Key: key}}).Seal())
+	}
 	body := func(field string, value any) string {
 		b := map[string]any{"name": "Near the ZNPP", "filter": "events=near_site near_km=5"}
 		if value == nil {
@@ -445,6 +454,8 @@ func TestAlertBadInput(t *testing.T) {
 		{"a limit out of range", "GET", "/v1/alerts?limit=0", storetest.UARep, "", 400, "limit"},
 		{"unknown subscription status", "GET", "/v1/alerts/subscriptions?status=paused", storetest.UARep, "", 400, "status"},
 		{"unknown alert", "GET", "/v1/alerts/al-99999", storetest.UARep, "", 404, ""},
+		{"a signed subscription with a key never made", "POST", "/v1/statements", storetest.UARep, signed("whk-AAAAAAAAAAAAAAAAAAAAAA"), 422, "statement.payload.webhook.key"},
+		{"a signed subscription with another member's key", "POST", "/v1/statements", storetest.UARep, signed(other.Key), 422, "statement.payload.webhook.key"},
 	}
 	ctx := context.Background()
 	for _, c := range cases {
