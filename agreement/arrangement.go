@@ -33,11 +33,16 @@ const (
 	TypeArrangementCancel   = "arrangement.cancel" // by the centre's coordinators
 	TypeArrangementCheckIn  = "arrangement.checkin"
 	TypeArrangementClose    = "arrangement.close"
+	// TypeArrangementDeadlineMissed records that the deadline for the
+	// guarantees of a version passed with some outstanding: made by the
+	// centre when the deadline job fires.
+	TypeArrangementDeadlineMissed = "arrangement.deadline_missed"
 )
 
 // ArrangementTypes lists the statement types that change an arrangement.
 var ArrangementTypes = []string{TypeArrangementRequest, TypeArrangementRespond, TypeArrangementWithdraw,
-	TypeArrangementExtend, TypeArrangementCut, TypeArrangementCancel, TypeArrangementCheckIn, TypeArrangementClose}
+	TypeArrangementExtend, TypeArrangementCut, TypeArrangementCancel, TypeArrangementCheckIn, TypeArrangementClose,
+	TypeArrangementDeadlineMissed}
 
 // Purposes, shapes, responses and outcomes.
 var (
@@ -603,6 +608,58 @@ func Withdraw(rec *ArrangementRecord, versions []*Version, inst *Instrument, by 
 	}
 	rec.add(ArrangementEvent{Kind: "withdraw", Party: by.Party, Member: by.ID, Text: p.Reason, At: at.UTC(), Seq: seq})
 	return end(inst, rec.ID, by, "withdraw", p.Reason, at, seq, at), nil
+}
+
+// DeadlineMissed is the payload of arrangement.deadline_missed: the
+// guarantees of Version were due by its deadline, and Missing (the parties
+// asked that had not guaranteed it, in the document's order) had not.
+type DeadlineMissed struct {
+	Arrangement string   `json:"arrangement"`
+	Version     int      `json:"version"`
+	Missing     []string `json:"missing"`
+}
+
+// Outstanding lists the parties asked to guarantee v that have not signed
+// it, in the document's order.
+func Outstanding(v *Version) []string {
+	out := []string{}
+	for _, p := range v.Document.Signers() {
+		if !slices.ContainsFunc(v.Signatures, func(s Signature) bool { return s.Party == p }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// MissDeadline folds arrangement.deadline_missed on the latest version v:
+// only the centre's coordinators record it, once per version, after its
+// deadline, while guarantees are outstanding and the arrangement open. A
+// deadline job that runs twice is refused the second time (409).
+func MissDeadline(rec *ArrangementRecord, v *Version, inst *Instrument, by Actor, p DeadlineMissed, seq uint64, at time.Time) error {
+	if !by.centreCoordinator() {
+		return ledger.Forbidden("only the centre's coordinators record a missed deadline")
+	}
+	if p.Version != v.Version {
+		return ledger.Conflict("arrangement %s is at version %d, not %d", rec.ID, v.Version, p.Version)
+	}
+	if slices.ContainsFunc(rec.Events, func(e ArrangementEvent) bool { return e.Kind == "deadline_missed" && e.Version == v.Version }) {
+		return ledger.Conflict("the missed deadline of arrangement %s version %d is recorded already", rec.ID, v.Version)
+	}
+	if err := stillOpen(rec, inst, at); err != nil {
+		return err
+	}
+	missing := Outstanding(v)
+	switch {
+	case v.Signed || len(missing) == 0:
+		return ledger.Conflict("every guarantee of arrangement %s version %d is in", rec.ID, v.Version)
+	case !at.After(v.Deadline()):
+		return ledger.Conflict("the guarantees of arrangement %s are due by %s, not yet", rec.ID, v.Deadline().Format(time.RFC3339))
+	case !slices.Equal(missing, p.Missing):
+		return ledger.Invalid("missing", "the guarantees outstanding are %s", strings.Join(missing, ", "))
+	}
+	rec.add(ArrangementEvent{Kind: "deadline_missed", Party: by.Party, Member: by.ID, Text: strings.Join(missing, ", "),
+		Version: v.Version, At: at.UTC(), Seq: seq})
+	return nil
 }
 
 func stillOpen(rec *ArrangementRecord, inst *Instrument, at time.Time) error {

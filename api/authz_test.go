@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"truce/alert"
 	"truce/centre"
 	"truce/incident"
 	"truce/seat"
@@ -305,5 +306,77 @@ func TestAccessListMatrix(t *testing.T) {
 	e.must(e.get("/v1/me", st.Mon1), 200).json(t, &me)
 	if me.Access.Basis != "expired" {
 		t.Fatalf("after the end: %+v", me.Access)
+	}
+}
+
+// The authorization matrix of alerts: every member but viewers
+// subscribes and makes webhook keys; a subscription is ended by its member
+// or the centre's coordinators; an alert is acknowledged by its member
+// alone; every member reads, anonymous callers nothing.
+func TestAlertAuthorization(t *testing.T) {
+	e := newEnv(t)
+	actors := []string{st.UARep, st.UAMonitor, st.RURep, st.Coord, st.USMed, st.Mon1, st.Mon2, st.Viewer, centre.OperatorID, ""}
+	writers := []string{st.UARep, st.UAMonitor, st.RURep, st.Coord, st.USMed, st.Mon1, st.Mon2, centre.OperatorID}
+	subscribed := func() string { return e.subscribe(st.UARep, "events=incident parties=ua") }
+	// One subscription of ua-rep's is told of every report below: each
+	// receipt cell acknowledges an alert of its own.
+	watch := e.subscribe(st.UARep, "events=incident")
+	alerted := func() string {
+		id := e.report(st.RURep)
+		return e.waitAlert(st.UARep, func(a alert.Alert) bool { return a.Event.Record == id && a.Subscription == watch }).ID
+	}
+	cells := []struct {
+		endpoint string
+		setup    func() string
+		path     string
+		body     any
+		allowed  []string
+	}{
+		{"subscribe", nil, "/v1/alerts/subscriptions", map[string]any{"name": "watch", "filter": "events=hotline_missed"}, writers},
+		{"webhook key", nil, "/v1/alerts/keys", map[string]any{}, writers},
+		{"unsubscribe", subscribed, "/v1/alerts/subscriptions/%s/end", map[string]any{}, []string{st.UARep, centre.OperatorID}},
+		{"receipt", alerted, "/v1/alerts/%s/receipt", map[string]any{}, []string{st.UARep}},
+	}
+	for _, c := range cells {
+		for _, who := range actors {
+			name := who
+			if name == "" {
+				name = "anonymous"
+			}
+			t.Run(c.endpoint+"/"+name, func(t *testing.T) {
+				path := c.path
+				if c.setup != nil {
+					path = fmt.Sprintf(path, c.setup())
+				}
+				size := e.size()
+				r := e.post(path, who, c.body)
+				want := http.StatusForbidden
+				switch {
+				case slices.Contains(c.allowed, who):
+					want = http.StatusCreated
+				case who == "":
+					want = http.StatusUnauthorized
+				}
+				if r.status != want {
+					t.Fatalf("%s by %s: status %d, want %d: %s", c.endpoint, name, r.status, want, r.body)
+				}
+				if want != http.StatusCreated {
+					problemOf(t, r)
+					if e.size() != size {
+						t.Fatal("a refused call appended to the ledger")
+					}
+				}
+			})
+		}
+	}
+	one := alerted()
+	for _, path := range []string{"/v1/alerts", "/v1/alerts?member=all", "/v1/alerts/subscriptions?member=all", "/v1/alerts/" + one} {
+		for _, who := range actors {
+			want := 200
+			if who == "" {
+				want = 401
+			}
+			e.must(e.get(path, who), want)
+		}
 	}
 }

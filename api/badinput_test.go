@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"truce/alert"
 	"truce/centre"
 	"truce/incident"
 	"truce/ledger"
@@ -467,6 +468,93 @@ func TestSeatsBadInput(t *testing.T) {
 				t.Fatalf("status %d, want %d: %.300s", r.status, c.status, r.body)
 			}
 			if p := problemOf(t, r); p.Field != c.field {
+				t.Errorf("field %q, want %q (%s)", p.Field, c.field, p.Detail)
+			}
+			after, _ := e.f.Store.Dump(ctx)
+			if e.size() != size || !slices.Equal(before, after) {
+				t.Fatal("the refused request changed the store")
+			}
+		})
+	}
+}
+
+// Bad input on alerts: a 4xx problem naming the field, and nothing stored
+// (nor a webhook key made).
+func TestAlertBadInput(t *testing.T) {
+	e := newEnv(t)
+	sub := e.subscribe(storetest.UARep, "events=incident")
+	sub2 := e.subscribe(storetest.UARep, "events=violation")
+	e.must(e.post("/v1/alerts/subscriptions/"+sub2+"/end", storetest.UARep, map[string]any{}), 201)
+	// A client-signed subscription names a webhook key: one never made,
+	// or made for another member, is refused.
+	var other struct{ Key string }
+	e.must(e.post("/v1/alerts/keys", storetest.RURep, map[string]any{}), 201).json(t, &other)
+	signed := func(key string) string {
+		return mustJSON(t, e.sign(t, storetest.UARep, alert.TypeSubscribe, alert.Subscribe{Name: "hook",
+			Filter: alert.Filter{Events: []alert.Kind{alert.Incident}}, Webhook: &alert.Webhook{URL: "http://127.0.0.1:9/hook", Key: key}}).Seal())
+	}
+	body := func(field string, value any) string {
+		b := map[string]any{"name": "Near the ZNPP", "filter": "events=near_site near_km=5"}
+		if value == nil {
+			delete(b, field)
+		} else {
+			b[field] = value
+		}
+		return mustJSON(t, b)
+	}
+	cases := []struct {
+		name, method, path, member, body string
+		status                           int
+		field                            string
+	}{
+		{"no filter", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("filter", nil), 422, "filter"},
+		{"no events", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("filter", "parties=ru"), 422, "filter.events"},
+		{"unknown event", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("filter", "events=storm"), 422, "filter.events[0]"},
+		{"unknown event in an object", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("filter", map[string]any{"events": []string{"storm"}}), 422, "filter.events[0]"},
+		{"unknown filter key", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("filter", "events=incident colour=red"), 422, "filter.colour"},
+		{"unknown filter field", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("filter", map[string]any{"events": []string{"incident"}, "colour": "red"}), 400, "filter.colour"},
+		{"a bbox upside down", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("filter", "events=incident bbox=37,48,33,46"), 422, "filter.bbox"},
+		{"a negative distance", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("filter", map[string]any{"events": []string{"near_site"}, "near_km": -3}), 422, "filter.near_km"},
+		{"unknown severity", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("filter", "events=incident severity=grave"), 422, "filter.severity"},
+		{"a filter of another type", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("filter", 7), 400, "filter"},
+		{"no name", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("name", nil), 422, "name"},
+		{"a name on two lines", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("name", "one\ntwo"), 422, "name"},
+		{"a webhook that is not http", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("webhook", map[string]any{"url": "ftp://127.0.0.1/x"}), 422, "webhook.url"},
+		{"a webhook with credentials", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("webhook", map[string]any{"url": "http://u:p@127.0.0.1/x"}), 422, "webhook.url"},
+		{"a webhook without a URL", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("webhook", map[string]any{}), 422, "webhook.url"},
+		{"a webhook key given by hand", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("webhook", map[string]any{"url": "http://127.0.0.1/x", "key": "whk-x"}), 400, "webhook.key"},
+		{"unknown field", "POST", "/v1/alerts/subscriptions", storetest.UARep, body("urgent", true), 400, "urgent"},
+		{"end a subscription twice", "POST", "/v1/alerts/subscriptions/" + sub2 + "/end", storetest.UARep, `{}`, 409, ""},
+		{"end no subscription", "POST", "/v1/alerts/subscriptions/sub-99999/end", storetest.UARep, `{}`, 404, ""},
+		{"a subscription named twice", "POST", "/v1/alerts/subscriptions/" + sub + "/end", storetest.UARep, `{"subscription":"` + sub2 + `"}`, 400, "subscription"},
+		{"receipt of no alert", "POST", "/v1/alerts/al-99999/receipt", storetest.UARep, `{}`, 404, ""},
+		{"a key with a body field", "POST", "/v1/alerts/keys", storetest.UARep, `{"secret":"mine"}`, 400, "secret"},
+		{"unknown alert kind filter", "GET", "/v1/alerts?kind=storm", storetest.UARep, "", 400, "kind"},
+		{"unknown delivery state", "GET", "/v1/alerts?delivery=lost", storetest.UARep, "", 400, "delivery"},
+		{"a member that is not an ID", "GET", "/v1/alerts?member=UA%20rep", storetest.UARep, "", 400, "member"},
+		{"a subscription that is not an ID", "GET", "/v1/alerts?subscription=7", storetest.UARep, "", 400, "subscription"},
+		{"a limit out of range", "GET", "/v1/alerts?limit=0", storetest.UARep, "", 400, "limit"},
+		{"unknown subscription status", "GET", "/v1/alerts/subscriptions?status=paused", storetest.UARep, "", 400, "status"},
+		{"unknown alert", "GET", "/v1/alerts/al-99999", storetest.UARep, "", 404, ""},
+		{"a signed subscription with a key never made", "POST", "/v1/statements", storetest.UARep, signed("whk-AAAAAAAAAAAAAAAAAAAAAA"), 422, "statement.payload.webhook.key"},
+		{"a signed subscription with another member's key", "POST", "/v1/statements", storetest.UARep, signed(other.Key), 422, "statement.payload.webhook.key"},
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before, _ := e.f.Store.Dump(ctx)
+			size := e.size()
+			var body any
+			ct := ""
+			if c.body != "" {
+				body, ct = c.body, "application/json"
+			}
+			r := e.do(c.method, c.path, c.member, body, ct)
+			if r.status != c.status {
+				t.Fatalf("status %d, want %d: %.300s", r.status, c.status, r.body)
+			}
+			p := problemOf(t, r)
+			if c.field != "" && p.Field != c.field {
 				t.Errorf("field %q, want %q (%s)", p.Field, c.field, p.Detail)
 			}
 			after, _ := e.f.Store.Dump(ctx)

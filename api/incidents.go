@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"truce/alert"
 	"truce/centre"
 	"truce/hotline"
 	"truce/incident"
@@ -549,8 +550,22 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 		data, _ := json.Marshal(viewStatement(st))
-		_, err := fmt.Fprintf(w, "id: %d\nevent: statement\ndata: %s\n\n", st.Seq, data)
-		return err
+		if _, err := fmt.Fprintf(w, "id: %d\nevent: statement\ndata: %s\n\n", st.Seq, data); err != nil {
+			return err
+		}
+		// An alert for the listening member also arrives as an event of
+		// its own, with the alert as it stands.
+		if sess := session(r); sess != nil && st.Statement.Type == alert.TypeNotify {
+			var p alert.Notify
+			if json.Unmarshal(st.Statement.Payload, &p) == nil && p.Member == sess.Member.ID {
+				if a, err := s.centre.Store.Alert(r.Context(), alert.ID(st.Seq)); err == nil && a != nil {
+					data, _ := json.Marshal(a)
+					_, err := fmt.Fprintf(w, "event: alert\ndata: %s\n\n", data)
+					return err
+				}
+			}
+		}
+		return nil
 	}
 	// Catch up from the store, then follow the live feed without repeats.
 	for from < next {

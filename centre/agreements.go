@@ -12,9 +12,11 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"truce/agreement"
+	"truce/alert"
 	"truce/incident"
 	"truce/ledger"
 )
@@ -116,6 +118,8 @@ func (c *Centre) PlanDocument(p *agreement.Plan, version int) (*agreement.Docume
 // must name a term the plan has.
 func (c *Centre) checkOffLedger(ctx context.Context, signed *ledger.Signed) error {
 	switch signed.Statement.Type {
+	case alert.TypeSubscribe:
+		return c.checkWebhookKey(ctx, signed)
 	case agreement.TypePlanSubmit:
 		var p agreement.SubmitPlan
 		if err := ledger.DecodePayload(signed.Statement, &p); err != nil {
@@ -629,23 +633,29 @@ func (c *Centre) SignAgreement(ctx context.Context, s *Session, id string, versi
 	return c.SayAt(ctx, s, agreement.TypeSign, agreement.SignAgreement{Agreement: v.ID, Version: v.Version, Digest: v.Digest, Signature: sig}, at)
 }
 
-// followed records that the follower has handled the ledger up to size.
-func (c *Centre) followed(size uint64) {
+// followed records that the evaluation follower has handled the ledger up
+// to size.
+func (c *Centre) followed(size uint64) { raise(&c.handled, size) }
+
+// raise moves a watermark up to size, never down.
+func raise(mark *atomic.Uint64, size uint64) {
 	for {
-		cur := c.handled.Load()
-		if size <= cur || c.handled.CompareAndSwap(cur, size) {
+		cur := mark.Load()
+		if size <= cur || mark.CompareAndSwap(cur, size) {
 			return
 		}
 	}
 }
 
 // Settled waits until the centre's own work on the ledger as it stands
-// is done: each statement handled by the follower (evaluations, spot
-// reports), and what that work appended handled in turn. A loader that
+// is done: each statement handled by the followers (evaluations, spot
+// reports; alerts and deadlines), and what that work appended handled in
+// turn. A loader that
 // waits after each step (the demo) gets the same ledger, in the same
 // order, every time. Without a follower it returns at once.
 func (c *Centre) Settled(ctx context.Context) error {
-	if !c.following.Load() {
+	evaluating, coordinating := c.following.Load(), c.coordinating.Load()
+	if !evaluating && !coordinating {
 		return nil
 	}
 	for {
@@ -653,7 +663,7 @@ func (c *Centre) Settled(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if c.handled.Load() >= size {
+		if (!evaluating || c.handled.Load() >= size) && (!coordinating || c.coordHandled.Load() >= size) {
 			return nil
 		}
 		select {

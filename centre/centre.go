@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"truce/alert"
 	"truce/blobs"
 	"truce/checkpoint"
 	"truce/incident"
@@ -53,6 +54,7 @@ type Store interface {
 	coordinationStore
 	reportsStore
 	seatStore
+	alertStore
 	PutCredentials(ctx context.Context, c party.Credentials) error
 	CreateCredentials(ctx context.Context, c party.Credentials) error
 	DropCredentials(ctx context.Context, member string) error
@@ -99,13 +101,24 @@ type Centre struct {
 	tampered      atomic.Pointer[error]
 	// following: the follower runs; handled: the ledger size it has
 	// handled (see Settled).
-	following   atomic.Bool
-	handled     atomic.Uint64
-	reports     report.Config   // the daily report's cut-off
-	regions     *report.Regions // and the areas it counts by
-	borders     *report.Borders // and the third countries it watches
-	spotReports bool            // issue spot reports on published serious violations
-	reportFiles *blobs.Store    // issued reports' bytes
+	following atomic.Bool
+	handled   atomic.Uint64
+	// coordinating, coordHandled: the same for the coordination follower
+	// (alerts, deadlines).
+	coordinating atomic.Bool
+	coordHandled atomic.Uint64
+	reports      report.Config   // the daily report's cut-off
+	regions      *report.Regions // and the areas it counts by
+	borders      *report.Borders // and the third countries it watches
+	spotReports  bool            // issue spot reports on published serious violations
+	reportFiles  *blobs.Store    // issued reports' bytes
+	// sched arms deadline and delivery jobs (SetScheduler); nil until the
+	// job queue starts.
+	sched atomic.Pointer[schedulerBox]
+	// subs caches the active subscriptions for matching (subsRead: read
+	// once); guarded by mu.
+	subs     []*alert.Subscription
+	subsRead bool
 }
 
 type cached struct {
@@ -149,8 +162,11 @@ type Options struct {
 	Witnesses *witness.Config
 	// Documents stores plan documents (see SubmitPlan).
 	Documents *blobs.Store
-	// Evaluate runs the evaluator: each reported incident is judged against
-	// the agreement in force, and the result recorded by the centre.
+	// Evaluate runs the centre's own work on what is appended: each
+	// reported incident is judged against the agreement in force, alerts
+	// are raised for the subscriptions they match, and deadlines are armed
+	// in the job queue (SetScheduler); the results are recorded by the
+	// centre. One-shot commands leave it off.
 	Evaluate bool
 
 	// The log's checkpoint key never lives in the store. CheckpointKey
@@ -288,9 +304,16 @@ func Open(ctx context.Context, store Store, opt Options) (*Centre, string, error
 			c.followEvaluations(bg)
 		}
 	}()
+	followDone := make(chan struct{})
+	go func() {
+		defer close(followDone)
+		if opt.Evaluate {
+			c.followCoordination(bg)
+		}
+	}()
 	go func() {
 		defer close(c.done)
-		defer func() { <-mapDone; <-evalDone; <-sweepDone }()
+		defer func() { <-mapDone; <-evalDone; <-sweepDone; <-followDone }()
 		if !opt.NoCheckpoints {
 			c.Log.run(bg, opt.CheckpointInterval)
 		}

@@ -3,8 +3,9 @@
 // acknowledgement deadline set by the thread's kind. Every step is a ledger
 // statement; this package decides which steps are legal and folds them into
 // the thread. Deadlines are recorded on each message; whether one is missed
-// is computed when the thread is read (Annotate), so the record never says
-// "overdue" by itself: a later escalation statement will.
+// is computed when the thread is read (Annotate); when a deadline passes
+// with the message unacknowledged, the centre's job queue appends a
+// hotline.escalate statement, which the fold records on the message.
 package hotline
 
 import (
@@ -31,6 +32,10 @@ const (
 	// TypeUsed records on an incident that a party used the mechanism
 	// before responding (the July 2020 measures' rule).
 	TypeUsed = "hotline.used"
+	// TypeEscalate records that a message's acknowledgement deadline passed
+	// unacknowledged: the centre's coordinators are told (made by the
+	// centre when the deadline job fires).
+	TypeEscalate = "hotline.escalate"
 )
 
 // Kind is what a thread is about; it sets the acknowledgement deadline.
@@ -173,6 +178,13 @@ type (
 		Thread string        `json:"thread"`
 		Note   incident.Text `json:"note,omitzero"`
 	}
+	// Escalate is the payload of hotline.escalate: message Message of
+	// Thread was not acknowledged by its deadline Due.
+	Escalate struct {
+		Thread  string    `json:"thread"`
+		Message int       `json:"message"`
+		Due     time.Time `json:"due"`
+	}
 	// Used is the payload of hotline.used: on the incident, the party says
 	// it used the mechanism (the thread) before responding.
 	Used struct {
@@ -228,6 +240,9 @@ type Message struct {
 	Due   time.Time `json:"due"`
 	Body
 	Ack *Acknowledgement `json:"ack,omitempty"`
+	// Escalated is set when the deadline passed unacknowledged and the
+	// centre escalated the message to its coordinators (hotline.escalate).
+	Escalated *Escalation `json:"escalated,omitempty"`
 	// Overdue and Late are computed when read (Annotate), never stored:
 	// Overdue, not acknowledged and past its deadline; Late, acknowledged
 	// after it.
@@ -241,6 +256,14 @@ type Acknowledgement struct {
 	Party string    `json:"party"`
 	At    time.Time `json:"at"`
 	Seq   uint64    `json:"seq"`
+}
+
+// Escalation is the record of a missed deadline escalated to the
+// centre's coordinators.
+type Escalation struct {
+	By  string    `json:"by"`
+	At  time.Time `json:"at"`
+	Seq uint64    `json:"seq"`
 }
 
 // Resolution closes a thread.
@@ -477,12 +500,43 @@ func (th *Thread) CheckUse(by Actor, p Used) error {
 	return ledger.CheckText("note", p.Note)
 }
 
-// Deadline is an acknowledgement still awaited: where the escalation of a
-// missed deadline plugs in. The job queue (a later slice) arms one job per
-// Deadline of every open thread at Due; when it fires on a message still
-// unacknowledged, the centre appends an escalation statement to the
-// coordinators, and the fold records it on the message. Until then a
-// missed deadline shows only as Overdue when read (Annotate).
+// Escalate records that message p.Message passed its deadline
+// unacknowledged. Only the centre's coordinators make it (the centre
+// does, when the deadline job fires), once per message, after the
+// deadline, while the message is unacknowledged and the thread open: a
+// job that runs twice is refused the second time (409).
+func (th *Thread) Escalate(seq uint64, at time.Time, by Actor, p Escalate) error {
+	if !party.CanAdminister(by.Member) {
+		return ledger.Forbidden("only the centre's coordinators escalate a missed deadline; %s may not", by.ID)
+	}
+	if p.Message < 1 || p.Message > len(th.Messages) {
+		return ledger.Invalid("message", "thread %s has messages 1 to %d", th.ID, len(th.Messages))
+	}
+	m := &th.Messages[p.Message-1]
+	if !p.Due.Equal(m.Due) {
+		return ledger.Invalid("due", "message %d of %s is due at %s", m.N, th.ID, m.Due.Format(time.RFC3339))
+	}
+	if err := th.open(); err != nil {
+		return err
+	}
+	switch {
+	case m.Escalated != nil:
+		return ledger.Conflict("message %d of %s was escalated at %s", m.N, th.ID, m.Escalated.At.Format(time.RFC3339))
+	case m.Ack != nil:
+		return ledger.Conflict("message %d of %s was acknowledged at %s", m.N, th.ID, m.Ack.At.Format(time.RFC3339))
+	case at.Before(m.Due):
+		return ledger.Conflict("message %d of %s is due at %s, not yet", m.N, th.ID, m.Due.Format(time.RFC3339))
+	}
+	m.Escalated = &Escalation{By: by.ID, At: at, Seq: seq}
+	th.step(seq, TypeEscalate, by, at)
+	return nil
+}
+
+// Deadline is an acknowledgement still awaited. The centre's job queue
+// arms one job per Deadline of every open thread at Due (and re-arms them
+// from the threads on start); when it fires on a message still
+// unacknowledged, the centre appends hotline.escalate, and the fold
+// records it on the message.
 type Deadline struct {
 	Thread  string    `json:"thread"`
 	Message int       `json:"message"`
@@ -498,7 +552,7 @@ func (th *Thread) Deadlines() []Deadline {
 		return nil
 	}
 	for _, m := range th.Messages {
-		if m.Ack == nil {
+		if m.Ack == nil && m.Escalated == nil {
 			out = append(out, Deadline{Thread: th.ID, Message: m.N, To: m.To, Due: m.Due})
 		}
 	}
@@ -544,6 +598,9 @@ type Figures struct {
 	Acknowledged int `json:"acknowledged"`
 	Late         int `json:"late"`
 	Overdue      int `json:"overdue"`
+	// Escalated counts the messages whose missed deadline the centre
+	// escalated (hotline.escalate).
+	Escalated int `json:"escalated"`
 	// Seconds from message to acknowledgement.
 	AckMedianS *float64 `json:"ack_median_s,omitempty"`
 	AckMaxS    *float64 `json:"ack_max_s,omitempty"`
@@ -591,6 +648,9 @@ func Measure(threads []*Thread, now time.Time) []Figures {
 			}
 			if m.Overdue {
 				a.f.Overdue++
+			}
+			if m.Escalated != nil {
+				a.f.Escalated++
 			}
 		}
 	}

@@ -157,6 +157,10 @@ func Sign(st Statement, key ed25519.PrivateKey) (*Signed, error) {
 		return nil, err
 	}
 	msg := append([]byte(SignaturePrefix), body...)
+	// The statement kept is the one signed: its time as the canonical form
+	// writes it (milliseconds, UTC), so that folding it in this process and
+	// folding its bytes again agree.
+	st.Time = st.Time.UTC().Truncate(time.Millisecond)
 	return &Signed{Statement: st, Body: body, Sig: ed25519.Sign(key, msg), Key: key.Public().(ed25519.PublicKey)}, nil
 }
 

@@ -66,6 +66,19 @@ func arrange(tx Tx, s *ledger.Signed, by agreement.Actor) (string, error) {
 			return "", ledger.Within("payload", err)
 		}
 		return rec.ID, tx.PutArrangement(rec)
+	case agreement.TypeArrangementDeadlineMissed:
+		p, err := decode[agreement.DeadlineMissed](s)
+		if err != nil {
+			return "", err
+		}
+		rec, latest, inst, err := loadArrangement(tx, p.Arrangement)
+		if err != nil {
+			return "", err
+		}
+		if err := agreement.MissDeadline(rec, latest, inst, by, p, seq, t); err != nil {
+			return "", ledger.Within("payload", err)
+		}
+		return rec.ID, tx.PutArrangement(rec)
 	case agreement.TypeArrangementClose:
 		p, err := decode[agreement.CloseArrangement](s)
 		if err != nil {

@@ -106,6 +106,19 @@ func coordination(tx Tx, s *ledger.Signed, author *party.Member, kind party.Kind
 			return "", true, ledger.Within("payload", err)
 		}
 		return th.ID, true, tx.PutThread(th)
+	case hotline.TypeEscalate:
+		p, err := decode[hotline.Escalate](s)
+		if err != nil {
+			return "", true, err
+		}
+		th, err := loadThread(tx, p.Thread, by)
+		if err != nil {
+			return "", true, err
+		}
+		if err := th.Escalate(seq, t, by, p); err != nil {
+			return "", true, ledger.Within("payload", err)
+		}
+		return th.ID, true, tx.PutThread(th)
 	case hotline.TypeUsed:
 		p, err := decode[hotline.Used](s)
 		if err != nil {

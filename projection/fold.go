@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"truce/agreement"
+	"truce/alert"
 	"truce/incident"
 	"truce/ledger"
 	"truce/negotiation"
@@ -55,6 +56,7 @@ type Tx interface {
 	CoordinationTx
 	ReportsTx
 	SeatTx
+	AlertTx
 }
 
 // Apply folds s, whose Seq is already set, into tx. It returns the subject of
@@ -117,6 +119,9 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 	}
 	if slices.Contains(agreement.ArrangementTypes, st.Type) {
 		return arrange(tx, s, agreement.Actor{Member: author, Kind: ap.Kind})
+	}
+	if slices.Contains(alert.Types, st.Type) {
+		return alerts(tx, s, author, ap.Kind)
 	}
 	if subject, ok, err := coordination(tx, s, author, ap.Kind); ok {
 		return subject, err

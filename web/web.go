@@ -71,7 +71,7 @@ func Handler(api http.Handler) http.Handler {
 		// outcomes and the sentence of a flag inside a window.
 		// And the daily report's headings and warnings, as the page of its own says them.
 		for _, prefix := range []string{"violation.", "action.", "arr.", "purpose.", "shape.", "guarantee.", "outcome.", "window.inside", "window.guaranteed_by",
-			"sitrep.", "warn."} {
+			"sitrep.", "warn.", "alert."} {
 			maps.Copy(msgs, i18n.Messages(l, prefix))
 		}
 		json.NewEncoder(w).Encode(map[string]any{"lang": l, "messages": msgs})

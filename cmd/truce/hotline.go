@@ -263,6 +263,9 @@ func hotlineShow(args []string) error {
 		default:
 			state = msg.T("hotline.acked", m.Ack.By, m.Ack.At.Format(time.RFC3339))
 		}
+		if m.Escalated != nil {
+			state += "; " + msg.T("hotline.escalated", m.Escalated.At.Format(time.RFC3339))
+		}
 		fmt.Printf("\n#%d %s %s (%s) → %s — %s\n  %s\n", m.N, m.At.Format(time.RFC3339), m.By, m.Party, m.To, state, m.Text.Text)
 		if m.Place != nil {
 			fmt.Printf("  %s %s\n", string(m.Place.Geometry.Coordinates), m.Place.Name)
@@ -315,10 +318,10 @@ func hotlineStats(args []string) error {
 	}
 	tw := newTable(os.Stdout)
 	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.party"), msg.T("col.messages"), msg.T("col.acknowledged"), msg.T("col.late"),
-		msg.T("col.overdue"), msg.T("col.ack_median"), msg.T("col.threads"), msg.T("col.resolved"), msg.T("col.resolve_median")}, "\t"))
+		msg.T("col.overdue"), msg.T("col.ack_median"), msg.T("col.threads"), msg.T("col.resolved"), msg.T("col.resolve_median"), msg.T("col.escalated")}, "\t"))
 	for _, f := range st.Parties {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%s\n", f.Party, f.Messages, f.Acknowledged, f.Late, f.Overdue, seconds(f.AckMedianS),
-			f.Threads, f.Resolved, seconds(f.ResolveMedianS))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%s\t%d\n", f.Party, f.Messages, f.Acknowledged, f.Late, f.Overdue, seconds(f.AckMedianS),
+			f.Threads, f.Resolved, seconds(f.ResolveMedianS), f.Escalated)
 	}
 	return tw.Flush()
 }

@@ -25,6 +25,7 @@ import (
 	"truce/centre"
 	"truce/demo"
 	"truce/party"
+	"truce/queue"
 	"truce/report"
 	"truce/store/sqlite"
 	"truce/web"
@@ -40,6 +41,18 @@ type node struct {
 	centre *centre.Centre
 	token  string        // operator token, set only when the centre was just opened
 	limits *serverLimits // what serving allows callers; nil: the defaults (limits.go)
+	queue  *queue.Queue  // the job queue (serve and demo); nil in one-shot commands
+}
+
+// startQueue starts the job queue in the data directory's queue.db: the
+// deadlines and webhook deliveries. It re-arms every deadline still open.
+func (n *node) startQueue(ctx context.Context) error {
+	q, err := queue.Open(ctx, n.centre, queue.Options{Path: filepath.Join(filepath.Dir(n.store.Path()), queue.FileName)})
+	if err != nil {
+		return err
+	}
+	n.queue = q
+	return nil
 }
 
 func openNode(ctx context.Context, dir string, keys keyFlags, opt centre.Options) (*node, error) {
@@ -160,6 +173,9 @@ func (k keyFlags) options(dir string, opt centre.Options) (centre.Options, error
 }
 
 func (n *node) close() {
+	if n.queue != nil {
+		n.queue.Close()
+	}
 	n.centre.Close()
 	n.store.Checkpoint(context.Background())
 	n.store.Close()
@@ -219,6 +235,9 @@ func serve(args []string) error {
 	}
 	defer n.close()
 	n.limits = limits
+	if err := n.startQueue(ctx); err != nil {
+		return err
+	}
 	if n.token != "" {
 		fmt.Println(msg.T("serve.opened", *data))
 		fmt.Println(msg.T("serve.operator_token", n.token))
@@ -344,6 +363,9 @@ func demoCmd(args []string) (err error) {
 		if err := json.Unmarshal(raw, &tokens); err != nil {
 			return err
 		}
+	}
+	if err := n.startQueue(ctx); err != nil {
+		return err
 	}
 	return serveOn(ctx, ln, n, func(url string) {
 		fmt.Println()

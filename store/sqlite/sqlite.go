@@ -159,7 +159,7 @@ func open(dir string, writerCacheKiB int, synchronous string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	s := &Store{w: w, r: r, path: path}
-	if _, err := w.Exec(schema + coordinationSchema + seatsSchema + reportsSchema); err != nil {
+	if _, err := w.Exec(schema + coordinationSchema + seatsSchema + reportsSchema + alertSchema); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}
@@ -1083,7 +1083,7 @@ func dumpQueries() []string {
 		`SELECT 'instrument ' || id || ' ' || CAST(doc AS TEXT) FROM instruments ORDER BY id`,
 		`SELECT 'arrangement ' || id || ' ' || CAST(doc AS TEXT) FROM arrangements ORDER BY id`,
 		`SELECT 'violation ' || agreement || ' ' || term || ' ' || incident FROM violations ORDER BY agreement, term, incident`,
-	}, append(append(coordinationDump, seatsDump...), reportsDump...)...)
+	}, append(append(append(coordinationDump, seatsDump...), reportsDump...), alertDump...)...)
 }
 
 // Checkpoint folds the WAL into the main database file; used on shutdown.

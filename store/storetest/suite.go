@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"truce/alert"
 	"truce/centre"
 	"truce/geo"
 	"truce/hotline"
@@ -220,6 +221,16 @@ func testReplay(t *testing.T, open Opener) {
 		StartedAt: time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)}))
 	// Ended now, through the thread opened meanwhile.
 	f.Say(t, Mon1, movement.TypeEnd, movement.End{Restriction: rst, EndedAt: time.Now().UTC().Format(time.RFC3339), Thread: th})
+	// Subscriptions and alerts replay too: a subscription to an event
+	// nothing below raises (so that the centre appends no alert of its own
+	// while the test compares), an alert the centre's operator raises by
+	// hand, its receipt, and a subscription ended.
+	watch := f.Say(t, Coord, alert.TypeSubscribe, alert.Subscribe{Name: "withdrawals", Filter: alert.Filter{Events: []alert.Kind{alert.GuaranteeWithdrawn}}})
+	ended := f.Say(t, UARep, alert.TypeSubscribe, alert.Subscribe{Name: "all", Filter: alert.Filter{Events: []alert.Kind{alert.GuaranteeMissed}, Parties: []string{"ru"}}})
+	f.Say(t, UARep, alert.TypeUnsubscribe, alert.Unsubscribe{Subscription: alert.SubscriptionID(ended)})
+	al := f.Say(t, centre.OperatorID, alert.TypeNotify, alert.Notify{Subscription: alert.SubscriptionID(watch), Member: Coord,
+		Event: alert.Event{Kind: alert.GuaranteeWithdrawn, Cause: ended, Record: "w-1", Parties: []string{"ru"}}})
+	f.Say(t, Coord, alert.TypeReceipt, alert.Receipt{Alert: alert.ID(al)})
 	if _, err := f.Centre.Say(ctx, f.S[centre.OperatorID], party.TypeRevoke, party.Revoke{Member: Mon2}); err != nil {
 		t.Fatal(err)
 	}
@@ -245,8 +256,10 @@ func testReplay(t *testing.T, open Opener) {
 	a, _ := f.Store.Dump(ctx)
 	b, _ := dst.Dump(ctx)
 	if !slices.ContainsFunc(a, func(l string) bool { return strings.HasPrefix(l, "thread ") }) ||
-		!slices.ContainsFunc(a, func(l string) bool { return strings.HasPrefix(l, "restriction ") }) {
-		t.Fatal("the dump leaves out the hotline or the register")
+		!slices.ContainsFunc(a, func(l string) bool { return strings.HasPrefix(l, "restriction ") }) ||
+		!slices.ContainsFunc(a, func(l string) bool { return strings.HasPrefix(l, "alert ") }) ||
+		!slices.ContainsFunc(a, func(l string) bool { return strings.HasPrefix(l, "subscription ") }) {
+		t.Fatal("the dump leaves out the hotline, the register or alerts")
 	}
 	if len(a) < 20 || !slices.Equal(a, b) {
 		t.Fatalf("replayed projections differ (%d vs %d rows)", len(a), len(b))

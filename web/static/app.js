@@ -59,7 +59,7 @@ function nav() {
   const links = [["#/map", t("ui.nav.map")], ["#/incidents", t("ui.nav.incidents")]];
   if (has("monitor") || has("coordinator")) links.push(["#/queue", t("ui.nav.queue")]);
   if (has("representative") || has("monitor") || has("coordinator")) links.push(["#/report", t("ui.nav.report")]);
-  if (state.me) links.push(["#/plans", t("ui.nav.plans")], ["#/agreements", t("ui.nav.agreements")], ["#/windows", t("ui.nav.windows")], ["#/hotline", t("ui.nav.hotline")], ["#/restrictions", t("ui.nav.restrictions")], ["#/seats", t("ui.nav.seats")]);
+  if (state.me) links.push(["#/plans", t("ui.nav.plans")], ["#/agreements", t("ui.nav.agreements")], ["#/windows", t("ui.nav.windows")], ["#/hotline", t("ui.nav.hotline")], ["#/restrictions", t("ui.nav.restrictions")], ["#/seats", t("ui.nav.seats")], ["#/alerts", t("ui.nav.alerts")]);
   links.push(["#/sitrep", t("ui.nav.sitrep")]);
   links.push(state.token ? ["#/logout", t("ui.nav.logout")] : ["#/login", t("ui.nav.login")]);
   $("#nav").innerHTML = links.map(([h, l]) => `<a href="${h}">${esc(l)}</a>`).join("");
@@ -1862,6 +1862,11 @@ function listen() {
       route();
     }, 300);
   });
+  // An alert for this member: said at once, wherever the member is.
+  state.events.addEventListener("alert", (e) => {
+    const a = JSON.parse(e.data);
+    toast(t("ui.alerts.toast", t("alert.kind." + a.event.kind), a.event.record));
+  });
 }
 
 // The hotline: an inbox of the threads the member may read, each with its
@@ -1881,7 +1886,7 @@ async function viewHotline() {
     const due = th.overdue ? `<span class="late">${esc(t("ui.hotline.overdue", th.overdue))}</span>` : th.next_due ? esc(fmtTime(th.next_due)) : "—";
     return `<tr data-thread="${esc(th.id)}" data-overdue="${th.overdue || 0}" data-status="${esc(th.status)}"><td><a href="#/hotline/${encodeURIComponent(th.id)}">${esc(th.id)}</a></td><td>${esc(t("ui.hotline.kind." + th.kind))}</td><td>${esc(partyName(th.party))}</td><td>${esc(t("ui.hotline.status." + th.status))}</td><td>${th.messages.length}</td><td>${due}</td><td>${esc(th.subject)}</td></tr>`;
   }).join("");
-  const stats = (st.ok ? st.json.parties : []).map((f) => `<tr data-party="${esc(f.party)}"><td>${esc(f.party === "centre" ? t("ui.hotline.centre") : partyName(f.party))}</td><td>${f.messages}</td><td>${f.acknowledged}</td><td>${f.late}</td><td>${f.overdue}</td><td>${esc(dur(f.ack_median_s))}</td><td>${f.threads}</td><td>${f.resolved}</td><td>${esc(dur(f.resolve_median_s))}</td></tr>`).join("");
+  const stats = (st.ok ? st.json.parties : []).map((f) => `<tr data-party="${esc(f.party)}"><td>${esc(f.party === "centre" ? t("ui.hotline.centre") : partyName(f.party))}</td><td>${f.messages}</td><td>${f.acknowledged}</td><td>${f.late}</td><td>${f.overdue}</td><td>${esc(dur(f.ack_median_s))}</td><td>${f.threads}</td><td>${f.resolved}</td><td>${esc(dur(f.resolve_median_s))}</td><td>${f.escalated || 0}</td></tr>`).join("");
   const staff = (has("coordinator") || has("monitor")) && kind() !== "belligerent";
   const canOpen = has("representative") && kind() !== "centre" || staff;
   const targets = [];
@@ -1899,7 +1904,7 @@ async function viewHotline() {
   $("#main").innerHTML = `<h1>${esc(t("ui.nav.hotline"))}</h1>
     ${rows ? `<table class="list" id="threads"><thead><tr><th>${esc(t("ui.field.id"))}</th><th>${esc(t("ui.hotline.kind"))}</th><th>${esc(t("ui.field.party"))}</th><th>${esc(t("ui.field.status"))}</th><th>${esc(t("ui.hotline.messages"))}</th><th>${esc(t("ui.field.deadline"))}</th><th>${esc(t("ui.hotline.subject"))}</th></tr></thead><tbody>${rows}</tbody></table>` : `<p id="threads-none">${esc(t("ui.hotline.none"))}</p>`}
     <h2 id="stats-h">${esc(t("ui.hotline.stats"))}</h2>
-    <table class="list" id="hotline-stats"><thead><tr><th>${esc(t("ui.field.party"))}</th><th>${esc(t("ui.hotline.messages"))}</th><th>${esc(t("ui.hotline.col.acknowledged"))}</th><th>${esc(t("ui.hotline.col.late"))}</th><th>${esc(t("ui.hotline.col.overdue"))}</th><th>${esc(t("ui.hotline.col.ack_median"))}</th><th>${esc(t("ui.hotline.col.threads"))}</th><th>${esc(t("ui.hotline.col.resolved"))}</th><th>${esc(t("ui.hotline.col.resolve_median"))}</th></tr></thead><tbody>${stats}</tbody></table>
+    <table class="list" id="hotline-stats"><thead><tr><th>${esc(t("ui.field.party"))}</th><th>${esc(t("ui.hotline.messages"))}</th><th>${esc(t("ui.hotline.col.acknowledged"))}</th><th>${esc(t("ui.hotline.col.late"))}</th><th>${esc(t("ui.hotline.col.overdue"))}</th><th>${esc(t("ui.hotline.col.ack_median"))}</th><th>${esc(t("ui.hotline.col.threads"))}</th><th>${esc(t("ui.hotline.col.resolved"))}</th><th>${esc(t("ui.hotline.col.resolve_median"))}</th><th>${esc(t("ui.hotline.col.escalated"))}</th></tr></thead><tbody>${stats}</tbody></table>
     ${form}`;
   const f = $("#open-thread");
   if (f) f.addEventListener("submit", async (e) => {
@@ -1923,10 +1928,11 @@ async function viewThread(id) {
     if (m.ack) st = t(m.late ? "ui.hotline.acked_late" : "ui.hotline.acked", m.ack.by, fmtTime(m.ack.at));
     else if (m.overdue) st = t("ui.hotline.missed", fmtTime(m.due));
     else st = t("ui.hotline.awaiting", fmtTime(m.due));
+    if (m.escalated) st += " · " + t("ui.hotline.escalated", fmtTime(m.escalated.at));
     const ack = !m.ack && open && m.to === side ? ` <button type="button" class="ack" data-n="${m.n}">${esc(t("ui.hotline.ack"))}</button>` : "";
     const place = m.place ? ` <small>${esc(m.place.name || "")} ${esc(JSON.stringify(m.place.geometry.coordinates))}</small>` : "";
     const ev = (m.evidence || []).map((e) => `<a href="/v1/evidence/${e.sha256}" download="${esc(e.name)}">${esc(e.name)}</a>`).join(", ");
-    return `<li data-n="${m.n}" data-acked="${m.ack ? 1 : 0}" data-overdue="${m.overdue ? 1 : 0}"><p><strong>#${m.n}</strong> ${esc(fmtTime(m.at))} · ${esc(partyName(m.party))} · ${esc(m.by)} → ${esc(sideName(m.to))}</p><p>${spoken(m.text)}${place}</p>${ev ? `<p>${ev}</p>` : ""}<p class="${m.overdue ? "late" : ""} ack-state">${esc(st)}${ack}</p></li>`;
+    return `<li data-n="${m.n}" data-acked="${m.ack ? 1 : 0}" data-overdue="${m.overdue ? 1 : 0}" data-escalated="${m.escalated ? 1 : 0}"><p><strong>#${m.n}</strong> ${esc(fmtTime(m.at))} · ${esc(partyName(m.party))} · ${esc(m.by)} → ${esc(sideName(m.to))}</p><p>${spoken(m.text)}${place}</p>${ev ? `<p>${ev}</p>` : ""}<p class="${m.overdue ? "late" : ""} ack-state">${esc(st)}${ack}</p></li>`;
   }).join("");
   const incs = (th.incidents || []).map((x) => `<a href="#/incident/${encodeURIComponent(x)}">${esc(x)}</a>`).join(", ");
   const res = th.resolution ? `<p id="resolution">${esc(t("ui.hotline.resolved", th.resolution.by, fmtTime(th.resolution.at)))}${th.resolution.note && th.resolution.note.text ? " — " + spoken(th.resolution.note) : ""}</p>` : "";
@@ -1957,6 +1963,96 @@ async function viewThread(id) {
 
 // The freedom-of-movement register: every restriction, counts per party
 // and subtype, and for the centre's staff a form to record one.
+// Alerts: the member's subscriptions and what they were told, with each
+// webhook delivery and receipt; everyone's with ?member=all (who was told
+// what, and when, is public to members, as the ledger is).
+const alertKinds = ["near_site", "window_violation", "violation", "guarantee_missed", "guarantee_withdrawn", "hotline_missed", "incident"];
+
+function alertRecord(e) {
+  const id = encodeURIComponent(e.record);
+  if (e.record.startsWith("inc-")) return `<a href="#/incident/${id}">${esc(e.record)}</a>`;
+  if (e.record.startsWith("hl-")) return `<a href="#/hotline/${id}">${esc(e.record)}${e.message ? " #" + e.message : ""}</a>`;
+  return `<a href="#/window/${id}">${esc(e.record)}</a>`;
+}
+
+function alertDetail(e) {
+  if (e.site && e.measured_km !== undefined) return t("alert.detail.site", e.site_name || e.site, Number(e.measured_km).toFixed(1));
+  if (e.kind === "window_violation") return t("alert.detail.window", e.agreement);
+  if (e.message && e.due) return t("alert.detail.message", e.message, fmtTime(e.due));
+  if (e.kind === "guarantee_missed" || e.kind === "guarantee_withdrawn") return (e.parties || []).map(partyName).join(", ");
+  if (e.type) return t("ui.type." + e.type) + " · " + t("alert.severity." + e.severity);
+  return "—";
+}
+
+function alertDelivery(a) {
+  if (!a.webhook) return t("alert.delivery.stream");
+  if (!a.delivery) return t("alert.delivery.pending");
+  return t("alert.delivery." + a.delivery.outcome, a.delivery.status || 0) + (a.delivery.attempts > 1 ? " · " + t("ui.alerts.attempts", a.delivery.attempts) : "");
+}
+
+function filterText(f) {
+  const parts = ["events=" + f.events.join(",")];
+  if (f.parties) parts.push("parties=" + f.parties.join(","));
+  if (f.types) parts.push("types=" + f.types.join(","));
+  if (f.bbox) parts.push("bbox=" + f.bbox.join(","));
+  if (f.near_km) parts.push("near_km=" + f.near_km);
+  if (f.severity) parts.push("severity=" + f.severity);
+  return parts.join(" ");
+}
+
+async function viewAlerts(params) {
+  if (!state.me) return showProblem({ status: 401, json: { title: t("ui.nav.login") } });
+  const everyone = params.get("member") === "all";
+  const q = everyone ? "?member=all" : "";
+  const [r, subs] = await Promise.all([api("GET", "/v1/alerts" + q), api("GET", "/v1/alerts/subscriptions" + q), loadParties()]);
+  if (!r.ok) return showProblem(r);
+  const me = state.me.member.id;
+  const rows = r.json.items.map((a) => `<tr data-alert="${esc(a.id)}" data-kind="${esc(a.event.kind)}" data-read="${a.receipt ? 1 : 0}" data-delivery="${esc(a.delivery ? a.delivery.outcome : a.webhook ? "pending" : "stream")}"><td>${esc(a.id)}</td><td>${esc(fmtTime(a.at))}</td><td>${esc(a.member)}</td><td>${esc(t("alert.kind." + a.event.kind))}</td><td>${alertRecord(a.event)}</td><td>${esc(alertDetail(a.event))}</td><td>${esc(alertDelivery(a))}</td><td>${a.receipt ? esc(fmtTime(a.receipt.at)) : a.member === me ? `<button type="button" class="ack" data-id="${esc(a.id)}">${esc(t("ui.alerts.ack"))}</button>` : "—"}</td></tr>`).join("");
+  const subRows = (subs.ok ? subs.json.items : []).map((x) => `<tr data-subscription="${esc(x.id)}" data-status="${esc(x.status)}"><td>${esc(x.id)}</td><td>${esc(x.member)}</td><td>${esc(x.name)}</td><td><code>${esc(filterText(x.filter))}</code></td><td>${esc(x.webhook ? x.webhook.url : "—")}</td><td>${esc(t("alert.status." + x.status))}${x.status === "active" && (x.member === me) ? ` <button type="button" class="end" data-id="${esc(x.id)}">${esc(t("ui.alerts.end"))}</button>` : ""}</td></tr>`).join("");
+  const writer = has("representative") || has("monitor") || has("coordinator");
+  const form = writer ? `<h2>${esc(t("ui.alerts.subscribe"))}</h2><form id="subscribe" novalidate>
+    <div class="field"><label for="a-name">${esc(t("ui.alerts.name"))}</label><input id="a-name" name="name" required maxlength="200"></div>
+    <fieldset class="field" id="a-events"><legend>${esc(t("ui.alerts.events"))}</legend>${alertKinds.map((k) => `<label><input type="checkbox" name="events" value="${k}"> ${esc(t("alert.kind." + k))}</label>`).join(" ")}</fieldset>
+    <div class="field"><label for="a-parties">${esc(t("ui.alerts.parties"))}</label><input id="a-parties" name="parties" placeholder="ru,ua"></div>
+    <div class="field"><label for="a-bbox">${esc(t("ui.alerts.bbox"))}</label><input id="a-bbox" name="bbox" placeholder="33,46,37.5,48.5"></div>
+    <div class="field"><label for="a-near">${esc(t("ui.alerts.near_km"))}</label><input id="a-near" name="near_km" inputmode="decimal"></div>
+    <div class="field"><label for="a-severity">${esc(t("ui.alerts.severity"))}</label><select id="a-severity" name="severity"><option value="">${esc(t("ui.alerts.severity_any"))}</option><option value="serious">${esc(t("alert.severity.serious"))}</option></select></div>
+    <div class="field"><label for="a-webhook">${esc(t("ui.alerts.webhook"))}</label><input id="a-webhook" name="webhook" type="url" placeholder="https://"></div>
+    <button type="submit">${esc(t("ui.alerts.subscribe_button"))}</button><p class="error" id="err-subscribe" aria-live="polite"></p></form>` : "";
+  $("#main").innerHTML = `<h1>${esc(t("ui.nav.alerts"))}</h1><p class="note">${esc(t("ui.alerts.about"))}</p>
+    <p><a href="#/alerts" id="alerts-mine">${esc(t("ui.alerts.mine"))}</a> · <a href="#/alerts?member=all" id="alerts-all">${esc(t("ui.alerts.everyone"))}</a></p>
+    <p id="webhook-secret" class="note" aria-live="polite"></p>
+    <h2>${esc(t("ui.alerts.list"))}</h2>
+    ${rows ? `<table class="list" id="alerts"><thead><tr><th>${esc(t("ui.field.id"))}</th><th>${esc(t("ui.field.time"))}</th><th>${esc(t("ui.alerts.member"))}</th><th>${esc(t("ui.alerts.event"))}</th><th>${esc(t("ui.alerts.record"))}</th><th>${esc(t("ui.alerts.detail"))}</th><th>${esc(t("ui.alerts.delivery"))}</th><th>${esc(t("ui.alerts.receipt"))}</th></tr></thead><tbody>${rows}</tbody></table>` : `<p id="alerts-none">${esc(t("ui.alerts.none"))}</p>`}
+    <h2>${esc(t("ui.alerts.subscriptions"))}</h2>
+    ${subRows ? `<table class="list" id="subscriptions"><thead><tr><th>${esc(t("ui.field.id"))}</th><th>${esc(t("ui.alerts.member"))}</th><th>${esc(t("ui.alerts.name"))}</th><th>${esc(t("ui.alerts.filter"))}</th><th>${esc(t("ui.alerts.webhook_col"))}</th><th>${esc(t("ui.field.status"))}</th></tr></thead><tbody>${subRows}</tbody></table>` : `<p id="subscriptions-none">${esc(t("ui.alerts.none_subscriptions"))}</p>`}
+    ${form}`;
+  const after = (r) => {
+    if (!r.ok) return toast(problem(r));
+    state.own = r.json.statement.seq;
+    route();
+  };
+  for (const b of document.querySelectorAll("#alerts button.ack")) b.addEventListener("click", async () => after(await api("POST", `/v1/alerts/${encodeURIComponent(b.dataset.id)}/receipt`, {})));
+  for (const b of document.querySelectorAll("#subscriptions button.end")) b.addEventListener("click", async () => after(await api("POST", `/v1/alerts/subscriptions/${encodeURIComponent(b.dataset.id)}/end`, {})));
+  const f = $("#subscribe");
+  if (f) f.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const list = (v) => v.split(",").map((x) => x.trim()).filter(Boolean);
+    const filter = { events: [...f.querySelectorAll("input[name=events]:checked")].map((x) => x.value) };
+    if (f.parties.value.trim()) filter.parties = list(f.parties.value);
+    if (f.bbox.value.trim()) filter.bbox = list(f.bbox.value).map(Number);
+    if (f.near_km.value.trim()) filter.near_km = Number(f.near_km.value);
+    if (f.severity.value) filter.severity = f.severity.value;
+    const body = { name: f.name.value, filter };
+    if (f.webhook.value.trim()) body.webhook = { url: f.webhook.value.trim() };
+    const r = await api("POST", "/v1/alerts/subscriptions", body);
+    if (!r.ok) return ($("#err-subscribe").textContent = problem(r));
+    state.own = r.json.statement.seq;
+    await route();
+    if (r.json.webhook_secret) $("#webhook-secret").innerHTML = esc(t("ui.alerts.secret")) + ` <code id="secret">${esc(r.json.webhook_secret)}</code>`;
+  });
+}
+
 const subtypes = ["denial_of_access", "conditional_access", "delay", "uav_jamming", "other"];
 
 async function viewRestrictions() {
@@ -2162,6 +2258,7 @@ async function route() {
   if (path === "/restrictions") return viewRestrictions();
   if (path === "/seats") return viewSeats();
   if (path === "/sitrep") return viewSitrep(params);
+  if (path === "/alerts") return viewAlerts(params);
   if (path.startsWith("/agreement/")) return viewAgreement(decodeURIComponent(path.slice("/agreement/".length)), params);
   return viewIncidents(params);
 }
