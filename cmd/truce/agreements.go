@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -338,6 +339,7 @@ func agreementSign(args []string) error {
 	c, pos, asJSON, err := planCmd("agreement sign", args, func(fs *flag.FlagSet) {
 		version = fs.Int("version", 0, "version (default: the latest)")
 		dryRun = fs.Bool("dry-run", false, "only say what signing would do: entry into force, instruments replaced, incidents judged again")
+		fs.BoolVar(&impactAll, "all", false, "list every incident judged again (default: those whose flags change, and 20 more)")
 	})
 	if err != nil {
 		return err
@@ -410,6 +412,9 @@ type impact struct {
 	} `json:"incidents"`
 }
 
+// impactAll: the command's --all, to list every incident judged again.
+var impactAll bool
+
 // printImpact says what a signature or a change does, or would do.
 func printImpact(id string, im impact, dry bool) {
 	tense := func(key string) string {
@@ -433,10 +438,31 @@ func printImpact(id string, im impact, dry bool) {
 	} else {
 		fmt.Println(msg.T("impact.not_complete", id))
 	}
-	for i, it := range im.Incidents {
-		if i == 20 {
-			fmt.Println("  …")
-			break
+	// The incidents whose flags change first, every one of them; then, of
+	// those only judged by one more or one less instrument, the first 20
+	// (--all lists them all).
+	flags := func(i int) bool { return len(im.Incidents[i].Added)+len(im.Incidents[i].Removed) > 0 }
+	order := make([]int, len(im.Incidents))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case flags(a) == flags(b):
+			return 0
+		case flags(a):
+			return -1
+		}
+		return 1
+	})
+	others := 0
+	for n, i := range order {
+		it := im.Incidents[i]
+		if !flags(i) {
+			if others++; others > 20 && !impactAll {
+				fmt.Println("  " + msg.T("impact.more", len(order)-n))
+				break
+			}
 		}
 		var parts []string
 		for _, in := range it.Entered {
@@ -464,6 +490,7 @@ func agreementChange(kind, typ string) func([]string) error {
 			reason = fs.String("reason", "", "why (required to suspend or terminate)")
 			from = fs.String("from", "", "when it takes effect (RFC 3339; default: now)")
 			dryRun = fs.Bool("dry-run", false, "only say which incidents would be judged again")
+			fs.BoolVar(&impactAll, "all", false, "list every incident judged again (default: those whose flags change, and 20 more)")
 		})
 		if err != nil {
 			return err

@@ -49,7 +49,7 @@ func TestDemoInstrumentsStack(t *testing.T) {
 	waitFor(t, mon, enerhodar, func(inc incident.Incident) bool { return inc.Evaluation != nil })
 
 	// Before signing, Ukraine is shown what its signature does.
-	dry := truce(t, ua, "agreement", "sign", "znpp-safety-zone", "--dry-run")
+	dry := truce(t, ua, "agreement", "sign", "znpp-safety-zone", "--dry-run", "--all")
 	if !strings.Contains(dry, "would bring znpp-safety-zone into force from 2026-02-16T00:00:00Z") || !strings.Contains(dry, enerhodar+":") ||
 		!strings.Contains(dry, "now judged against znpp-safety-zone/1; + znpp-safety-zone: 3.2 km from Zaporizhzhia NPP") ||
 		!strings.Contains(dry, grad+": now judged against znpp-safety-zone/1\n") { // judged by one more instrument, no flag lost
