@@ -366,9 +366,6 @@ func (s *Server) inForce(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	// As the record stood at that time: a signature given later does not
-	// count, and an instrument not yet drafted is not listed.
-	reg = reg.Known(at)
 	type item struct {
 		Agreement string             `json:"agreement"`
 		Version   int                `json:"version"`

@@ -402,7 +402,8 @@ const MaxImpactListed = 100
 // ImpactOf judges, without recording anything, every incident observed
 // from from on against reg, and says which evaluations would change.
 func (c *Centre) ImpactOf(ctx context.Context, reg *agreement.Registry, from time.Time) (Impact, error) {
-	out := Impact{From: from, Incidents: []ImpactItem{}}
+	out := Impact{From: from}
+	flagged, others := []ImpactItem{}, []ImpactItem{}
 	err := c.eachIncident(ctx, from, func(page []*incident.Incident) error {
 		for _, inc := range page {
 			p, err := c.judge(reg, inc, nil)
@@ -413,18 +414,28 @@ func (c *Centre) ImpactOf(ctx context.Context, reg *agreement.Registry, from tim
 				continue
 			}
 			out.Changed++
-			if len(out.Incidents) < MaxImpactListed {
-				var old []incident.Judgement
-				if inc.Evaluation != nil {
-					old = inc.Evaluation.Instruments
+			var old []incident.Judgement
+			if inc.Evaluation != nil {
+				old = inc.Evaluation.Instruments
+			}
+			item := ImpactItem{Incident: inc.ID, Change: incident.Diff(old, p.Instruments)}
+			// Every incident whose flags change is listed; of those only
+			// judged by one more or one less instrument, what room is left.
+			if flagsChange(item) {
+				if len(flagged) < MaxImpactListed {
+					flagged = append(flagged, item)
 				}
-				out.Incidents = append(out.Incidents, ImpactItem{Incident: inc.ID, Change: incident.Diff(old, p.Instruments)})
+			} else if len(others) < MaxImpactListed {
+				others = append(others, item)
 			}
 		}
 		return ctx.Err()
 	})
+	out.Incidents = append(flagged, others[:max(0, min(len(others), MaxImpactListed-len(flagged)))]...)
 	return out, err
 }
+
+func flagsChange(it ImpactItem) bool { return len(it.Added)+len(it.Removed) > 0 }
 
 // SignImpact is the dry run of a signature by partyID on a version (0: the
 // latest): whether it completes the version, which instruments leave force,

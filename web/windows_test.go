@@ -79,6 +79,22 @@ func TestWindowsListAndDetail(t *testing.T) {
 	// The requester's form: a line given as a Point is refused, naming the
 	// field; a good request opens its page, awaiting guarantees.
 	c.login(ctx, st.UARep)
+	// The requester cuts the window short, in UTC as the console writes
+	// times.
+	cut := now.Add(2 * time.Hour).Truncate(time.Minute)
+	c.run(ctx,
+		chromedp.Navigate(c.srv.URL+"/#/window/water-main"),
+		chromedp.WaitVisible("#window-cut", chromedp.ByQuery),
+		chromedp.SetValue("#w-cut-until", cut.Format("2006-01-02T15:04"), chromedp.ByQuery),
+		chromedp.SendKeys(`#window-cut input[name="reason"]`, "The crew finishes early.", chromedp.ByQuery),
+		chromedp.Click("#window-cut button", chromedp.ByQuery),
+		chromedp.WaitVisible(`#window-events li[data-kind="cut"]`, chromedp.ByQuery),
+	)
+	if a, err := c.st.Arrangement(t.Context(), "water-main"); err != nil || a == nil || !slices.ContainsFunc(a.Events, func(e agreement.ArrangementEvent) bool {
+		return e.Kind == "cut" && e.Until != nil && e.Until.Equal(cut)
+	}) {
+		t.Fatalf("the cut was not recorded at %s: %v %+v", cut, err, a)
+	}
 	var field, shown string
 	c.run(ctx,
 		chromedp.Navigate(c.srv.URL+"/#/windows"),

@@ -1572,6 +1572,11 @@ async function viewWindow(id) {
     actions += `<form id="window-checkin" class="inline"><select name="side" aria-label="${esc(t("ui.window.side"))}">${q.parties.map((p) => `<option value="${esc(p)}">${esc(partyName(p))}</option>`).join("")}</select> <input name="note" aria-label="${esc(t("ui.window.note"))}" placeholder="${esc(t("ui.window.note"))}"> <button>${esc(t("ui.window.checkin"))}</button></form> `;
   if (open && kind() === "centre" && has("coordinator"))
     actions += `<button type="button" id="window-cancel">${esc(t("ui.window.cancel"))}</button> `;
+  // Extended (a new version, guaranteed again) or cut short by the
+  // requesting party or the centre's coordinators.
+  if (open && state.me && ((state.me.member.party === a.record.party && has("representative")) || (kind() === "centre" && has("coordinator"))))
+    actions += `<form id="window-extend" class="inline"><label for="w-ext-until">${esc(t("ui.window.extend_until"))}</label> <input id="w-ext-until" name="until" type="datetime-local" required> <input name="reason" placeholder="${esc(t("ui.window.reason"))}" aria-label="${esc(t("ui.window.reason"))}"> <button>${esc(t("ui.window.extend"))}</button></form>
+      <form id="window-cut" class="inline"><label for="w-cut-until">${esc(t("ui.window.cut_until"))}</label> <input id="w-cut-until" name="until" type="datetime-local" required> <input name="reason" required placeholder="${esc(t("ui.window.reason"))}" aria-label="${esc(t("ui.window.reason"))}"> <button>${esc(t("ui.window.cut"))}</button></form> `;
   if (open && state.me && (state.me.member.party === a.record.party || (kind() === "centre" && has("coordinator"))))
     actions += `<form id="window-close" class="inline"><select name="outcome" aria-label="${esc(t("ui.window.outcome"))}">${["done", "partly_done", "aborted"].map((o) => `<option value="${o}">${esc(t("outcome." + o))}</option>`).join("")}</select> <input name="reason" required placeholder="${esc(t("ui.window.reason"))}" aria-label="${esc(t("ui.window.reason"))}"> <button>${esc(t("ui.window.close"))}</button></form>`;
   $("#main").innerHTML = `<h1>${textHTML(q.title)} <small><code>${esc(a.id)}</code></small></h1>
@@ -1614,6 +1619,18 @@ async function viewWindow(id) {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     act("/checkins", { side: f.get("side"), note: f.get("note") || undefined });
+  });
+  // The times are typed in UTC, as the console shows them.
+  const utc = (v) => new Date(v + "Z").toISOString().replace(".000Z", "Z");
+  if ($("#window-extend")) $("#window-extend").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    act("/extend", { until: utc(f.get("until")), reason: f.get("reason") || undefined });
+  });
+  if ($("#window-cut")) $("#window-cut").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    act("/cut", { until: utc(f.get("until")), reason: f.get("reason") });
   });
   if ($("#window-close")) $("#window-close").addEventListener("submit", (e) => {
     e.preventDefault();
