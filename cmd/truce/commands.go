@@ -173,16 +173,27 @@ func clientEvidence(args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(pos[1])
+	ev, err := c.upload(pos[1], *name, *mediaType, *asJSON)
 	if err != nil {
 		return err
+	}
+	ev.Note, ev.Source = *note, *source
+	return c.step(pos[0], "evidence", incident.TypeEvidence, incident.AddEvidence{Incident: pos[0], Evidence: ev, Restricted: *restricted}, *asJSON)
+}
+
+// upload stores a file as evidence, with a progress bar, and returns its
+// metadata: the name and media type given, or the file's own.
+func (c *client) upload(path, name, mediaType string, quiet bool) (incident.Evidence, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return incident.Evidence{}, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return incident.Evidence{}, err
 	}
-	bar := newProgress(os.Stderr, msg.T("evidence.uploading", filepath.Base(pos[1])))
+	bar := newProgress(os.Stderr, msg.T("evidence.uploading", filepath.Base(path)))
 	var up struct {
 		SHA256 string `json:"sha256"`
 		Size   int64  `json:"size"`
@@ -190,23 +201,35 @@ func clientEvidence(args []string) error {
 	err = c.do("POST", "/v1/evidence", &countingReader{r: f, total: fi.Size(), progress: bar.set}, "application/octet-stream", &up)
 	bar.done()
 	if err != nil {
-		return err
+		return incident.Evidence{}, err
 	}
-	if *name == "" {
-		*name = filepath.Base(pos[1])
+	if name == "" {
+		name = filepath.Base(path)
 	}
-	if *mediaType == "" {
-		*mediaType = mime.TypeByExtension(filepath.Ext(pos[1]))
-		if *mediaType == "" {
-			*mediaType = "application/octet-stream"
+	if mediaType == "" {
+		mediaType = mime.TypeByExtension(filepath.Ext(path))
+		if mediaType == "" {
+			mediaType = "application/octet-stream"
 		}
-		*mediaType, _, _ = strings.Cut(*mediaType, ";")
+		mediaType, _, _ = strings.Cut(mediaType, ";")
 	}
-	ev := incident.Evidence{SHA256: up.SHA256, Name: *name, MediaType: *mediaType, Size: up.Size, Note: *note, Source: *source}
-	if !*asJSON {
+	if !quiet {
 		fmt.Println(msg.N("evidence.stored", int(up.Size), up.SHA256))
 	}
-	return c.step(pos[0], "evidence", incident.TypeEvidence, incident.AddEvidence{Incident: pos[0], Evidence: ev, Restricted: *restricted}, *asJSON)
+	return incident.Evidence{SHA256: up.SHA256, Name: name, MediaType: mediaType, Size: up.Size}, nil
+}
+
+// uploadAll uploads each file as evidence.
+func (c *client) uploadAll(paths []string, quiet bool) ([]incident.Evidence, error) {
+	var out []incident.Evidence
+	for _, p := range paths {
+		ev, err := c.upload(p, "", "", quiet)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, nil
 }
 
 func clientReport(args []string) error {

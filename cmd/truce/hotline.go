@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,6 +89,8 @@ func hotlineOpen(args []string) error {
 	lang := fs.String("lang", "en", "language of the message (BCP 47)")
 	ack := fs.Duration("ack-within", 0, "acknowledgement deadline (default: the kind's, 15m for a violation)")
 	incidents := fs.String("incidents", "", "comma-separated incidents the thread is about")
+	var files multiFlag
+	fs.Var(&files, "file", "a file to attach as evidence (repeatable)")
 	place := placeFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -99,8 +103,12 @@ func hotlineOpen(args []string) error {
 	if err != nil {
 		return err
 	}
+	evidence, err := c.uploadAll(files, *asJSON)
+	if err != nil {
+		return err
+	}
 	p := hotline.OpenThread{Kind: hotline.Kind(*kind), To: *to, Subject: *subject, AckWithin: int64(*ack / time.Second),
-		Incidents: splitList(*incidents), Body: hotline.Body{Text: incident.Text{Lang: *lang, Text: *text}, Place: pl}}
+		Incidents: splitList(*incidents), Body: hotline.Body{Text: incident.Text{Lang: *lang, Text: *text}, Place: pl, Evidence: evidence}}
 	var out written
 	if err := c.say("/v1/hotline", hotline.TypeOpen, p, &out); err != nil {
 		return err
@@ -118,10 +126,12 @@ func hotlineOpen(args []string) error {
 
 func hotlineSay(args []string) error {
 	var text, lang *string
+	var files multiFlag
 	var place func() (*hotline.Place, error)
 	c, pos, asJSON, err := threadCmd("hotline say", args, 1, func(f *flag.FlagSet) {
 		text = f.String("text", "", "the message")
 		lang = f.String("lang", "en", "language of the message (BCP 47)")
+		f.Var(&files, "file", "a file to attach as evidence (repeatable)")
 		place = placeFlags(f)
 	})
 	if err != nil {
@@ -131,8 +141,12 @@ func hotlineSay(args []string) error {
 	if err != nil {
 		return err
 	}
+	evidence, err := c.uploadAll(files, asJSON)
+	if err != nil {
+		return err
+	}
 	return c.threadStep(pos[0], "messages", hotline.TypeMessage,
-		hotline.Say{Thread: pos[0], Body: hotline.Body{Text: incident.Text{Lang: *lang, Text: *text}, Place: pl}}, asJSON)
+		hotline.Say{Thread: pos[0], Body: hotline.Body{Text: incident.Text{Lang: *lang, Text: *text}, Place: pl, Evidence: evidence}}, asJSON)
 }
 
 func hotlineAck(args []string) error {
@@ -219,6 +233,23 @@ func hotlineList(args []string) error {
 	if *asJSON {
 		return printJSON(page)
 	}
+	// The inbox in the order a duty officer works it: the overdue first,
+	// then by the next deadline, then the rest, newest first.
+	rank := func(th *hotline.Thread) int {
+		switch {
+		case th.Overdue > 0:
+			return 0
+		case th.NextDue != nil:
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(page.Items, func(a, b *hotline.Thread) int {
+		if r := cmp.Compare(rank(a), rank(b)); r != 0 || rank(a) != 1 {
+			return r
+		}
+		return a.NextDue.Compare(*b.NextDue)
+	})
 	tw := newTable(os.Stdout)
 	fmt.Fprintln(tw, strings.Join([]string{msg.T("col.id"), msg.T("col.kind"), msg.T("col.party"), msg.T("col.status"),
 		msg.T("col.messages"), msg.T("col.due"), msg.T("col.subject")}, "\t"))
@@ -269,6 +300,9 @@ func hotlineShow(args []string) error {
 		fmt.Printf("\n#%d %s %s (%s) → %s — %s\n  %s\n", m.N, m.At.Format(time.RFC3339), m.By, m.Party, m.To, state, m.Text.Text)
 		if m.Place != nil {
 			fmt.Printf("  %s %s\n", string(m.Place.Geometry.Coordinates), m.Place.Name)
+		}
+		for _, e := range m.Evidence {
+			fmt.Printf("  %s %s (%s, %d B) sha256 %s\n", msg.T("hotline.evidence"), e.Name, e.MediaType, e.Size, e.SHA256)
 		}
 	}
 	if len(th.Incidents) > 0 {

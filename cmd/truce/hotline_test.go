@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -25,8 +26,10 @@ func TestCLIHotline(t *testing.T) {
 	}
 	uaSigned := as(ua, "TRUCE_KEY="+keyFile)
 
+	photo := filepath.Join(t.TempDir(), "crew-shelter.txt")
+	os.WriteFile(photo, []byte("The crew's report, in shelter at 06:58."), 0o644)
 	out := truce(t, uaSigned, "hotline", "open", "--kind", "violation", "--subject", "Shelling near the repair crew",
-		"--text", "Shelling 300 m from the crew at the 750 kV line.", "--lon", "34.95", "--lat", "47.48", "--place", "Line 750 kV")
+		"--text", "Shelling 300 m from the crew at the 750 kV line.", "--lon", "34.95", "--lat", "47.48", "--place", "Line 750 kV", "--file", photo)
 	th := regexp.MustCompile(`hl-\d+`).FindString(out)
 	if th == "" || !strings.Contains(out, "acknowledgement due by") {
 		t.Fatalf("hotline open: %q", out)
@@ -49,7 +52,7 @@ func TestCLIHotline(t *testing.T) {
 		t.Fatalf("resolve: %q", out)
 	}
 	show := truce(t, as(mon), "hotline", "show", th)
-	for _, want := range []string{"acknowledged by", "Linked incidents: " + inc, "Resolved by", "Monitors dispatched"} {
+	for _, want := range []string{"acknowledged by", "Linked incidents: " + inc, "Resolved by", "Monitors dispatched", "evidence: crew-shelter.txt (text/plain"} {
 		if !strings.Contains(show, want) {
 			t.Fatalf("show lacks %q:\n%s", want, show)
 		}
