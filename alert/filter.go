@@ -34,10 +34,13 @@ const (
 	HotlineMissed Kind = "hotline_missed"
 	// Incident: a new report that matches the filter (a saved filter).
 	Incident Kind = "incident"
+	// Warning: an early warning raised at a day's cut-off (warning.raise):
+	// a trend, a hotspot, spillover, a nuclear site.
+	Warning Kind = "warning"
 )
 
 // Kinds lists the event kinds.
-var Kinds = []Kind{NearSite, WindowViolation, Violation, GuaranteeMissed, GuaranteeWithdrawn, HotlineMissed, Incident}
+var Kinds = []Kind{NearSite, WindowViolation, Violation, GuaranteeMissed, GuaranteeWithdrawn, HotlineMissed, Incident, Warning}
 
 // Severity grades an event about an incident.
 type Severity string

@@ -255,8 +255,21 @@ func (s *Server) warnings(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	raised, err := s.centre.Store.Warnings(r.Context(), rep.Date)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	// The public hears of the warnings it would compute itself: those
+	// about published incidents, and counts of them.
+	out := []*report.Raised{}
+	for _, x := range raised {
+		if audience == report.Internal || slices.ContainsFunc(rep.Warnings, func(y report.Warning) bool { return y.Key() == x.Key() }) {
+			out = append(out, x)
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"date": rep.Date, "cut_off": rep.CutOff, "zone": rep.Zone, "audience": audience,
-		"warnings": rep.Warnings})
+		"warnings": rep.Warnings, "raised": out})
 }
 
 // issueSpot serves POST /v1/reports/spot: a coordinator issues the spot

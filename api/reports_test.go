@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"truce/alert"
 	"truce/centre"
 	"truce/report"
 	st "truce/store/storetest"
@@ -233,4 +234,35 @@ func TestHourlyDigest(t *testing.T) {
 		t.Fatalf("the hour before: %+v", h.Statements)
 	}
 	e.must(e.get("/v1/reports/hourly?at=noon", st.RURep), 400)
+}
+
+// At a day's cut-off the centre raises its warnings as statements, once
+// each, and a subscriber to warnings is alerted.
+func TestWarningsRaisedAtCutOff(t *testing.T) {
+	e := newEnv(t)
+	e.subscribe(st.Coord, "events=warning")
+	for range 4 {
+		e.report(st.UARep) // shelling on 24 January: a trend against a quiet month
+	}
+	cutoff := time.Date(2026, 1, 24, 17, 30, 0, 0, time.UTC) // 19:30 in Kyiv
+	ctx := t.Context()
+	if _, err := e.f.Centre.FireDeadline(ctx, centre.Deadline{Kind: centre.DeadlineCutOff, Due: cutoff}); err != nil {
+		t.Fatal(err)
+	}
+	var w struct {
+		Warnings []report.Warning
+		Raised   []report.Raised
+	}
+	e.must(e.get("/v1/warnings?date=2026-01-24", st.Coord), 200).json(t, &w)
+	if len(w.Raised) == 0 || len(w.Raised) != len(w.Warnings) || w.Raised[0].Date != "2026-01-24" {
+		t.Fatalf("raised at the cut-off: %+v", w)
+	}
+	before := e.size()
+	if _, err := e.f.Centre.FireDeadline(ctx, centre.Deadline{Kind: centre.DeadlineCutOff, Due: cutoff}); err != nil {
+		t.Fatal(err)
+	}
+	if e.size() != before {
+		t.Fatal("a cut-off fired twice raised its warnings twice")
+	}
+	e.waitAlert(st.Coord, func(a alert.Alert) bool { return a.Event.Kind == alert.Warning && a.Event.Record == w.Raised[0].ID })
 }

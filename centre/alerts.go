@@ -19,6 +19,7 @@ import (
 	"truce/incident"
 	"truce/ledger"
 	"truce/party"
+	"truce/report"
 )
 
 // alertStore is what alerts need from a store.
@@ -259,6 +260,20 @@ func (c *Centre) eventsOf(ctx context.Context, s *ledger.Signed) []alert.Event {
 			return nil
 		}
 		return []alert.Event{{Kind: alert.GuaranteeWithdrawn, Cause: s.Seq, Record: p.Arrangement, Parties: []string{s.Statement.Party}}}
+	case report.TypeWarning:
+		var p report.RaiseWarning
+		if json.Unmarshal(s.Statement.Payload, &p) != nil {
+			return nil
+		}
+		// The warning about an incident is about it; one about a count,
+		// about the warning itself.
+		e := alert.Event{Kind: alert.Warning, Cause: s.Seq, Record: report.WarningID(s.Seq), Type: incident.Type(p.Type)}
+		if p.Incident != "" {
+			if inc, err := c.Store.Incident(ctx, p.Incident); err == nil && inc != nil {
+				e = incidentEvent(alert.Warning, inc)
+			}
+		}
+		return []alert.Event{e}
 	}
 	return nil
 }

@@ -25,6 +25,9 @@ import (
 const (
 	DeadlineHotline     = "hotline"
 	DeadlineArrangement = "arrangement"
+	// DeadlineCutOff is a daily report's cut-off: the day's warnings are
+	// then raised (warning.raise), and the next cut-off armed.
+	DeadlineCutOff = "cutoff"
 )
 
 // Deadline is one deadline the centre watches.
@@ -90,7 +93,17 @@ func (c *Centre) OpenDeadlines(ctx context.Context) ([]Deadline, error) {
 			out = append(out, *d)
 		}
 	}
-	return out, nil
+	// The last cut-off (its warnings raised again if a restart missed
+	// them: each is raised once) and the next.
+	next := c.nextCutOff(c.now())
+	_, last := c.reports.Period(c.reports.DayOf(next.Add(-time.Second)).AddDate(0, 0, -1))
+	return append(out, Deadline{Kind: DeadlineCutOff, Due: last}, Deadline{Kind: DeadlineCutOff, Due: next}), nil
+}
+
+// nextCutOff is the first cut-off after t.
+func (c *Centre) nextCutOff(t time.Time) time.Time {
+	_, to := c.reports.Period(c.reports.DayOf(t))
+	return to
 }
 
 func threadDeadlines(th *hotline.Thread) []Deadline {
@@ -135,6 +148,19 @@ func (c *Centre) FireDeadline(ctx context.Context, d Deadline) (*ledger.Signed, 
 	var typ string
 	var payload any
 	switch d.Kind {
+	case DeadlineCutOff:
+		// The day that closed at d.Due: its warnings, then the next day's
+		// cut-off.
+		day := c.reports.DayOf(d.Due.Add(-time.Second))
+		if _, err := c.RaiseWarnings(ctx, op, day); err != nil {
+			return nil, err
+		}
+		if s := c.scheduler(); s != nil {
+			if err := s.ArmDeadlines(ctx, []Deadline{{Kind: DeadlineCutOff, Due: c.nextCutOff(d.Due)}}); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
 	case DeadlineHotline:
 		th, err := c.Store.Thread(ctx, d.Thread)
 		if err != nil || th == nil {

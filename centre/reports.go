@@ -22,6 +22,8 @@ type reportsStore interface {
 	IssuedReports(ctx context.Context) ([]*report.Issued, error)
 	// IssuedReport lists the issues of the bytes with that SHA-256.
 	IssuedReport(ctx context.Context, sha256 string) ([]*report.Issued, error)
+	// Warnings lists the warnings raised for a day (every day if "").
+	Warnings(ctx context.Context, date string) ([]*report.Raised, error)
 }
 
 // ReportWindow is how far before a report's cut-off the incidents whose
@@ -262,4 +264,40 @@ func (c *Centre) HourlyDigest(ctx context.Context, to time.Time, audience string
 		return err == nil && inc != nil && inc.Status == incident.Published
 	}
 	return report.BuildHourly(to, audience, sts, published), nil
+}
+
+// RaiseWarnings records the early warnings of a closed day, each once, as
+// warning.raise statements by the centre (from everything members may
+// see). It returns the statements appended.
+func (c *Centre) RaiseWarnings(ctx context.Context, op *Session, date time.Time) ([]*ledger.Signed, error) {
+	r, err := c.DailyReport(ctx, date, report.Internal)
+	if err != nil {
+		return nil, err
+	}
+	raised, err := c.Store.Warnings(ctx, r.Date)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, w := range raised {
+		seen[w.Key()] = true
+	}
+	var out []*ledger.Signed
+	for _, w := range r.Warnings {
+		if seen[w.Key()] {
+			continue
+		}
+		st, err := c.Say(ctx, op, report.TypeWarning, report.RaiseWarning{Date: r.Date, Warning: w})
+		if errors.Is(err, ledger.ErrConflict) {
+			continue // raised meanwhile
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, st)
+	}
+	if len(out) > 0 {
+		slog.Info("warnings raised", "day", r.Date, "count", len(out))
+	}
+	return out, nil
 }

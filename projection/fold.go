@@ -116,6 +116,8 @@ func Apply(tx Tx, s *ledger.Signed) (subject string, err error) {
 		return evaluate(tx, s, by)
 	case sitrep.TypeIssue:
 		return issueReport(tx, s, author, ap.Kind)
+	case sitrep.TypeWarning:
+		return raiseWarning(tx, s, author, ap.Kind)
 	}
 	if slices.Contains(agreement.ArrangementTypes, st.Type) {
 		return arrange(tx, s, agreement.Actor{Member: author, Kind: ap.Kind})

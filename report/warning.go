@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"truce/geo"
 	"truce/incident"
+	"truce/ledger"
 )
 
 // Kinds of early warning.
@@ -197,3 +199,52 @@ func warnings(in Input, from, to time.Time, public bool) []Warning {
 	})
 	return out
 }
+
+// TypeWarning is the statement that records a day's early warning, once
+// the day has closed at its cut-off: the centre raises it, subscribers to
+// warnings are alerted, and the audit covers it like any statement.
+const TypeWarning = "warning.raise"
+
+// Severities of a warning.
+var Severities = []string{"urgent", "high", "watch"}
+
+// RaiseWarning is the payload of warning.raise.
+type RaiseWarning struct {
+	Date string `json:"date"`
+	Warning
+}
+
+// Key tells one warning of a day from another: what rose, or the
+// incident.
+func (w Warning) Key() string {
+	return w.Kind + "|" + w.Region + "|" + w.Type + "|" + w.Cell + "|" + w.Incident
+}
+
+// Validate checks the payload.
+func (p *RaiseWarning) Validate() error {
+	if _, err := ParseDate("date", p.Date); err != nil {
+		return err
+	}
+	if !slices.Contains([]string{WarnTrend, WarnHotspot, WarnSpillover, WarnNuclear}, p.Kind) {
+		return ledger.Invalid("kind", "unknown warning %q; one of trend, hotspot, spillover, nuclear_site", p.Kind)
+	}
+	if !slices.Contains(Severities, p.Severity) {
+		return ledger.Invalid("severity", "unknown severity %q; one of urgent, high, watch", p.Severity)
+	}
+	if (p.Kind == WarnSpillover || p.Kind == WarnNuclear) && !strings.HasPrefix(p.Incident, "inc-") {
+		return ledger.Invalid("incident", "a %s warning names its incident", p.Kind)
+	}
+	return nil
+}
+
+// Raised is a warning as the ledger records it.
+type Raised struct {
+	ID   string `json:"id"` // wrn-<ledger index>
+	Date string `json:"date"`
+	Warning
+	At  time.Time `json:"at"`
+	Seq uint64    `json:"seq"`
+}
+
+// WarningID is the ID of the warning raised at ledger index seq.
+func WarningID(seq uint64) string { return fmt.Sprintf("wrn-%d", seq) }

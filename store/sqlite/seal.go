@@ -56,7 +56,7 @@ var (
 
 	sealedTables = []table{partiesTable, membersTable, keysTable, incidentsTable, roundsTable, evidenceTable,
 		plansTable, agreementsTable, instrumentsTable, violationsTable, arrangementsTable, threadsTable, restrictionsTable,
-		accreditationsTable, consentsTable, restrictedTable, custodyTable, issuedTable, subscriptionsTable, alertsTable}
+		accreditationsTable, consentsTable, restrictedTable, custodyTable, issuedTable, subscriptionsTable, alertsTable, warningsTable}
 )
 
 // columns is the table's sealed columns and its seal, for a SELECT.
