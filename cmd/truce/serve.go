@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -394,7 +395,15 @@ func demoCmd(args []string) (err error) {
 		if *withWitnesses {
 			fmt.Println(msg.T("demo.witnesses", filepath.Join(dir, "trust.json")))
 		}
-		fmt.Println(msg.T("demo.try", url, tokens[len(tokens)-1].Token, os.Args[0]))
+		// Try it as the press: a viewer, who reads what is published.
+		try := tokens[len(tokens)-1]
+		for _, t := range tokens {
+			if slices.Contains(t.Roles, party.Viewer) {
+				try = t
+				break
+			}
+		}
+		fmt.Println(msg.T("demo.try", url, try.Token, os.Args[0]))
 	})
 }
 
