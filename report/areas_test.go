@@ -2,6 +2,7 @@ package report
 
 import (
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 
@@ -74,6 +75,19 @@ func TestGeoBoundaries(t *testing.T) {
 	}
 	if byRegion["Zaporizhia Oblast"] != 2 || byRegion["Kharkiv Oblast"] != 1 || byRegion["—"] != 1 || rep.Regions == "" || len(rep.ByRaion) == 0 {
 		t.Fatalf("by region: %+v; by raion %+v", rep.ByRegion, rep.ByRaion)
+	}
+	// The page draws the oblasts, the two with incidents shaded.
+	page, err := rep.HTML("uk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	if strings.Count(html, "<path ") != 27 || !strings.Contains(html, "<title>Zaporizhia Oblast: 2</title>") ||
+		!strings.Contains(html, "<title>Kharkiv Oblast: 1</title>") || !strings.Contains(html, "<title>Lviv Oblast: 0</title>") {
+		t.Fatalf("the map of counts by region: %d paths", strings.Count(html, "<path "))
+	}
+	if len(html) > 400_000 {
+		t.Fatalf("the page with its map is %d bytes", len(html))
 	}
 	if ob, ra := r.Locate(geo.Position{2.35, 48.85}); ob != "" || ra != "" {
 		t.Errorf("Paris is in %q / %q", ob, ra)

@@ -129,6 +129,8 @@ type Daily struct {
 	Audience string    `json:"audience"`
 	// Regions names the reference areas counted by, or is empty.
 	Regions string `json:"regions,omitempty"`
+	// areas, if loaded, draw the map of counts by region.
+	areas *Regions
 
 	Total    Count   `json:"total"`
 	ByRegion []Count `json:"by_region,omitempty"` // oblasts
@@ -278,7 +280,7 @@ func Build(in Input) *Daily {
 		Findings: []FindingLine{}, Incidents: []IncidentLine{}, Casualties: Casualties{Incidents: []string{}}}
 	within := func(t, a, b time.Time) bool { return !t.Before(a) && t.Before(b) }
 	if in.Regions != nil {
-		r.Regions = in.Regions.Label
+		r.Regions, r.areas = in.Regions.Label, in.Regions
 	}
 	counts := map[string]map[string]*Count{"region": {}, "raion": {}, "type": {}, "actor": {}, "status": {}}
 	add := func(table, key string, current bool) {

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"html/template"
 	"maps"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 
+	"truce/geo"
 	"truce/i18n"
 )
 
@@ -22,13 +24,14 @@ var dailyHTML string
 
 var dailyTemplate = template.Must(template.New("daily").Funcs(template.FuncMap{
 	// Placeholders; HTML binds them to the reader's language.
-	"t":     func(string, ...any) string { return "" },
-	"label": func(string, string) string { return "" },
-	"km":    func(*float64) string { return "" },
-	"when":  func(time.Time) string { return "" },
-	"delta": func(int) string { return "" },
-	"plot":  func() template.HTML { return "" },
-	"warn":  func(Warning) string { return "" },
+	"t":         func(string, ...any) string { return "" },
+	"label":     func(string, string) string { return "" },
+	"km":        func(*float64) string { return "" },
+	"when":      func(time.Time) string { return "" },
+	"delta":     func(int) string { return "" },
+	"plot":      func() template.HTML { return "" },
+	"warn":      func(Warning) string { return "" },
+	"regionmap": func() template.HTML { return "" },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -54,6 +57,9 @@ func (r *Daily) HTML(lang string) ([]byte, error) {
 		"delta": signed,
 		"plot":  func() template.HTML { return seriesSVG(r.Series, p.T("sitrep.plot_label", SeriesDays)) },
 		"warn":  func(w Warning) string { return w.Text(p) },
+		"regionmap": func() template.HTML {
+			return regionMap(r.areas, r.ByRegion, p.T("sitrep.map_label"))
+		},
 	})
 	tmpl.Funcs(fm)
 	var b bytes.Buffer
@@ -199,4 +205,64 @@ func pageFuncs(p i18n.Printer, zone *time.Location, layout string) template.Func
 		},
 		"when": func(t time.Time) string { return t.In(zone).Format(layout) },
 	}
+}
+
+// regionMap draws the oblasts shaded by the day's count, as SVG: vector
+// art in the page and its PDF. Only coordinates, numbers and the areas'
+// names go into it, escaped. Empty without areas.
+func regionMap(areas *Regions, counts []Count, label string) template.HTML {
+	if areas == nil || len(areas.oblasts) == 0 {
+		return ""
+	}
+	n := map[string]int{}
+	peak := 1
+	for _, c := range counts {
+		n[c.Key] = c.Count
+		peak = max(peak, c.Count)
+	}
+	box := geo.BBox{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+	for _, o := range areas.oblasts {
+		box = geo.BBox{math.Min(box[0], o.box[0]), math.Min(box[1], o.box[1]), math.Max(box[2], o.box[2]), math.Max(box[3], o.box[3])}
+	}
+	// Equirectangular at the middle latitude: a small map of one country.
+	kx := math.Cos((box[1] + box[3]) / 2 * math.Pi / 180)
+	const width = 600.0
+	scale := width / ((box[2] - box[0]) * kx)
+	height := (box[3] - box[1]) * scale
+	xy := func(p geo.Position) (float64, float64) { return (p[0] - box[0]) * kx * scale, (box[3] - p[1]) * scale }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`,
+		width, height, width, height, template.HTMLEscapeString(label))
+	for _, o := range areas.oblasts {
+		c := n[o.def.Name]
+		fill := "#eeeeee"
+		if c > 0 {
+			// From a pale to a deep red with the count.
+			t := float64(c) / float64(peak)
+			fill = fmt.Sprintf("rgb(%d,%d,%d)", 250-int(90*t), 200-int(170*t), 190-int(160*t))
+		}
+		b.WriteString(`<path fill="` + fill + `" stroke="#777" stroke-width="0.5" d="`)
+		for _, poly := range o.def.Polygons {
+			for _, ring := range poly {
+				lx, ly := math.Inf(1), math.Inf(1)
+				for i, p := range ring {
+					x, y := xy(p)
+					// About a pixel's detail is enough at this size.
+					if i > 0 && i < len(ring)-1 && math.Abs(x-lx)+math.Abs(y-ly) < 1.5 {
+						continue
+					}
+					cmd := "L"
+					if i == 0 {
+						cmd = "M"
+					}
+					fmt.Fprintf(&b, "%s%.1f %.1f", cmd, x, y)
+					lx, ly = x, y
+				}
+				b.WriteString("Z")
+			}
+		}
+		fmt.Fprintf(&b, `"><title>%s: %d</title></path>`, template.HTMLEscapeString(o.def.Name), c)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
 }
