@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"truce/geo"
 	"truce/incident"
@@ -37,10 +38,16 @@ const (
 	// Warning: an early warning raised at a day's cut-off (warning.raise):
 	// a trend, a hotspot, spillover, a nuclear site.
 	Warning Kind = "warning"
+	// Digest: the hourly digest of the hour that just ended is ready
+	// (GET /v1/reports/hourly?at=, the hour's end).
+	Digest Kind = "digest"
 )
 
+// DigestRecord names the digest of the hour ending at end.
+func DigestRecord(end time.Time) string { return "digest-" + end.UTC().Format("2006-01-02T15Z") }
+
 // Kinds lists the event kinds.
-var Kinds = []Kind{NearSite, WindowViolation, Violation, GuaranteeMissed, GuaranteeWithdrawn, HotlineMissed, Incident, Warning}
+var Kinds = []Kind{NearSite, WindowViolation, Violation, GuaranteeMissed, GuaranteeWithdrawn, HotlineMissed, Incident, Warning, Digest}
 
 // Severity grades an event about an incident.
 type Severity string

@@ -257,6 +257,10 @@ func TestWarningsRaisedAtCutOff(t *testing.T) {
 	if len(w.Raised) == 0 || len(w.Raised) != len(w.Warnings) || w.Raised[0].Date != "2026-01-24" {
 		t.Fatalf("raised at the cut-off: %+v", w)
 	}
+	// The subscriber is told (by the centre's follower, after the fact).
+	e.waitAlert(st.Coord, func(a alert.Alert) bool {
+		return a.Event.Kind == alert.Warning && a.Event.Record == w.Raised[len(w.Raised)-1].ID
+	})
 	before := e.size()
 	if _, err := e.f.Centre.FireDeadline(ctx, centre.Deadline{Kind: centre.DeadlineCutOff, Due: cutoff}); err != nil {
 		t.Fatal(err)
@@ -264,5 +268,28 @@ func TestWarningsRaisedAtCutOff(t *testing.T) {
 	if e.size() != before {
 		t.Fatal("a cut-off fired twice raised its warnings twice")
 	}
-	e.waitAlert(st.Coord, func(a alert.Alert) bool { return a.Event.Kind == alert.Warning && a.Event.Record == w.Raised[0].ID })
+}
+
+// At the end of each hour the subscribers to the digest are told it is
+// ready, once.
+func TestDigestAlert(t *testing.T) {
+	e := newEnv(t)
+	e.subscribe(st.UARep, "events=digest")
+	e.report(st.RURep)
+	end := time.Now().UTC().Truncate(time.Hour)
+	ctx := t.Context()
+	if _, err := e.f.Centre.FireDeadline(ctx, centre.Deadline{Kind: centre.DeadlineHour, Due: end}); err != nil {
+		t.Fatal(err)
+	}
+	a := e.waitAlert(st.UARep, func(a alert.Alert) bool { return a.Event.Kind == alert.Digest })
+	if a.Event.Record != alert.DigestRecord(end) {
+		t.Fatalf("the digest alert names %q", a.Event.Record)
+	}
+	before := e.size()
+	if _, err := e.f.Centre.FireDeadline(ctx, centre.Deadline{Kind: centre.DeadlineHour, Due: end}); err != nil {
+		t.Fatal(err)
+	}
+	if e.size() != before {
+		t.Fatal("an hour told twice")
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"truce/agreement"
@@ -315,6 +316,11 @@ func (c *Centre) raiseAlerts(ctx context.Context, batch []*ledger.Signed) {
 	for _, s := range batch {
 		events = append(events, c.eventsOf(ctx, s)...)
 	}
+	c.tell(ctx, subs, events)
+}
+
+// tell appends an alert.notify for each subscription that events match.
+func (c *Centre) tell(ctx context.Context, subs []*alert.Subscription, events []alert.Event) {
 	if len(events) == 0 {
 		return
 	}
@@ -448,4 +454,20 @@ func printable(s string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, " "))
+}
+
+// digestDue tells the subscribers to the hourly digest that the hour
+// ending at end has its digest (GET /v1/reports/hourly?at=end), each once.
+func (c *Centre) digestDue(ctx context.Context, end time.Time) error {
+	subs, err := c.activeSubscriptions(ctx, nil)
+	if err != nil || len(subs) == 0 {
+		return err
+	}
+	size, err := c.Store.Size(ctx)
+	if err != nil || size == 0 {
+		return err
+	}
+	// Its cause is the ledger's last statement at the hour's end.
+	c.tell(ctx, subs, []alert.Event{{Kind: alert.Digest, Cause: size - 1, Record: alert.DigestRecord(end)}})
+	return nil
 }

@@ -28,6 +28,9 @@ const (
 	// DeadlineCutOff is a daily report's cut-off: the day's warnings are
 	// then raised (warning.raise), and the next cut-off armed.
 	DeadlineCutOff = "cutoff"
+	// DeadlineHour is the end of an hour: the subscribers to the hourly
+	// digest are told it is ready, and the next hour armed.
+	DeadlineHour = "hour"
 )
 
 // Deadline is one deadline the centre watches.
@@ -97,7 +100,8 @@ func (c *Centre) OpenDeadlines(ctx context.Context) ([]Deadline, error) {
 	// them: each is raised once) and the next.
 	next := c.nextCutOff(c.now())
 	_, last := c.reports.Period(c.reports.DayOf(next.Add(-time.Second)).AddDate(0, 0, -1))
-	return append(out, Deadline{Kind: DeadlineCutOff, Due: last}, Deadline{Kind: DeadlineCutOff, Due: next}), nil
+	out = append(out, Deadline{Kind: DeadlineCutOff, Due: last}, Deadline{Kind: DeadlineCutOff, Due: next})
+	return append(out, Deadline{Kind: DeadlineHour, Due: c.now().Truncate(time.Hour).Add(time.Hour)}), nil
 }
 
 // nextCutOff is the first cut-off after t.
@@ -157,6 +161,16 @@ func (c *Centre) FireDeadline(ctx context.Context, d Deadline) (*ledger.Signed, 
 		}
 		if s := c.scheduler(); s != nil {
 			if err := s.ArmDeadlines(ctx, []Deadline{{Kind: DeadlineCutOff, Due: c.nextCutOff(d.Due)}}); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	case DeadlineHour:
+		if err := c.digestDue(ctx, d.Due); err != nil {
+			return nil, err
+		}
+		if s := c.scheduler(); s != nil {
+			if err := s.ArmDeadlines(ctx, []Deadline{{Kind: DeadlineHour, Due: d.Due.Add(time.Hour)}}); err != nil {
 				return nil, err
 			}
 		}

@@ -2,8 +2,8 @@ package report
 
 import (
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"truce/geo"
