@@ -261,6 +261,9 @@ func TestWarningsRaisedAtCutOff(t *testing.T) {
 	e.waitAlert(st.Coord, func(a alert.Alert) bool {
 		return a.Event.Kind == alert.Warning && a.Event.Record == w.Raised[len(w.Raised)-1].ID
 	})
+	if err := e.f.Centre.Settled(ctx); err != nil { // and has done all its work
+		t.Fatal(err)
+	}
 	before := e.size()
 	if _, err := e.f.Centre.FireDeadline(ctx, centre.Deadline{Kind: centre.DeadlineCutOff, Due: cutoff}); err != nil {
 		t.Fatal(err)
@@ -284,6 +287,9 @@ func TestDigestAlert(t *testing.T) {
 	a := e.waitAlert(st.UARep, func(a alert.Alert) bool { return a.Event.Kind == alert.Digest })
 	if a.Event.Record != alert.DigestRecord(end) {
 		t.Fatalf("the digest alert names %q", a.Event.Record)
+	}
+	if err := e.f.Centre.Settled(ctx); err != nil {
+		t.Fatal(err)
 	}
 	before := e.size()
 	if _, err := e.f.Centre.FireDeadline(ctx, centre.Deadline{Kind: centre.DeadlineHour, Due: end}); err != nil {
