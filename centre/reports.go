@@ -24,29 +24,54 @@ type reportsStore interface {
 	IssuedReport(ctx context.Context, sha256 string) ([]*report.Issued, error)
 	// Warnings lists the warnings raised for a day (every day if "").
 	Warnings(ctx context.Context, date string) ([]*report.Raised, error)
+	// ObservedRows lists what the map index holds of the incidents
+	// observed in [from, to); ObservedIncidents reads them whole.
+	ObservedRows(ctx context.Context, from, to time.Time, publishedOnly bool) ([]incident.MapRow, error)
+	ObservedIncidents(ctx context.Context, from, to time.Time, publishedOnly bool, each func(*incident.Incident) error) error
+	// IncidentSteps lists the findings, publications and responses at
+	// ledger indexes [from, to).
+	IncidentSteps(ctx context.Context, from, to uint64) ([]*ledger.Signed, error)
 }
 
-// ReportWindow is how far before a report's cut-off the incidents whose
-// findings and responses it lists were observed.
-const ReportWindow = 90 * 24 * time.Hour
-
 // DailyReport builds the daily report of date for an audience, from the
-// projections as they stand.
+// projections as they stand. Its cost follows the day's incidents, not
+// the ledger's: the counts come from the map index (or, when that lags,
+// the incidents' sealed columns), the documents read are those observed
+// in the period and those the period's findings and responses touched.
 func (c *Centre) DailyReport(ctx context.Context, date time.Time, audience string) (*report.Daily, error) {
 	cfg := c.reports
-	_, to := cfg.Period(date)
-	f := incident.Filter{From: to.Add(-ReportWindow), To: to, PublishedOnly: audience == report.Public, Limit: 1000}
+	from, to := cfg.Period(date)
+	first, _ := cfg.Period(date.AddDate(0, 0, -(report.SeriesDays - 1)))
+	public := audience == report.Public
+	var observed []incident.MapRow
+	if c.MapCaughtUp(ctx) {
+		observed = c.Map.Observed(first, to, public)
+	} else {
+		var err error
+		if observed, err = c.Store.ObservedRows(ctx, first, to, public); err != nil {
+			return nil, err
+		}
+	}
 	var incs []*incident.Incident
-	for {
-		page, err := c.Store.Incidents(ctx, f)
+	err := c.Store.ObservedIncidents(ctx, from, to, public, func(inc *incident.Incident) error {
+		incs = append(incs, inc)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	touched, err := c.touchedBetween(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range touched {
+		inc, err := c.Store.Incident(ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("read the period's incidents: %w", err)
+			return nil, err
 		}
-		incs = append(incs, page.Items...)
-		if page.Next == 0 {
-			break
+		if inc != nil {
+			incs = append(incs, inc) // Build reads each incident once
 		}
-		f.Before = page.Next
 	}
 	restrictions, err := c.Store.Restrictions(ctx)
 	if err != nil {
@@ -56,8 +81,11 @@ func (c *Centre) DailyReport(ctx context.Context, date time.Time, audience strin
 	if err != nil {
 		return nil, err
 	}
-	in := report.Input{Config: cfg, Date: date, Audience: audience, Incidents: incs, Restrictions: restrictions, Regions: c.regions,
-		Borders: c.borders}
+	in := report.Input{Config: cfg, Date: date, Audience: audience, Observed: observed, Incidents: incs, Restrictions: restrictions,
+		Regions: c.regions, Borders: c.borders}
+	if in.Observed == nil {
+		in.Observed = []incident.MapRow{}
+	}
 	for _, a := range arrs {
 		purpose := ""
 		if a.Request != nil {
@@ -66,6 +94,60 @@ func (c *Centre) DailyReport(ctx context.Context, date time.Time, audience strin
 		in.Arrangements = append(in.Arrangements, report.Arrangement{Record: a.Record, Status: a.Status, Purpose: purpose})
 	}
 	return report.Build(in), nil
+}
+
+// touchedBetween names the incidents given a finding, published or
+// answered by statements made in [from, to), found by their ledger
+// indexes.
+func (c *Centre) touchedBetween(ctx context.Context, from, to time.Time) ([]string, error) {
+	lo, err := c.seqAt(ctx, from.Add(-digestSkew))
+	if err != nil {
+		return nil, err
+	}
+	hi, err := c.seqAt(ctx, to.Add(digestSkew))
+	if err != nil {
+		return nil, err
+	}
+	steps, err := c.Store.IncidentSteps(ctx, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range steps {
+		var p struct {
+			Incident string `json:"incident"`
+		}
+		if json.Unmarshal(s.Statement.Payload, &p) == nil && p.Incident != "" && !seen[p.Incident] {
+			seen[p.Incident] = true
+			out = append(out, p.Incident)
+		}
+	}
+	return out, nil
+}
+
+// seqAt is the first ledger index whose statement was made at or after t
+// (the ledger's size if none was): statements are appended in time order,
+// give or take the clock skew allowed, so a bisection finds it.
+func (c *Centre) seqAt(ctx context.Context, t time.Time) (uint64, error) {
+	size, err := c.Store.Size(ctx)
+	if err != nil {
+		return 0, err
+	}
+	lo, hi := uint64(0), size
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		sts, err := c.Store.Statements(ctx, mid, 1)
+		if err != nil {
+			return 0, err
+		}
+		if len(sts) == 0 || !sts[0].Statement.Time.Before(t) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, nil
 }
 
 // ReportConfig is the daily report's cut-off and zone.
@@ -223,26 +305,9 @@ func (c *Centre) HourlyDigest(ctx context.Context, to time.Time, audience string
 	if err != nil {
 		return nil, err
 	}
-	timeAt := func(seq uint64) (time.Time, error) {
-		sts, err := c.Store.Statements(ctx, seq, 1)
-		if err != nil || len(sts) == 0 {
-			return time.Time{}, err
-		}
-		return sts[0].Statement.Time, nil
-	}
-	lo, hi := uint64(0), size
-	start := to.Add(-time.Hour - digestSkew)
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		t, err := timeAt(mid)
-		if err != nil {
-			return nil, err
-		}
-		if t.Before(start) {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
+	lo, err := c.seqAt(ctx, to.Add(-time.Hour-digestSkew))
+	if err != nil {
+		return nil, err
 	}
 	var sts []*ledger.Signed
 	for from := lo; from < size; {

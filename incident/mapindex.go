@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"truce/geo"
 )
@@ -18,6 +19,7 @@ type MapRow struct {
 	Type        Type
 	Status      Status
 	Party       string
+	Actor       string // the alleged actor's party ID; "" unknown
 }
 
 // MapIndex holds every incident's position, type, status and reporting
@@ -28,7 +30,7 @@ type MapIndex struct {
 	applied atomic.Uint64 // ledger statements below this index are reflected
 	mu      sync.RWMutex
 	pts     []mapPoint // sorted by seq: reports arrive in ledger order
-	parties []string   // party IDs by index
+	parties []string   // party IDs by index, reporting parties and alleged actors alike
 	partyIx map[string]uint16
 }
 
@@ -39,6 +41,7 @@ type mapPoint struct {
 	typ         uint8
 	status      uint8
 	party       uint16
+	actor       uint16
 }
 
 // NewMapIndex makes an empty index.
@@ -63,15 +66,19 @@ func (m *MapIndex) SetApplied(n uint64) {
 func (m *MapIndex) Put(rows ...MapRow) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, r := range rows {
-		pi, ok := m.partyIx[r.Party]
+	intern := func(id string) uint16 {
+		i, ok := m.partyIx[id]
 		if !ok {
-			pi = uint16(len(m.parties))
-			m.parties = append(m.parties, r.Party)
-			m.partyIx[r.Party] = pi
+			i = uint16(len(m.parties))
+			m.parties = append(m.parties, id)
+			m.partyIx[id] = i
 		}
+		return i
+	}
+	for _, r := range rows {
 		p := mapPoint{lon: float32(r.Lon), lat: float32(r.Lat), seq: r.Seq, from: r.From, until: r.Until,
-			typ: uint8(slices.Index(Types, r.Type)), status: uint8(slices.Index(Statuses, r.Status)), party: pi}
+			typ: uint8(slices.Index(Types, r.Type)), status: uint8(slices.Index(Statuses, r.Status)), party: intern(r.Party),
+			actor: intern(r.Actor)}
 		i, found := slices.BinarySearchFunc(m.pts, r.Seq, func(p mapPoint, seq uint64) int { return cmp.Compare(p.seq, seq) })
 		switch {
 		case found:
@@ -82,6 +89,26 @@ func (m *MapIndex) Put(rows ...MapRow) {
 			m.pts = slices.Insert(m.pts, i, p)
 		}
 	}
+}
+
+// Observed lists the incidents observed (their From) in [from, to), in
+// ledger order, only the published ones if publishedOnly: what the daily
+// report counts, without reading a document.
+func (m *MapIndex) Observed(from, to time.Time, publishedOnly bool) []MapRow {
+	a, b := from.UnixMilli(), to.UnixMilli()
+	pub := uint8(slices.Index(Statuses, Published))
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []MapRow
+	for i := range m.pts {
+		p := &m.pts[i]
+		if p.from < a || p.from >= b || publishedOnly && p.status != pub {
+			continue
+		}
+		out = append(out, MapRow{Seq: p.seq, Lon: float64(p.lon), Lat: float64(p.lat), From: p.from, Until: p.until,
+			Type: Types[p.typ], Status: Statuses[p.status], Party: m.parties[p.party], Actor: m.parties[p.actor]})
+	}
+	return out
 }
 
 // Serves reports whether the index can answer f: it knows position,

@@ -96,3 +96,39 @@ func TestGeoBoundaries(t *testing.T) {
 		t.Fatal("empty area set")
 	}
 }
+
+// One incident placed in its oblast and raion: the daily report does this
+// for every incident of its 30 days (BENCHMARKS.md, "Reports").
+func BenchmarkLocate(b *testing.B) {
+	f1 := shareddata.Open(b, "ukraine-adm1-geoboundaries/geoBoundaries-UKR-ADM1_simplified.geojson")
+	oblasts, err := ReadGeoBoundaries(f1, 1)
+	f1.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	f2 := shareddata.Open(b, "ukraine-adm2-geoboundaries/geoBoundaries-UKR-ADM2.geojson")
+	raions, err := ReadGeoBoundaries(f2, 2)
+	f2.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := JoinParents(raions, oblasts); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), AreasFile)
+	if err := WriteAreaSet(path, "bench", append(oblasts, raions...)); err != nil {
+		b.Fatal(err)
+	}
+	r, err := LoadRegions(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pts := make([]geo.Position, 4096)
+	for i := range pts {
+		pts[i] = geo.Position{30 + float64(i%64)*8/64, 46.5 + float64(i/64)*4/64}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		r.Locate(pts[i%len(pts)])
+	}
+}

@@ -8,9 +8,11 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // the cut-off's zone must resolve on hosts without a zone database
 
@@ -153,6 +155,11 @@ type Daily struct {
 	Findings     []FindingLine     `json:"findings"`
 	Responses    []ResponseLine    `json:"responses,omitempty"`
 	Incidents    []IncidentLine    `json:"incidents"`
+	// IncidentsMore counts the period's incidents beyond the MaxListed
+	// listed; SitesMore and WeaponsMore, the flags beyond MaxIDs.
+	IncidentsMore int `json:"incidents_more,omitempty"`
+	SitesMore     int `json:"protected_sites_more,omitempty"`
+	WeaponsMore   int `json:"weapons_more,omitempty"`
 }
 
 // DayCount is one report day's count of incidents.
@@ -172,6 +179,7 @@ type ViolationLine struct {
 	Rule      string   `json:"rule"`
 	Count     int      `json:"count"`
 	Incidents []string `json:"incidents"`
+	More      int      `json:"more,omitempty"` // incidents counted but not named (MaxIDs)
 	// MinKM is the shortest distance measured, where the rule measures one.
 	MinKM *float64 `json:"min_km,omitempty"`
 }
@@ -194,6 +202,7 @@ type Casualties struct {
 	MilitaryKilled  int      `json:"military_killed"`
 	MilitaryInjured int      `json:"military_injured"`
 	Incidents       []string `json:"incidents"`
+	More            int      `json:"more,omitempty"` // incidents with casualties not named (MaxIDs)
 }
 
 // RestrictionsPart is the freedom-of-movement section.
@@ -246,13 +255,19 @@ type IncidentLine struct {
 	Lat      *float64  `json:"lat,omitempty"`
 }
 
-// Input is what a daily report is built from. Incidents must hold every
-// incident observed in the period and the previous one, and every incident
-// whose finding or responses were made in the period.
+// Input is what a daily report is built from.
 type Input struct {
-	Config       Config
-	Date         time.Time
-	Audience     string
+	Config   Config
+	Date     time.Time
+	Audience string
+	// Observed holds every incident observed in the SeriesDays report
+	// days ending on Date, as the centre's map index holds it (position,
+	// type, status, actor): the counts, the plot and the trends come from
+	// these without reading a document. Nil: taken from Incidents.
+	Observed []incident.MapRow
+	// Incidents are the documents of every incident observed in the
+	// period, and of every incident whose finding or responses were made
+	// in it: the sections come from these.
 	Incidents    []*incident.Incident
 	Restrictions []*movement.Restriction
 	Arrangements []Arrangement
@@ -262,11 +277,67 @@ type Input struct {
 	Borders *Borders
 }
 
+// Lists are bounded so that a day of a great many incidents still makes a
+// report people can read and the centre can build quickly; every count
+// stays exact, and each bounded list says how many it left out.
+const (
+	// MaxListed is how many of the period's incidents the report lists.
+	MaxListed = 1000
+	// MaxIDs is how many incidents a section line names, and how many
+	// lines a section of flags holds.
+	MaxIDs = 100
+)
+
 // Arrangement is an arrangement and its status at the cut-off.
 type Arrangement struct {
 	Record  *agreement.ArrangementRecord
 	Status  agreement.ArrangementStatus
 	Purpose string
+}
+
+// RowsOf is what the map index holds of incidents, for an Input built
+// from documents alone.
+func RowsOf(incs []*incident.Incident) []incident.MapRow {
+	out := make([]incident.MapRow, 0, len(incs))
+	for _, inc := range incs {
+		out = append(out, incident.MapRow{Seq: inc.Seq, Lon: (inc.BBox[0] + inc.BBox[2]) / 2, Lat: (inc.BBox[1] + inc.BBox[3]) / 2,
+			From: inc.From.UnixMilli(), Until: inc.Until.UnixMilli(), Type: inc.Report.Type, Status: inc.Status, Party: inc.Party,
+			Actor: inc.Report.AllegedActor})
+	}
+	return out
+}
+
+// located is an observed incident with its region and report day.
+type located struct {
+	*incident.MapRow
+	oblast, raion string
+	day           int // report days after the series' first; -1 before it
+}
+
+// locate places each observed incident in its region and report day,
+// on every core: at a million incidents the point-in-polygon tests are
+// most of the report's work.
+func locate(in Input, rows []incident.MapRow, first time.Time) []located {
+	out := make([]located, len(rows))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(rows)/10000))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(rows); i += workers {
+				r := &rows[i]
+				l := located{MapRow: r, day: -1}
+				if d := in.Config.DayOf(time.UnixMilli(r.From)); !d.Before(first) {
+					l.day = int(d.Sub(first).Hours()/24 + 0.5)
+				}
+				if in.Regions != nil {
+					l.oblast, l.raion = in.Regions.Locate(geo.Position{r.Lon, r.Lat})
+				}
+				out[i] = l
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // Build builds the daily report.
@@ -282,6 +353,9 @@ func Build(in Input) *Daily {
 	if in.Regions != nil {
 		r.Regions, r.areas = in.Regions.Label, in.Regions
 	}
+	if in.Observed == nil {
+		in.Observed = RowsOf(in.Incidents)
+	}
 	counts := map[string]map[string]*Count{"region": {}, "raion": {}, "type": {}, "actor": {}, "status": {}}
 	add := func(table, key string, current bool) {
 		c := counts[table][key]
@@ -295,61 +369,82 @@ func Build(in Input) *Daily {
 			c.Previous++
 		}
 	}
-	viol := map[string]*ViolationLine{}
 	first := in.Date.AddDate(0, 0, -(SeriesDays - 1))
 	series := make([]DayCount, SeriesDays)
 	for i := range series {
 		series[i].Date = first.AddDate(0, 0, i).Format(time.DateOnly)
 	}
+	a, b, p := from.UnixMilli(), to.UnixMilli(), prevFrom.UnixMilli()
+	rows := in.Observed
+	if public {
+		rows = slices.DeleteFunc(slices.Clone(rows), func(x incident.MapRow) bool { return x.Status != incident.Published })
+	}
+	obs := locate(in, rows, first)
+	for i := range obs {
+		o := &obs[i]
+		if o.day >= 0 && o.day < SeriesDays {
+			series[o.day].Count++
+		}
+		cur, prev := o.From >= a && o.From < b, o.From >= p && o.From < a
+		if !cur && !prev {
+			continue
+		}
+		if cur {
+			r.Total.Count++
+		} else {
+			r.Total.Previous++
+		}
+		if in.Regions != nil {
+			add("region", cmp.Or(o.oblast, "—"), cur)
+			if in.Regions.HasRaions() {
+				key := "—"
+				if o.raion != "" {
+					key = o.raion + " (" + o.oblast + ")"
+				}
+				add("raion", key, cur)
+			}
+		}
+		add("type", string(o.Type), cur)
+		add("actor", cmp.Or(o.Actor, "unknown"), cur)
+		add("status", string(o.Status), cur)
+	}
+	// The sections, from the documents.
+	viol := map[string]*ViolationLine{}
+	seen := make(map[uint64]bool, len(in.Incidents))
+	var listed []IncidentLine
 	for _, inc := range in.Incidents {
+		if seen[inc.Seq] {
+			continue
+		}
+		seen[inc.Seq] = true
 		if public && inc.Status != incident.Published {
 			continue
 		}
-		if d := in.Config.DayOf(inc.From); !d.Before(first) && !d.After(in.Date) {
-			series[int(d.Sub(first).Hours()/24+0.5)].Count++
-		}
-		cur, prev := within(inc.From, from, to), within(inc.From, prevFrom, from)
-		if cur || prev {
-			if cur {
-				r.Total.Count++
-			} else {
-				r.Total.Previous++
-			}
+		if within(inc.From, from, to) {
 			region := ""
 			if in.Regions != nil {
 				oblast, raion := in.Regions.Locate(geo.Position{(inc.BBox[0] + inc.BBox[2]) / 2, (inc.BBox[1] + inc.BBox[3]) / 2})
-				add("region", cmp.Or(oblast, "—"), cur)
 				region = oblast
-				if in.Regions.HasRaions() {
-					key := "—"
-					if raion != "" {
-						key = raion + " (" + oblast + ")"
-						region = oblast + " / " + raion
-					}
-					add("raion", key, cur)
+				if raion != "" && in.Regions.HasRaions() {
+					region = oblast + " / " + raion
 				}
 			}
-			add("type", string(inc.Report.Type), cur)
-			add("actor", cmp.Or(inc.Report.AllegedActor, "unknown"), cur)
-			add("status", string(inc.Status), cur)
-			if cur {
-				r.Incidents = append(r.Incidents, incidentLine(inc, region, public))
-				r.flags(inc, viol)
-				if c := inc.Report.Casualties; c != nil {
-					r.Casualties.CivilianKilled += c.Civilian.Killed
-					r.Casualties.CivilianInjured += c.Civilian.Injured
-					r.Casualties.MilitaryKilled += c.Military.Killed
-					r.Casualties.MilitaryInjured += c.Military.Injured
-					if c.Civilian.Killed+c.Civilian.Injured+c.Military.Killed+c.Military.Injured > 0 {
-						r.Casualties.Incidents = append(r.Casualties.Incidents, inc.ID)
-					}
+			listed = append(listed, incidentLine(inc, region, public))
+			r.flags(inc, viol)
+			if c := inc.Report.Casualties; c != nil {
+				r.Casualties.CivilianKilled += c.Civilian.Killed
+				r.Casualties.CivilianInjured += c.Civilian.Injured
+				r.Casualties.MilitaryKilled += c.Military.Killed
+				r.Casualties.MilitaryInjured += c.Military.Injured
+				if c.Civilian.Killed+c.Civilian.Injured+c.Military.Killed+c.Military.Injured > 0 {
+					r.Casualties.Incidents = append(r.Casualties.Incidents, inc.ID)
 				}
 			}
 		}
 		r.findings(inc, from, to, public, within)
 	}
 	r.Series = series
-	if r.Warnings = warnings(in, from, to, public); r.Warnings == nil {
+	if r.Warnings = warnings(in, obs, from, to, public); r.Warnings == nil {
 		r.Warnings = []Warning{}
 	}
 	r.Total.Delta = r.Total.Count - r.Total.Previous
@@ -361,12 +456,37 @@ func Build(in Input) *Daily {
 	}
 	r.ByType, r.ByActor, r.ByStatus = table(counts["type"]), table(counts["actor"]), table(counts["status"])
 	for _, v := range viol {
+		slices.SortFunc(v.Incidents, byID)
+		if len(v.Incidents) > MaxIDs {
+			v.More, v.Incidents = len(v.Incidents)-MaxIDs, v.Incidents[:MaxIDs]
+		}
 		r.Violations = append(r.Violations, *v)
 	}
 	slices.SortFunc(r.Violations, func(a, b ViolationLine) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Agreement, b.Agreement), cmp.Compare(a.Term, b.Term))
 	})
-	slices.SortFunc(r.Incidents, func(a, b IncidentLine) int { return cmp.Or(a.Observed.Compare(b.Observed), cmp.Compare(a.ID, b.ID)) })
+	slices.SortFunc(listed, func(a, b IncidentLine) int { return cmp.Or(a.Observed.Compare(b.Observed), cmp.Compare(a.ID, b.ID)) })
+	if len(listed) > MaxListed {
+		r.IncidentsMore, listed = len(listed)-MaxListed, listed[:MaxListed]
+	}
+	if listed != nil {
+		r.Incidents = listed
+	}
+	slices.SortFunc(r.Casualties.Incidents, byID)
+	if n := len(r.Casualties.Incidents); n > MaxIDs {
+		r.Casualties.More, r.Casualties.Incidents = n-MaxIDs, r.Casualties.Incidents[:MaxIDs]
+	}
+	for _, l := range []*[]FlagLine{&r.Sites, &r.Weapons} {
+		slices.SortFunc(*l, func(a, b FlagLine) int {
+			return cmp.Or(byID(a.Incident, b.Incident), cmp.Compare(a.Agreement, b.Agreement), cmp.Compare(a.Term, b.Term))
+		})
+	}
+	if n := len(r.Sites); n > MaxIDs {
+		r.SitesMore, r.Sites = n-MaxIDs, r.Sites[:MaxIDs]
+	}
+	if n := len(r.Weapons); n > MaxIDs {
+		r.WeaponsMore, r.Weapons = n-MaxIDs, r.Weapons[:MaxIDs]
+	}
 	slices.SortFunc(r.Findings, func(a, b FindingLine) int { return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Incident, b.Incident)) })
 	slices.SortFunc(r.Responses, func(a, b ResponseLine) int { return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Incident, b.Incident)) })
 	r.restrictions(in.Restrictions, from, to, public, within)
@@ -377,6 +497,13 @@ func Build(in Input) *Daily {
 	}
 	slices.SortFunc(r.Arrangements, func(a, b ArrangementLine) int { return cmp.Compare(a.ID, b.ID) })
 	return r
+}
+
+// byID orders incident IDs by their ledger index.
+func byID(a, b string) int {
+	x, _ := incident.SeqOf(a)
+	y, _ := incident.SeqOf(b)
+	return cmp.Or(cmp.Compare(x, y), cmp.Compare(a, b))
 }
 
 func incidentLine(inc *incident.Incident, region string, public bool) IncidentLine {
@@ -401,7 +528,7 @@ func (r *Daily) flags(inc *incident.Incident, viol map[string]*ViolationLine) {
 			v = &ViolationLine{Agreement: f.Agreement, Term: f.Term, Rule: f.Rule, Incidents: []string{}}
 			viol[key] = v
 		}
-		if !slices.Contains(v.Incidents, inc.ID) {
+		if n := len(v.Incidents); n == 0 || v.Incidents[n-1] != inc.ID { // an incident's flags come together
 			v.Count++
 			v.Incidents = append(v.Incidents, inc.ID)
 		}

@@ -121,6 +121,9 @@ func (r *Daily) CSV(lang string) ([]byte, error) {
 		}
 		w.Write([]string{inc.ID, inc.Type, inc.Observed.Format(time.RFC3339), inc.Region, inc.Actor, inc.Status, lon, lat})
 	}
+	if r.IncidentsMore > 0 {
+		w.Write([]string{"", "", "", "", "", "", "", "", p.T("sitrep.listed", len(r.Incidents), r.IncidentsMore)})
+	}
 	w.Flush()
 	return b.Bytes(), w.Error()
 }

@@ -123,47 +123,49 @@ func (b *Borders) Near(p geo.Position) (country string, km float64, ok bool) {
 }
 
 // warnings works out a day's early warnings from the incidents the
-// report reads (the audience's), by region if regions are loaded.
-func warnings(in Input, from, to time.Time, public bool) []Warning {
+// report reads (the audience's), by region if regions are loaded: trends
+// and hotspots from the observed incidents, spillover and nuclear sites
+// from the period's documents.
+func warnings(in Input, obs []located, from, to time.Time, public bool) []Warning {
 	var out []Warning
-	first := in.Date.AddDate(0, 0, -28)
-	day := func(t time.Time) int { return int(in.Config.DayOf(t).Sub(first).Hours()/24 + 0.5) }
+	// obs counts days from the series' first; the trend reads the last 29.
+	const off = SeriesDays - 29
 	type key struct{ region, typ string }
 	series := map[key][]int{}
-	cells := map[string][]int{}
+	type cellKey struct{ x, y int64 }
+	cells := map[cellKey][]int{}
 	bump := func(m map[key][]int, k key, d int) {
 		if m[k] == nil {
 			m[k] = make([]int, 29)
 		}
 		m[k][d]++
 	}
-	for _, inc := range in.Incidents {
-		if public && inc.Status != incident.Published {
-			continue
-		}
-		d := day(inc.From)
+	for i := range obs {
+		o := &obs[i]
+		d := o.day - off
 		if d < 0 || d > 28 {
 			continue
 		}
-		p := geo.Position{(inc.BBox[0] + inc.BBox[2]) / 2, (inc.BBox[1] + inc.BBox[3]) / 2}
-		typ := string(inc.Report.Type)
+		typ := string(o.Type)
 		bump(series, key{"", ""}, d)
 		bump(series, key{"", typ}, d)
-		if in.Regions != nil {
-			if oblast, _ := in.Regions.Locate(p); oblast != "" {
-				bump(series, key{oblast, ""}, d)
-				bump(series, key{oblast, typ}, d)
-			}
+		if o.oblast != "" {
+			bump(series, key{o.oblast, ""}, d)
+			bump(series, key{o.oblast, typ}, d)
 		}
-		cell := fmt.Sprintf("%.1f,%.1f", math.Floor(p[0]/HotspotCell)*HotspotCell, math.Floor(p[1]/HotspotCell)*HotspotCell)
-		if cells[cell] == nil {
-			cells[cell] = make([]int, 29)
+		c := cellKey{int64(math.Floor(o.Lon / HotspotCell)), int64(math.Floor(o.Lat / HotspotCell))}
+		if cells[c] == nil {
+			cells[c] = make([]int, 29)
 		}
-		cells[cell][d]++
-		if d != 28 || inc.From.Before(from) || !inc.From.Before(to) {
+		cells[c][d]++
+	}
+	for _, inc := range in.Incidents {
+		if public && inc.Status != incident.Published || inc.From.Before(from) || !inc.From.Before(to) {
 			continue
 		}
 		// The day's own incidents: near a border, or a nuclear site.
+		p := geo.Position{(inc.BBox[0] + inc.BBox[2]) / 2, (inc.BBox[1] + inc.BBox[3]) / 2}
+		typ := string(inc.Report.Type)
 		if country, km, ok := in.Borders.Near(p); ok {
 			km = math.Round(km*10) / 10
 			out = append(out, Warning{Kind: WarnSpillover, Severity: "high", Incident: inc.ID, Country: country, DistanceKM: &km, Type: typ})
@@ -186,8 +188,9 @@ func warnings(in Input, from, to time.Time, public bool) []Warning {
 			out = append(out, Warning{Kind: WarnTrend, Severity: sev, Region: k.region, Type: k.typ, Count: counts[28], Baseline7: &b7, Baseline28: &b28})
 		}
 	}
-	for cell, counts := range cells {
+	for c, counts := range cells {
 		if ok, b7, b28 := Rises(counts); ok {
+			cell := fmt.Sprintf("%.1f,%.1f", float64(c.x)*HotspotCell, float64(c.y)*HotspotCell)
 			b7, b28 = math.Round(b7*10)/10, math.Round(b28*10)/10
 			out = append(out, Warning{Kind: WarnHotspot, Severity: "watch", Cell: cell, Count: counts[28], Baseline7: &b7, Baseline28: &b28})
 		}

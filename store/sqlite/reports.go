@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
+	"truce/incident"
+	"truce/ledger"
 	"truce/report"
 )
 
@@ -26,6 +29,12 @@ CREATE TABLE IF NOT EXISTS warnings (
 	seal BLOB
 );
 CREATE UNIQUE INDEX IF NOT EXISTS warnings_key ON warnings(date, key);
+-- The statements that give an incident a finding, publish it or answer it,
+-- by ledger index: the daily report finds a day's findings and responses
+-- here, however many reports the day holds. Partial, so that the reports
+-- themselves cost it nothing.
+CREATE INDEX IF NOT EXISTS ledger_incident_steps ON ledger(seq)
+	WHERE type IN ('incident.finding', 'incident.publish', 'incident.respond');
 `
 
 var (
@@ -85,4 +94,80 @@ func (t *txn) PutWarning(w *report.Raised) error {
 // empty), oldest first.
 func (s *Store) Warnings(ctx context.Context, date string) ([]*report.Raised, error) {
 	return listDocs[report.Raised](ctx, s, warningsTable, `WHERE ? = '' OR date = ? ORDER BY seq`, date, date)
+}
+
+// observedSQL selects the incidents observed in [from, to) by the time
+// index.
+func observedSQL(from, to time.Time, publishedOnly bool) (string, []any) {
+	q, args := `WHERE t_from >= ? AND t_from < ?`, []any{from.UnixMilli(), to.UnixMilli()}
+	if publishedOnly {
+		q += ` AND status = ?`
+		args = append(args, string(incident.Published))
+	}
+	return q, args
+}
+
+// ObservedRows lists what the map index holds of the incidents observed
+// in [from, to), from their sealed columns without their documents: the
+// daily report's counts when the index lags.
+func (s *Store) ObservedRows(ctx context.Context, from, to time.Time, publishedOnly bool) ([]incident.MapRow, error) {
+	q, args := observedSQL(from, to, publishedOnly)
+	var out []incident.MapRow
+	err := s.sealedRows(ctx, s.r, incidentsTable, 0, q+` ORDER BY seq`, args, nil, func(v []any) error {
+		out = append(out, incident.MapRow{Seq: uint64(seqOf(v[0])),
+			Lon: (v[8].(float64) + v[10].(float64)) / 2, Lat: (v[9].(float64) + v[11].(float64)) / 2,
+			From: seqOf(v[6]), Until: seqOf(v[7]),
+			Type: incident.Type(describe(v[1])), Status: incident.Status(describe(v[2])), Party: describe(v[3]), Actor: describe(v[4])})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("incidents observed from %s: %w", from.Format(time.RFC3339), err)
+	}
+	return out, nil
+}
+
+// ObservedIncidents calls each with every incident observed in [from,
+// to), checked as every read is, in ledger order.
+func (s *Store) ObservedIncidents(ctx context.Context, from, to time.Time, publishedOnly bool, each func(*incident.Incident) error) error {
+	q, args := observedSQL(from, to, publishedOnly)
+	if err := s.incidents(ctx, s.r, q+` ORDER BY seq`, args, each); err != nil {
+		return fmt.Errorf("incidents observed from %s: %w", from.Format(time.RFC3339), err)
+	}
+	return nil
+}
+
+// IncidentSteps lists the statements at ledger indexes [from, to) that
+// gave an incident a finding, published it or answered it, each checked
+// against its leaf in the tree.
+func (s *Store) IncidentSteps(ctx context.Context, from, to uint64) ([]*ledger.Signed, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, body, sig FROM ledger
+		WHERE type IN ('incident.finding', 'incident.publish', 'incident.respond') AND seq >= ? AND seq < ? ORDER BY seq`,
+		int64(from), int64(to))
+	if err != nil {
+		return nil, fmt.Errorf("read incident steps: %w", err)
+	}
+	defer rows.Close()
+	var out []*ledger.Signed
+	for rows.Next() {
+		var (
+			seq       int64
+			body, sig []byte
+		)
+		if err := rows.Scan(&seq, &body, &sig); err != nil {
+			return nil, err
+		}
+		out = append(out, &ledger.Signed{Body: body, Sig: sig, Seq: uint64(seq)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.checkLeaves(out); err != nil {
+		return nil, err
+	}
+	for _, st := range out {
+		if st.Statement, err = ledger.ParseStored(st.Body); err != nil {
+			return nil, fmt.Errorf("ledger row %d: %w", st.Seq, err)
+		}
+	}
+	return out, nil
 }

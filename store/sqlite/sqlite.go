@@ -1285,7 +1285,7 @@ func (s *Store) MapRows(ctx context.Context, seqs []uint64, after uint64, limit 
 		out = append(out, incident.MapRow{Seq: uint64(seqOf(v[0])),
 			Lon: (v[8].(float64) + v[10].(float64)) / 2, Lat: (v[9].(float64) + v[11].(float64)) / 2,
 			From: seqOf(v[6]), Until: seqOf(v[7]),
-			Type: incident.Type(describe(v[1])), Status: incident.Status(describe(v[2])), Party: describe(v[3])})
+			Type: incident.Type(describe(v[1])), Status: incident.Status(describe(v[2])), Party: describe(v[3]), Actor: describe(v[4])})
 		return nil
 	})
 	if err != nil {
