@@ -147,7 +147,7 @@ func (s *Server) issueDaily(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, rec, err := s.centre.IssueDaily(r.Context(), sess, date, b.Audience, b.Format, b.Lang)
-	if errors.Is(err, report.ErrNoChromium) {
+	if report.Unprintable(err) {
 		pdfFailed(w, r, err)
 		return
 	}
@@ -219,9 +219,9 @@ func (s *Server) issuedFile(w http.ResponseWriter, r *http.Request) {
 }
 
 // pdfFailed answers for a PDF that could not be printed: 501 when the
-// server has no Chromium to print with.
+// server has no Chromium to print with, or no font for the language.
 func pdfFailed(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, report.ErrNoChromium) {
+	if report.Unprintable(err) {
 		writeProblem(w, r, Problem{Type: problemBase + "pdf-unavailable", Title: "PDF unavailable", Status: http.StatusNotImplemented,
 			Detail: err.Error()})
 		return
@@ -304,7 +304,7 @@ func (s *Server) issueSpot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, rec, err := s.centre.IssueSpot(r.Context(), sess, b.Incident, b.Audience, b.Format, b.Lang)
-	if errors.Is(err, report.ErrNoChromium) {
+	if report.Unprintable(err) {
 		pdfFailed(w, r, err)
 		return
 	}

@@ -171,7 +171,7 @@ func (c *Centre) RenderDaily(ctx context.Context, date time.Time, audience, form
 		b, err = r.HTML(lang)
 	case "pdf":
 		if b, err = r.HTML(lang); err == nil {
-			b, err = report.PDF(ctx, b)
+			b, err = report.PDF(ctx, b, lang)
 		}
 	default:
 		err = ledger.Invalid("format", "unknown format %q; one of json, csv, html, pdf", format)
@@ -241,7 +241,7 @@ func (c *Centre) IssueSpot(ctx context.Context, s *Session, id, audience, format
 		}
 	case "html", "pdf":
 		if b, err = spot.HTML(lang, c.reports.Zone); err == nil && format == "pdf" {
-			b, err = report.PDF(ctx, b)
+			b, err = report.PDF(ctx, b, lang)
 		}
 	default:
 		err = ledger.Invalid("format", "a spot report is json, html or pdf, not %q", format)

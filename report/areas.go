@@ -112,6 +112,55 @@ type Regions struct {
 	oblasts, raions []compiled
 	// Label says which areas these are, and the digest of their file.
 	Label string
+	// grid lists, for each cell of a coarse grid over every area's box,
+	// the oblasts and raions whose boxes meet it: a point is tested
+	// against those few, not all five hundred.
+	grid         [][2][]int32
+	box          geo.BBox
+	gridW, gridH int
+	cellW, cellH float64
+	parents      []int32 // each raion's oblast, by index (-1: none)
+}
+
+// gridCells is about how many cells the coarse grid has.
+const gridCells = 4096
+
+func (r *Regions) buildGrid() {
+	all := append(append([]compiled(nil), r.oblasts...), r.raions...)
+	if len(all) == 0 {
+		return
+	}
+	r.box = all[0].box
+	for _, c := range all[1:] {
+		r.box = geo.BBox{min(r.box[0], c.box[0]), min(r.box[1], c.box[1]), max(r.box[2], c.box[2]), max(r.box[3], c.box[3])}
+	}
+	w, h := r.box[2]-r.box[0], r.box[3]-r.box[1]
+	side := math.Sqrt(w * h / gridCells)
+	if side <= 0 {
+		return
+	}
+	r.gridW, r.gridH = max(1, int(math.Ceil(w/side))), max(1, int(math.Ceil(h/side)))
+	r.cellW, r.cellH = w/float64(r.gridW), h/float64(r.gridH)
+	r.grid = make([][2][]int32, r.gridW*r.gridH)
+	for level, list := range [][]compiled{r.oblasts, r.raions} {
+		for i, c := range list {
+			x0, y0 := r.cellOf(c.box[0], c.box[1])
+			x1, y1 := r.cellOf(c.box[2], c.box[3])
+			for y := y0; y <= y1; y++ {
+				for x := x0; x <= x1; x++ {
+					k := y*r.gridW + x
+					r.grid[k][level] = append(r.grid[k][level], int32(i))
+				}
+			}
+		}
+	}
+}
+
+// cellOf is the grid cell of a point, clamped to the grid.
+func (r *Regions) cellOf(lon, lat float64) (x, y int) {
+	x = min(max(int((lon-r.box[0])/r.cellW), 0), r.gridW-1)
+	y = min(max(int((lat-r.box[1])/r.cellH), 0), r.gridH-1)
+	return x, y
 }
 
 type compiled struct {
@@ -173,27 +222,59 @@ func LoadRegions(path string) (*Regions, error) {
 	if r.raions, err = compile(ra); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	r.parents = make([]int32, len(r.raions))
+	for i, c := range r.raions {
+		r.parents[i] = int32(slices.IndexFunc(r.oblasts, func(o compiled) bool { return o.def.Name == c.def.Parent }))
+	}
+	r.buildGrid()
 	return r, nil
 }
 
 // Locate names the oblast and raion holding p ("" where none does).
 func (r *Regions) Locate(p geo.Position) (oblast, raion string) {
-	for _, c := range r.oblasts {
-		if c.box.Contains(p[0], p[1]) && c.area.Contains(p) {
-			oblast = c.def.Name
+	ob, ra := r.locate(p)
+	return r.oblastName(ob), r.raionName(ra)
+}
+
+// locate is Locate by index into the oblasts and raions (-1: none); a
+// point in a raion but in no oblast's outline takes the raion's oblast.
+func (r *Regions) locate(p geo.Position) (ob, ra int32) {
+	ob, ra = -1, -1
+	if r.grid == nil || !r.box.Contains(p[0], p[1]) {
+		return ob, ra
+	}
+	x, y := r.cellOf(p[0], p[1])
+	cell := &r.grid[y*r.gridW+x]
+	for _, i := range cell[0] {
+		if c := &r.oblasts[i]; c.box.Contains(p[0], p[1]) && c.area.Contains(p) {
+			ob = i
 			break
 		}
 	}
-	for _, c := range r.raions {
-		if c.box.Contains(p[0], p[1]) && c.area.Contains(p) {
-			raion = c.def.Name
-			if oblast == "" {
-				oblast = c.def.Parent
+	for _, i := range cell[1] {
+		if c := &r.raions[i]; c.box.Contains(p[0], p[1]) && c.area.Contains(p) {
+			ra = i
+			if ob < 0 {
+				ob = r.parents[i]
 			}
 			break
 		}
 	}
-	return oblast, raion
+	return ob, ra
+}
+
+func (r *Regions) oblastName(i int32) string {
+	if i < 0 {
+		return ""
+	}
+	return r.oblasts[i].def.Name
+}
+
+func (r *Regions) raionName(i int32) string {
+	if i < 0 {
+		return ""
+	}
+	return r.raions[i].def.Name
 }
 
 // HasRaions tells whether raions were loaded.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,6 +101,19 @@ func TestGeoBoundaries(t *testing.T) {
 // One incident placed in its oblast and raion: the daily report does this
 // for every incident of its 30 days (BENCHMARKS.md, "Reports").
 func BenchmarkLocate(b *testing.B) {
+	r := benchRegions(b)
+	pts := make([]geo.Position, 4096)
+	for i := range pts {
+		pts[i] = geo.Position{30 + float64(i%64)*8/64, 46.5 + float64(i/64)*4/64}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		r.Locate(pts[i%len(pts)])
+	}
+}
+
+// benchRegions loads the real oblasts and raions.
+func benchRegions(b testing.TB) *Regions {
 	f1 := shareddata.Open(b, "ukraine-adm1-geoboundaries/geoBoundaries-UKR-ADM1_simplified.geojson")
 	oblasts, err := ReadGeoBoundaries(f1, 1)
 	f1.Close()
@@ -123,12 +137,45 @@ func BenchmarkLocate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pts := make([]geo.Position, 4096)
-	for i := range pts {
-		pts[i] = geo.Position{30 + float64(i%64)*8/64, 46.5 + float64(i/64)*4/64}
+	return r
+}
+
+// The coarse grid changes no answer: over points in and around Ukraine,
+// Locate agrees with testing every oblast and raion in turn.
+func TestLocateGrid(t *testing.T) {
+	r := benchRegions(t)
+	linear := func(p geo.Position) (oblast, raion string) {
+		for _, c := range r.oblasts {
+			if c.area.Contains(p) {
+				oblast = c.def.Name
+				break
+			}
+		}
+		for _, c := range r.raions {
+			if c.area.Contains(p) {
+				raion = c.def.Name
+				if oblast == "" {
+					oblast = c.def.Parent
+				}
+				break
+			}
+		}
+		return oblast, raion
 	}
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		r.Locate(pts[i%len(pts)])
+	rng := rand.New(rand.NewPCG(3, 4))
+	inside := 0
+	for range 20000 {
+		p := geo.Position{21 + rng.Float64()*20, 43.5 + rng.Float64()*9}
+		ob, ra := r.Locate(p)
+		wo, wr := linear(p)
+		if ob != wo || ra != wr {
+			t.Fatalf("%v: %q / %q, testing each area: %q / %q", p, ob, ra, wo, wr)
+		}
+		if ob != "" {
+			inside++
+		}
+	}
+	if inside < 5000 {
+		t.Fatalf("only %d of 20000 points fell in an oblast", inside)
 	}
 }

@@ -310,8 +310,8 @@ func RowsOf(incs []*incident.Incident) []incident.MapRow {
 // located is an observed incident with its region and report day.
 type located struct {
 	*incident.MapRow
-	oblast, raion string
-	day           int // report days after the series' first; -1 before it
+	ob, ra int32 // into the regions' oblasts and raions; -1: none
+	day    int   // report days after the series' first; -1 before it
 }
 
 // locate places each observed incident in its region and report day,
@@ -325,12 +325,12 @@ func locate(in Input, rows []incident.MapRow, first time.Time) []located {
 		wg.Go(func() {
 			for i := w; i < len(rows); i += workers {
 				r := &rows[i]
-				l := located{MapRow: r, day: -1}
+				l := located{MapRow: r, ob: -1, ra: -1, day: -1}
 				if d := in.Config.DayOf(time.UnixMilli(r.From)); !d.Before(first) {
 					l.day = int(d.Sub(first).Hours()/24 + 0.5)
 				}
 				if in.Regions != nil {
-					l.oblast, l.raion = in.Regions.Locate(geo.Position{r.Lon, r.Lat})
+					l.ob, l.ra = in.Regions.locate(geo.Position{r.Lon, r.Lat})
 				}
 				out[i] = l
 			}
@@ -356,18 +356,26 @@ func Build(in Input) *Daily {
 	if in.Observed == nil {
 		in.Observed = RowsOf(in.Incidents)
 	}
-	counts := map[string]map[string]*Count{"region": {}, "raion": {}, "type": {}, "actor": {}, "status": {}}
-	add := func(table, key string, current bool) {
-		c := counts[table][key]
-		if c == nil {
-			c = &Count{Key: key}
-			counts[table][key] = c
-		}
-		if current {
-			c.Count++
+	// Counted by index, a million times over at most; named at the end.
+	// Each counter is [this period, the previous one].
+	type tally = [2]int
+	byOblast, byRaion := map[int32]*tally{}, map[[2]int32]*tally{}
+	byType, byStatus := make([]tally, len(incident.Types)), make([]tally, len(incident.Statuses))
+	otherType, otherStatus, byActor := map[string]*tally{}, map[string]*tally{}, map[string]*tally{}
+	bump := func(t *tally, cur bool) {
+		if cur {
+			t[0]++
 		} else {
-			c.Previous++
+			t[1]++
 		}
+	}
+	at := func(m map[string]*tally, k string) *tally {
+		t := m[k]
+		if t == nil {
+			t = &tally{}
+			m[k] = t
+		}
+		return t
 	}
 	first := in.Date.AddDate(0, 0, -(SeriesDays - 1))
 	series := make([]DayCount, SeriesDays)
@@ -395,18 +403,66 @@ func Build(in Input) *Daily {
 			r.Total.Previous++
 		}
 		if in.Regions != nil {
-			add("region", cmp.Or(o.oblast, "—"), cur)
+			t := byOblast[o.ob]
+			if t == nil {
+				t = &tally{}
+				byOblast[o.ob] = t
+			}
+			bump(t, cur)
 			if in.Regions.HasRaions() {
-				key := "—"
-				if o.raion != "" {
-					key = o.raion + " (" + o.oblast + ")"
+				k := [2]int32{o.ob, o.ra}
+				if o.ra < 0 {
+					k = [2]int32{-1, -1}
 				}
-				add("raion", key, cur)
+				t := byRaion[k]
+				if t == nil {
+					t = &tally{}
+					byRaion[k] = t
+				}
+				bump(t, cur)
 			}
 		}
-		add("type", string(o.Type), cur)
-		add("actor", cmp.Or(o.Actor, "unknown"), cur)
-		add("status", string(o.Status), cur)
+		if i := slices.Index(incident.Types, o.Type); i >= 0 {
+			bump(&byType[i], cur)
+		} else {
+			bump(at(otherType, string(o.Type)), cur)
+		}
+		if i := slices.Index(incident.Statuses, o.Status); i >= 0 {
+			bump(&byStatus[i], cur)
+		} else {
+			bump(at(otherStatus, string(o.Status)), cur)
+		}
+		bump(at(byActor, cmp.Or(o.Actor, "unknown")), cur)
+	}
+	counts := map[string]map[string]*Count{"region": {}, "raion": {}, "type": {}, "actor": {}, "status": {}}
+	name := func(table, key string, t tally) {
+		if t != (tally{}) {
+			counts[table][key] = &Count{Key: key, Count: t[0], Previous: t[1]}
+		}
+	}
+	for ob, t := range byOblast {
+		name("region", cmp.Or(in.Regions.oblastName(ob), "—"), *t)
+	}
+	for k, t := range byRaion {
+		key := "—"
+		if k[1] >= 0 {
+			key = in.Regions.raionName(k[1]) + " (" + in.Regions.oblastName(k[0]) + ")"
+		}
+		name("raion", key, *t)
+	}
+	for i, t := range byType {
+		name("type", string(incident.Types[i]), t)
+	}
+	for i, t := range byStatus {
+		name("status", string(incident.Statuses[i]), t)
+	}
+	for _, m := range []struct {
+		table string
+		m     map[string]*tally
+	}{{"type", otherType}, {"status", otherStatus}, {"actor", byActor}} {
+		for k, t := range m.m {
+			name(m.table, k, *t)
+		}
 	}
 	// The sections, from the documents.
 	viol := map[string]*ViolationLine{}

@@ -1,9 +1,11 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os/exec"
 	"sync"
 	"time"
@@ -20,6 +22,50 @@ import (
 
 // ErrNoChromium: no Chromium to print with.
 var ErrNoChromium = errors.New("the PDF is printed by Chromium, and none was found on PATH (chromium, chromium-browser or google-chrome; Debian: apt-get install chromium); JSON, CSV and HTML need nothing")
+
+// ErrNoFont: the machine has no font for the report's language, and the
+// PDF would print boxes in place of its text.
+var ErrNoFont = errors.New("no font on this machine covers the report's language")
+
+// Unprintable tells the errors that mean this machine cannot print the
+// PDF (HTTP 501), not that the request was wrong.
+func Unprintable(err error) bool { return errors.Is(err, ErrNoChromium) || errors.Is(err, ErrNoFont) }
+
+// fontLangs are fontconfig's names for the catalogue's languages, and the
+// Debian packages that cover them.
+var fontLangs = map[string][2]string{
+	"en": {"en", "fonts-dejavu-core"},
+	"uk": {"uk", "fonts-dejavu-core"},
+	"ru": {"ru", "fonts-dejavu-core"},
+	"zh": {"zh-cn", "fonts-wqy-zenhei, fonts-noto-cjk or fonts-droid-fallback"},
+}
+
+// CheckFonts asks fontconfig, as Chromium does, whether a font covers
+// lang. Without fontconfig's fc-list it cannot tell, and says so once in
+// the log.
+func CheckFonts(lang string) error {
+	want, ok := fontLangs[lang]
+	if !ok {
+		return nil
+	}
+	fc, err := exec.LookPath("fc-list")
+	if err != nil {
+		noFontconfig.Do(func() {
+			slog.Warn("fc-list (Debian: fontconfig) is not on PATH: PDFs are printed without checking that a font covers their language")
+		})
+		return nil
+	}
+	out, err := exec.Command(fc, ":lang="+want[0], "family").Output()
+	if err != nil {
+		return fmt.Errorf("list the fonts for %s: %w", lang, err)
+	}
+	if len(bytes.TrimSpace(out)) == 0 {
+		return fmt.Errorf("%w (%s); install one (Debian: apt-get install %s), or ask for HTML, JSON or CSV", ErrNoFont, lang, want[1])
+	}
+	return nil
+}
+
+var noFontconfig sync.Once
 
 // Browsers are the commands looked for, in order.
 var Browsers = []string{"chromium", "chromium-browser", "google-chrome"}
@@ -38,10 +84,14 @@ func ChromiumPath() (string, error) {
 	return "", ErrNoChromium
 }
 
-// PDF prints an HTML page (one that loads nothing from outside) to A4.
-func PDF(ctx context.Context, html []byte) ([]byte, error) {
+// PDF prints an HTML page in lang (one that loads nothing from outside)
+// to A4.
+func PDF(ctx context.Context, html []byte, lang string) ([]byte, error) {
 	path, err := ChromiumPath()
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckFonts(lang); err != nil {
 		return nil, err
 	}
 	printing.Lock()

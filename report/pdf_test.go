@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,7 +54,7 @@ func TestPDF(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pdf, err := PDF(context.Background(), html)
+		pdf, err := PDF(context.Background(), html, c.lang)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,6 +83,39 @@ func TestPDF(t *testing.T) {
 		}
 		if m, _ := filepath.Glob(filepath.Join(art, "TestPDF-"+c.lang+"*.png")); len(m) == 0 {
 			t.Errorf("%s: pdftoppm drew no page", c.lang)
+		}
+	}
+}
+
+// A machine whose fontconfig knows no font for the language refuses the
+// PDF with a message that names the package to install, rather than
+// printing boxes; with the machine's fonts, each language has one.
+func TestPDFWithoutFont(t *testing.T) {
+	if _, err := exec.LookPath("fc-list"); err != nil {
+		if os.Getenv("TRUCE_REQUIRE_PDF") != "" {
+			t.Fatal("TRUCE_REQUIRE_PDF is set, and fc-list (fontconfig) is missing")
+		}
+		t.Skip("the font check needs fc-list (Debian: fontconfig): not found")
+	}
+	if os.Getenv("TRUCE_REQUIRE_PDF") != "" {
+		for _, lang := range []string{"en", "uk", "ru", "zh"} {
+			if err := CheckFonts(lang); err != nil {
+				t.Errorf("%s: %v", lang, err)
+			}
+		}
+	}
+	conf := filepath.Join(t.TempDir(), "fonts.conf")
+	if err := os.WriteFile(conf, []byte(`<?xml version="1.0"?><fontconfig></fontconfig>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FONTCONFIG_FILE", conf)
+	err := CheckFonts("zh")
+	if !errors.Is(err, ErrNoFont) || !Unprintable(err) || !strings.Contains(err.Error(), "fonts-wqy-zenhei") {
+		t.Fatalf("no fonts at all: %v", err)
+	}
+	if _, err := ChromiumPath(); err == nil {
+		if _, err := PDF(context.Background(), []byte("<p>无</p>"), "zh"); !errors.Is(err, ErrNoFont) {
+			t.Fatalf("a Chinese PDF without a Chinese font: %v", err)
 		}
 	}
 }

@@ -130,15 +130,14 @@ func warnings(in Input, obs []located, from, to time.Time, public bool) []Warnin
 	var out []Warning
 	// obs counts days from the series' first; the trend reads the last 29.
 	const off = SeriesDays - 29
-	type key struct{ region, typ string }
-	series := map[key][]int{}
+	// Series by oblast (-1: the whole area) and type (-1: every type).
+	type key struct{ ob, typ int32 }
+	series := map[key]*[29]int{}
 	type cellKey struct{ x, y int64 }
-	cells := map[cellKey][]int{}
-	bump := func(m map[key][]int, k key, d int) {
-		if m[k] == nil {
-			m[k] = make([]int, 29)
-		}
-		m[k][d]++
+	cells := map[cellKey]*[29]int{}
+	var last struct {
+		k [4]key
+		s [4]*[29]int
 	}
 	for i := range obs {
 		o := &obs[i]
@@ -146,16 +145,24 @@ func warnings(in Input, obs []located, from, to time.Time, public bool) []Warnin
 		if d < 0 || d > 28 {
 			continue
 		}
-		typ := string(o.Type)
-		bump(series, key{"", ""}, d)
-		bump(series, key{"", typ}, d)
-		if o.oblast != "" {
-			bump(series, key{o.oblast, ""}, d)
-			bump(series, key{o.oblast, typ}, d)
+		typ := int32(slices.Index(incident.Types, o.Type))
+		keys := [4]key{{-1, -1}, {-1, typ}, {o.ob, -1}, {o.ob, typ}}
+		for j, k := range keys {
+			if j >= 2 && o.ob < 0 || j%2 == 1 && typ < 0 {
+				continue
+			}
+			// Neighbouring rows often share a series: look it up once.
+			if last.s[j] == nil || last.k[j] != k {
+				if series[k] == nil {
+					series[k] = &[29]int{}
+				}
+				last.k[j], last.s[j] = k, series[k]
+			}
+			last.s[j][d]++
 		}
 		c := cellKey{int64(math.Floor(o.Lon / HotspotCell)), int64(math.Floor(o.Lat / HotspotCell))}
 		if cells[c] == nil {
-			cells[c] = make([]int, 29)
+			cells[c] = &[29]int{}
 		}
 		cells[c][d]++
 	}
@@ -179,17 +186,21 @@ func warnings(in Input, obs []located, from, to time.Time, public bool) []Warnin
 		}
 	}
 	for k, counts := range series {
-		if ok, b7, b28 := Rises(counts); ok {
+		if ok, b7, b28 := Rises(counts[:]); ok {
 			b7, b28 = math.Round(b7*10)/10, math.Round(b28*10)/10
 			sev := "high"
-			if k.region != "" || k.typ != "" {
+			region, typ := in.Regions.oblastName(k.ob), ""
+			if k.typ >= 0 {
+				typ = string(incident.Types[k.typ])
+			}
+			if region != "" || typ != "" {
 				sev = "watch"
 			}
-			out = append(out, Warning{Kind: WarnTrend, Severity: sev, Region: k.region, Type: k.typ, Count: counts[28], Baseline7: &b7, Baseline28: &b28})
+			out = append(out, Warning{Kind: WarnTrend, Severity: sev, Region: region, Type: typ, Count: counts[28], Baseline7: &b7, Baseline28: &b28})
 		}
 	}
 	for c, counts := range cells {
-		if ok, b7, b28 := Rises(counts); ok {
+		if ok, b7, b28 := Rises(counts[:]); ok {
 			cell := fmt.Sprintf("%.1f,%.1f", float64(c.x)*HotspotCell, float64(c.y)*HotspotCell)
 			b7, b28 = math.Round(b7*10)/10, math.Round(b28*10)/10
 			out = append(out, Warning{Kind: WarnHotspot, Severity: "watch", Cell: cell, Count: counts[28], Baseline7: &b7, Baseline28: &b28})

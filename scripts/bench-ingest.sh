@@ -8,10 +8,15 @@
 # first, so that the centre evaluates every report as it arrives. Several
 # files, separated by commas, are several instruments in force together:
 # every report is judged against each of them.
+# With SPREAD=8760h the reports' observed times fall over a year before now
+# (one hour by default), as the daily report at scale needs.
 # With COUNT=N the run stops after N reports; with KEEP=DIR the data
 # directory is DIR and stays, with the member's token in DIR/bench.token.
 # Filling a directory for the benchmarks at a million incidents:
 #   KEEP=/var/tmp/truce-1m COUNT=1000000 BATCH=500 CONCURRENCY=8 scripts/bench-ingest.sh
+# and for the daily report, a year of them judged against an agreement:
+#   KEEP=/var/tmp/truce-1m-year COUNT=1000000 BATCH=500 CONCURRENCY=8 SPREAD=8760h \
+#     AGREEMENT=docs/examples/agreement.json scripts/bench-ingest.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/truce}
@@ -65,7 +70,7 @@ length=(--duration "$DURATION")
 [ "$COUNT" = 0 ] || length=(--count "$COUNT")
 echo "run: ${length[*]} concurrency=$CONCURRENCY rate=$RATE presign=$PRESIGN batch=$BATCH"
 "$BIN" bench ingest --server "http://$ADDR" --token "$token" --key "$data/bench.key" "${length[@]}" \
-  --concurrency "$CONCURRENCY" --rate "$RATE" --presign "$PRESIGN" --batch "$BATCH" ${JSON:+--json}
+  --concurrency "$CONCURRENCY" --rate "$RATE" --presign "$PRESIGN" --batch "$BATCH" --spread "${SPREAD:-1h}" ${JSON:+--json}
 echo "server peak RSS: $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MiB"}')"
 echo "ledger: $(curl -s http://$ADDR/healthz)"
 if [ -n "${AGREEMENT:-}" ]; then

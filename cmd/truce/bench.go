@@ -35,6 +35,7 @@ func benchIngest(args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	batch := fs.Int("batch", 1, "statements per request: 1 posts to /v1/statements, more to /v1/statements/batch as a feed would")
 	presign := fs.Int("presign", 0, "sign this many reports before the run starts, so that signing does not compete with the server for CPU")
+	spread := fs.Duration("spread", time.Hour, "observed times fall uniformly over this long before now: 8760h spreads a filled directory over a year, for the daily report at scale")
 	count := fs.Int("count", 0, "stop after this many reports; with --count, --duration applies only when given. Fills a data directory for the benchmarks at scale")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -59,7 +60,7 @@ func benchIngest(args []string) error {
 		bar := newProgress(os.Stderr, msg.T("bench.presigning"))
 		rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
 		for i := 0; i < *presign; i++ {
-			body, err := benchReport(rng, me.Member, c.key)
+			body, err := benchReport(rng, me.Member, c.key, *spread)
 			if err != nil {
 				return err
 			}
@@ -164,7 +165,7 @@ func benchIngest(args []string) error {
 				select {
 				case body = <-pool:
 				default:
-					body, err = benchReport(rng, me.Member, c.key)
+					body, err = benchReport(rng, me.Member, c.key, *spread)
 				}
 				n := 1
 				if err == nil && t.n > 1 {
@@ -173,7 +174,7 @@ func benchIngest(args []string) error {
 						select {
 						case body = <-pool:
 						default:
-							body, err = benchReport(rng, me.Member, c.key)
+							body, err = benchReport(rng, me.Member, c.key, *spread)
 						}
 						bodies = append(bodies, body)
 					}
@@ -234,16 +235,23 @@ func benchIngest(args []string) error {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // benchReport makes one signed, random but valid report inside Ukraine.
-func benchReport(rng *rand.Rand, me party.Member, key []byte) ([]byte, error) {
+func benchReport(rng *rand.Rand, me party.Member, key []byte, spread time.Duration) ([]byte, error) {
 	lon, lat := 30+rng.Float64()*8, 46.5+rng.Float64()*4
 	now := time.Now().UTC()
 	rep := incident.Report{
 		Type:          incident.Types[rng.IntN(len(incident.Types))],
-		ObservedAt:    now.Add(-time.Duration(rng.IntN(3600)) * time.Second).Format(time.RFC3339),
+		ObservedAt:    now.Add(-time.Duration(rng.Int64N(max(int64(spread/time.Second), 1))) * time.Second).Format(time.RFC3339),
 		TimePrecision: "minute",
 		Location: incident.Location{Geometry: geo.Geometry{Type: "Point", Coordinates: json.RawMessage(fmt.Sprintf("[%.5f,%.5f]", lon, lat))},
 			PrecisionM: 250},
 		Counts:      incident.Counts{Explosions: rng.IntN(20)},
+		// One report in twenty counts casualties, as the daily report sums them.
+		Casualties: func() *incident.CasualtyCount {
+			if rng.IntN(20) > 0 {
+				return nil
+			}
+			return &incident.CasualtyCount{Civilian: incident.Toll{Killed: rng.IntN(3), Injured: rng.IntN(5)}}
+		}(),
 		Description: incident.Text{Lang: "uk", Text: fmt.Sprintf("Навантажувальний тест: %d вибухів.", rng.IntN(20))},
 	}
 	raw, err := json.Marshal(rep)
