@@ -244,7 +244,7 @@ func benchReport(rng *rand.Rand, me party.Member, key []byte, spread time.Durati
 		TimePrecision: "minute",
 		Location: incident.Location{Geometry: geo.Geometry{Type: "Point", Coordinates: json.RawMessage(fmt.Sprintf("[%.5f,%.5f]", lon, lat))},
 			PrecisionM: 250},
-		Counts:      incident.Counts{Explosions: rng.IntN(20)},
+		Counts: incident.Counts{Explosions: rng.IntN(20)},
 		// One report in twenty counts casualties, as the daily report sums them.
 		Casualties: func() *incident.CasualtyCount {
 			if rng.IntN(20) > 0 {
