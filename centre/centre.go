@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
@@ -719,9 +720,10 @@ func (c *Centre) RotateKey(ctx context.Context, member string, pub ed25519.Publi
 // incident, then applies what each statement changed. Should it fall behind
 // the hub drops it, and it starts over.
 func (c *Centre) followMap(ctx context.Context) {
-	for ctx.Err() == nil {
+	for first := true; ctx.Err() == nil; first = false {
 		ch, next, cancel := c.Subscribe()
 		after := uint64(0)
+		start, loaded := time.Now(), 0
 		for ctx.Err() == nil {
 			rows, err := c.Store.MapRows(ctx, nil, after, 10000)
 			if err != nil {
@@ -729,12 +731,16 @@ func (c *Centre) followMap(ctx context.Context) {
 				return
 			}
 			c.Map.Put(rows...)
+			loaded += len(rows)
 			if len(rows) < 10000 {
 				break
 			}
 			after = rows[len(rows)-1].Seq + 1
 		}
 		c.Map.SetApplied(next)
+		if first && ctx.Err() == nil {
+			slog.Info("map index loaded", "incidents", loaded, "took", time.Since(start).Round(time.Millisecond))
+		}
 		for open := true; open && ctx.Err() == nil; {
 			var batch []*ledger.Signed
 			select {

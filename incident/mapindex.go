@@ -99,10 +99,17 @@ func (m *MapIndex) Observed(from, to time.Time, publishedOnly bool) []MapRow {
 	pub := uint8(slices.Index(Statuses, Published))
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	var out []MapRow
+	in := func(p *mapPoint) bool { return p.from >= a && p.from < b && (!publishedOnly || p.status == pub) }
+	n := 0
+	for i := range m.pts {
+		if in(&m.pts[i]) {
+			n++
+		}
+	}
+	out := make([]MapRow, 0, n)
 	for i := range m.pts {
 		p := &m.pts[i]
-		if p.from < a || p.from >= b || publishedOnly && p.status != pub {
+		if !in(p) {
 			continue
 		}
 		out = append(out, MapRow{Seq: p.seq, Lon: float64(p.lon), Lat: float64(p.lat), From: p.from, Until: p.until,

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"truce/geo"
 )
@@ -79,5 +80,32 @@ func BenchmarkClusters(b *testing.B) {
 				m.Clusters(f, cell)
 			}
 		})
+	}
+}
+
+// Observed lists exactly the incidents observed in [from, to), the
+// published ones only if asked, with their actor.
+func TestObserved(t *testing.T) {
+	m := NewMapIndex()
+	base := time.Date(2026, 2, 3, 17, 30, 0, 0, time.UTC)
+	var rows []MapRow
+	for i := range 100 {
+		at := base.Add(time.Duration(i-50) * time.Hour).UnixMilli()
+		rows = append(rows, MapRow{Seq: uint64(i + 1), Lon: 35, Lat: 48, From: at, Until: at, Type: Types[i%len(Types)],
+			Status: Statuses[i%len(Statuses)], Party: "ua", Actor: []string{"ru", "", "ua"}[i%3]})
+	}
+	m.Put(rows...)
+	from, to := base, base.Add(24*time.Hour)
+	got := m.Observed(from, to, false)
+	if len(got) != 24 || got[0].Seq != 51 || got[23].Seq != 74 || got[0].Actor != "ua" || got[1].Actor != "ru" || got[2].Actor != "" {
+		t.Fatalf("observed in the day: %d rows, first %+v", len(got), got[0])
+	}
+	for _, r := range m.Observed(from, to, true) {
+		if r.Status != Published || r.From < from.UnixMilli() || r.From >= to.UnixMilli() {
+			t.Fatalf("published only: %+v", r)
+		}
+	}
+	if n := len(m.Observed(from, to, true)); n == 0 || n >= 24 {
+		t.Fatalf("%d published of 24", n)
 	}
 }

@@ -390,16 +390,17 @@ func (s *Store) foldLedger(ctx context.Context, src queryer, tx *sql.Tx, total u
 		seq       int64
 		body, sig []byte
 		subject   string
+		typ       string
 	}
 	for from := uint64(0); from < total; {
-		rows, err := src.QueryContext(ctx, `SELECT seq, body, sig, subject FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), min(1000, total-from))
+		rows, err := src.QueryContext(ctx, `SELECT seq, body, sig, subject, type FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), min(1000, total-from))
 		if err != nil {
 			return fmt.Errorf("read ledger: %w", err)
 		}
 		var page []row
 		for rows.Next() {
 			var r row
-			if err := rows.Scan(&r.seq, &r.body, &r.sig, &r.subject); err != nil {
+			if err := rows.Scan(&r.seq, &r.body, &r.sig, &r.subject, &r.typ); err != nil {
 				rows.Close()
 				return err
 			}
@@ -419,6 +420,11 @@ func (s *Store) foldLedger(ctx context.Context, src queryer, tx *sql.Tx, total u
 			st := &ledger.Signed{Body: r.body, Sig: r.sig, Seq: from}
 			if st.Statement, err = ledger.ParseStored(r.body); err != nil {
 				return fmt.Errorf("ledger row %d: %w", from, err)
+			}
+			// Reads select by the type column (the daily report's
+			// findings): it must say what the signed statement says.
+			if r.typ != st.Statement.Type {
+				return fmt.Errorf("%w: ledger row %d records the type %q; its signed statement is a %s", projection.ErrTampered, from, r.typ, st.Statement.Type)
 			}
 			key, err := projection.AuthorKey(member, st)
 			if err == nil {

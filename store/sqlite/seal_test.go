@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"truce/incident"
 	"truce/projection"
@@ -35,6 +36,16 @@ func TestEditedRowsBreakTheirSeal(t *testing.T) {
 		{"incidents doc", `UPDATE incidents SET doc = CAST(json_set(CAST(doc AS TEXT), '$.priority', 'low') AS BLOB)`,
 			func(st *sqlite.Store, id string) error { _, err := st.Incident(ctx, id); return err }},
 		{"incidents dropped", `DELETE FROM incidents WHERE seq = (SELECT MIN(seq) FROM incidents)`, nil},
+		// The daily report counts from the sealed columns alone.
+		{"incidents actor", `UPDATE incidents SET actor = 'ua'`,
+			func(st *sqlite.Store, _ string) error {
+				_, err := st.ObservedRows(ctx, time.Unix(0, 0), time.Now().Add(time.Hour), false)
+				return err
+			}},
+		{"incidents observed", `UPDATE incidents SET t_from = t_from - 60000`,
+			func(st *sqlite.Store, _ string) error {
+				return st.ObservedIncidents(ctx, time.Unix(0, 0), time.Now().Add(time.Hour), false, func(*incident.Incident) error { return nil })
+			}},
 		{"evidence", `UPDATE evidence SET incident = 'inc-1'`,
 			func(st *sqlite.Store, id string) error {
 				_, err := st.EvidenceIncidents(ctx, evidenceOf(t, st, id))
@@ -182,5 +193,40 @@ func TestSweepNamesEveryRow(t *testing.T) {
 		if !strings.Contains(err.Error(), want) || !strings.Contains(strings.Join(told, "\n"), want) {
 			t.Errorf("the sweep does not name %q: %v; told: %q", want, err, told)
 		}
+	}
+}
+
+// The daily report finds a day's findings and responses by the ledger's
+// type column. A row whose column no longer says what its signed statement
+// is (the append-only trigger dropped first) is named by the fold check;
+// the rows it does find are read as signed.
+func TestLedgerTypeColumn(t *testing.T) {
+	ctx := context.Background()
+	st := open(t).(*sqlite.Store)
+	f := storetest.NewFixture(t, st)
+	f.Walk(t)
+	size, err := st.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, err := st.IncidentSteps(ctx, 0, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]int{}
+	for _, s := range steps {
+		types[s.Statement.Type]++
+	}
+	if types[incident.TypeFinding] != 1 || types[incident.TypePublish] != 1 || types[incident.TypeRespond] == 0 || len(types) != 3 {
+		t.Fatalf("the steps found: %v", types)
+	}
+	if _, err := st.ExecForTest(ctx, `DROP TRIGGER ledger_no_update`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ExecForTest(ctx, `UPDATE ledger SET type = 'incident.triage' WHERE type = 'incident.finding'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.VerifyFold(ctx, t.TempDir(), nil); !errors.Is(err, projection.ErrTampered) || !strings.Contains(err.Error(), "incident.finding") {
+		t.Fatalf("fold check after the type column was edited: %v", err)
 	}
 }
