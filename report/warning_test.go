@@ -101,23 +101,7 @@ func TestTrendUCDP(t *testing.T) {
 // Spillover: an incident 7 km from the Belarusian border warns, one in
 // central Ukraine does not; a nuclear site's flag is always urgent.
 func TestSpilloverAndNuclear(t *testing.T) {
-	f := shareddata.Open(t, "natural-earth-world-atlas/region_countries_50m.geojson")
-	countries, err := ReadCountries(f, ThirdCountries)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(countries) != len(ThirdCountries) {
-		t.Fatalf("%d of %d countries found", len(countries), len(ThirdCountries))
-	}
-	path := filepath.Join(t.TempDir(), BordersFile)
-	if err := WriteAreaSet(path, "Natural Earth 50m", countries); err != nil {
-		t.Fatal(err)
-	}
-	b, err := LoadBorders(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, b := loadBorders(t)
 	if c, km, ok := b.Near(geo.Position{30.9, 51.9}); !ok || c != "Belarus" || km > SpilloverKM {
 		t.Fatalf("near Chernihiv's border: %q %.1f km %v", c, km, ok)
 	}
@@ -151,20 +135,7 @@ func TestSpilloverAndNuclear(t *testing.T) {
 // in the east. All of one cut's events put on one day make the report warn
 // of each of them, and of no other.
 func TestSpilloverUCDP(t *testing.T) {
-	f := shareddata.Open(t, "natural-earth-world-atlas/region_countries_50m.geojson")
-	countries, err := ReadCountries(f, ThirdCountries)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), BordersFile)
-	if err := WriteAreaSet(path, "Natural Earth 50m", countries); err != nil {
-		t.Fatal(err)
-	}
-	b, err := LoadBorders(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	countries, b := loadBorders(t)
 	// brute is the distance in km from p to the nearest border segment of
 	// any third country, on a local equirectangular plane: good to well
 	// under a kilometre at 20 km.
@@ -281,4 +252,28 @@ func TestSpilloverUCDP(t *testing.T) {
 		t.Fatal("no UCDP event lies near a third country's border")
 	}
 	t.Logf("%d UCDP events within %.0f km of a third country's border", near, SpilloverKM)
+}
+
+// loadBorders imports Natural Earth's third countries, as truce import
+// borders does.
+func loadBorders(t *testing.T) ([]Area, *Borders) {
+	t.Helper()
+	f := shareddata.Open(t, "natural-earth-world-atlas/region_countries_50m.geojson")
+	countries, err := ReadCountries(f, ThirdCountries)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(countries) != len(ThirdCountries) {
+		t.Fatalf("%d of %d countries found", len(countries), len(ThirdCountries))
+	}
+	path := filepath.Join(t.TempDir(), BordersFile)
+	if err := WriteAreaSet(path, "Natural Earth 50m", countries); err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadBorders(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return countries, b
 }

@@ -114,10 +114,7 @@ func (s *Store) ObservedRows(ctx context.Context, from, to time.Time, publishedO
 	q, args := observedSQL(from, to, publishedOnly)
 	var out []incident.MapRow
 	err := s.sealedRows(ctx, s.r, incidentsTable, 0, q+` ORDER BY seq`, args, nil, func(v []any) error {
-		out = append(out, incident.MapRow{Seq: uint64(seqOf(v[0])),
-			Lon: (v[8].(float64) + v[10].(float64)) / 2, Lat: (v[9].(float64) + v[11].(float64)) / 2,
-			From: seqOf(v[6]), Until: seqOf(v[7]),
-			Type: incident.Type(describe(v[1])), Status: incident.Status(describe(v[2])), Party: describe(v[3]), Actor: describe(v[4])})
+		out = append(out, mapRow(v))
 		return nil
 	})
 	if err != nil {
@@ -140,34 +137,10 @@ func (s *Store) ObservedIncidents(ctx context.Context, from, to time.Time, publi
 // gave an incident a finding, published it or answered it, each checked
 // against its leaf in the tree.
 func (s *Store) IncidentSteps(ctx context.Context, from, to uint64) ([]*ledger.Signed, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, body, sig FROM ledger
-		WHERE type IN ('incident.finding', 'incident.publish', 'incident.respond') AND seq >= ? AND seq < ? ORDER BY seq`,
+	out, err := s.rawRows(ctx, `WHERE type IN ('incident.finding', 'incident.publish', 'incident.respond') AND seq >= ? AND seq < ? ORDER BY seq`,
 		int64(from), int64(to))
 	if err != nil {
 		return nil, fmt.Errorf("read incident steps: %w", err)
 	}
-	defer rows.Close()
-	var out []*ledger.Signed
-	for rows.Next() {
-		var (
-			seq       int64
-			body, sig []byte
-		)
-		if err := rows.Scan(&seq, &body, &sig); err != nil {
-			return nil, err
-		}
-		out = append(out, &ledger.Signed{Body: body, Sig: sig, Seq: uint64(seq)})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if err := s.checkLeaves(out); err != nil {
-		return nil, err
-	}
-	for _, st := range out {
-		if st.Statement, err = ledger.ParseStored(st.Body); err != nil {
-			return nil, fmt.Errorf("ledger row %d: %w", st.Seq, err)
-		}
-	}
-	return out, nil
+	return s.checked(out)
 }

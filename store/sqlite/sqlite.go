@@ -647,7 +647,13 @@ func (s *Store) Statements(ctx context.Context, from uint64, limit int) ([]*ledg
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkLeaves(out); err != nil {
+	return s.checked(out)
+}
+
+// checked checks raw rows against their leaves and parses them.
+func (s *Store) checked(out []*ledger.Signed) ([]*ledger.Signed, error) {
+	var err error
+	if err = s.checkLeaves(out); err != nil {
 		return nil, err
 	}
 	for _, st := range out {
@@ -689,7 +695,12 @@ func (s *Store) checkLeaves(rows []*ledger.Signed) error {
 // RawStatements is Statements without parsing: Body, Sig and Seq only, for
 // readers that check every entry themselves (audits).
 func (s *Store) RawStatements(ctx context.Context, from uint64, limit int) ([]*ledger.Signed, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, body, sig FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), limit)
+	return s.rawRows(ctx, `WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(from), limit)
+}
+
+// rawRows reads the ledger rows that rest selects: Body, Sig and Seq.
+func (s *Store) rawRows(ctx context.Context, rest string, args ...any) ([]*ledger.Signed, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, body, sig FROM ledger `+rest, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger: %w", err)
 	}
@@ -1282,16 +1293,22 @@ func (s *Store) MapRows(ctx context.Context, seqs []uint64, after uint64, limit 
 	}
 	var out []incident.MapRow
 	err := s.sealedRows(ctx, s.r, incidentsTable, 0, q, args, nil, func(v []any) error {
-		out = append(out, incident.MapRow{Seq: uint64(seqOf(v[0])),
-			Lon: (v[8].(float64) + v[10].(float64)) / 2, Lat: (v[9].(float64) + v[11].(float64)) / 2,
-			From: seqOf(v[6]), Until: seqOf(v[7]),
-			Type: incident.Type(describe(v[1])), Status: incident.Status(describe(v[2])), Party: describe(v[3]), Actor: describe(v[4])})
+		out = append(out, mapRow(v))
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("map rows: %w", err)
 	}
 	return out, nil
+}
+
+// mapRow is what the map index holds of an incident, from its sealed
+// columns as read.
+func mapRow(v []any) incident.MapRow {
+	return incident.MapRow{Seq: uint64(seqOf(v[0])),
+		Lon: (v[8].(float64) + v[10].(float64)) / 2, Lat: (v[9].(float64) + v[11].(float64)) / 2,
+		From: seqOf(v[6]), Until: seqOf(v[7]),
+		Type: incident.Type(describe(v[1])), Status: incident.Status(describe(v[2])), Party: describe(v[3]), Actor: describe(v[4])}
 }
 
 // incident reads one incident, checking its seal and its document.
