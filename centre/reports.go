@@ -82,13 +82,20 @@ func (c *Centre) DailyReport(ctx context.Context, date time.Time, audience strin
 	if err != nil {
 		return nil, err
 	}
+	read := make(map[string]bool, len(incs))
+	for _, inc := range incs {
+		read[inc.ID] = true
+	}
 	for _, id := range touched {
+		if read[id] {
+			continue // observed in the period: already read
+		}
 		inc, err := c.Store.Incident(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		if inc != nil {
-			incs = append(incs, inc) // Build reads each incident once
+			incs = append(incs, inc)
 		}
 	}
 	restrictions, err := c.Store.Restrictions(ctx)
